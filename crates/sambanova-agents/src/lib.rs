@@ -1,0 +1,3 @@
+//! The SambaNova Agents SDK.
+
+pub mod sse;
