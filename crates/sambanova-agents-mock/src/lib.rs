@@ -1,0 +1,39 @@
+//! A mock of the SambaNova Agents server that behaves like the real one (not like its spec),
+//! so clients, examples, tests and benchmarks run with no key and no network.
+//!
+//! What it serves, on one loopback port:
+//! - the Agents API (all 11 operations) under both `/api/agent/...` and `/agent/...`
+//!   ([`MockServer::agents_url`] is the base, like `https://chat.sambanova.ai/api`);
+//! - the Sessions API under `/api/v1` (sandboxes, sessions, messages, interrupt, queue, SSE streams),
+//!   with a ready sandbox [`DEMO_SANDBOX_ID`]. The scripted agent answers every message with a realistic
+//!   event sequence; special prompts: `#error` ends with `result_error` (no `session_completed`),
+//!   `#crash` ends with no terminal event, `#long N` streams N `text_delta`s (generated lazily),
+//!   `#permission` emits a `permission_request`; `/help`, `/clear`, `/skills` are answered at once;
+//! - the agent stream backend: `POST /api/v1/admin/auth/login` (user `demo`/`demo`), token refresh,
+//!   and `POST /agent/agent/stream`;
+//! - admin routes for other processes: `POST /__mock/faults` (a JSON [`FaultRule`] or its
+//!   command-line syntax as text), `GET`/`DELETE /__mock/faults`, `GET /__mock/requests`.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use sambanova_agents_mock::{Fault, FaultRule, MockServer, TEST_API_KEY};
+//! let mock = MockServer::start().await?;
+//! mock.faults().add(FaultRule::new("POST", "/api/agent/coding", Fault::too_many_requests_after_secs(1)).times(1));
+//! println!("agents base: {} key: {TEST_API_KEY}", mock.agents_url());
+//! # Ok(()) }
+//! ```
+
+mod agent_stream;
+mod agents;
+pub mod cli;
+mod faults;
+mod server;
+mod sessions;
+
+pub use cli::{MockArgs, serve_foreground};
+pub use faults::{Fault, FaultRule, Faults, ParseFaultError};
+pub use server::{MockServer, MockServerBuilder};
+pub use sessions::DEMO_SANDBOX_ID;
+
+/// A UUID-shaped key that the mock's Agents API accepts (any UUID-shaped key is accepted, like the real server).
+pub const TEST_API_KEY: &str = "00000000-0000-4000-8000-000000000000";
