@@ -1,0 +1,70 @@
+//! Spinners and download bars on stderr, shown only to a human: never with
+//! `--json` and never when stderr is redirected, so logs stay clean.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Whether progress output should be drawn at all.
+pub fn progress_enabled(json: bool) -> bool {
+    !json && std::io::stderr().is_terminal()
+}
+
+/// A spinner with elapsed time for a long agent call; hidden when disabled.
+pub fn spinner(enabled: bool, message: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    // The template is a constant, so failure here is a programming error
+    // caught by the tests; fall back to the default style rather than panic.
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+        bar.set_style(style);
+    }
+    bar.set_message(message.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// A byte progress bar for a download of `total` bytes (unknown: spinner).
+pub fn download_bar(enabled: bool, total: Option<u64>) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let Some(total) = total else {
+        return spinner(true, "downloading");
+    };
+    let bar = ProgressBar::new(total);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_mode_never_draws_progress() {
+        assert!(!progress_enabled(true));
+    }
+
+    #[test]
+    fn disabled_bars_are_hidden() {
+        assert!(spinner(false, "x").is_hidden());
+        assert!(download_bar(false, Some(10)).is_hidden());
+    }
+
+    #[test]
+    fn templates_are_valid() {
+        assert!(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").is_ok());
+        assert!(
+            ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+                .is_ok()
+        );
+    }
+}
