@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 /// The specs to generate, by file stem under `spec/generated/`.
-const SPECS: &[&str] = &["agents"];
+const SPECS: &[&str] = &["agents", "sessions", "agent-stream"];
 
 fn main() {
     let spec_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/generated");

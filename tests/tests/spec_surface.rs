@@ -20,3 +20,13 @@ fn normalized_spec_surface() {
 fn raw_client_surface_agents() {
     insta::assert_snapshot!(sambanova_agents_raw::agents::SURFACE);
 }
+
+#[test]
+fn raw_client_surface_sessions() {
+    insta::assert_snapshot!(sambanova_agents_raw::sessions::SURFACE);
+}
+
+#[test]
+fn raw_client_surface_agent_stream() {
+    insta::assert_snapshot!(sambanova_agents_raw::agent_stream::SURFACE);
+}

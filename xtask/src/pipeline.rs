@@ -46,16 +46,32 @@ pub struct Spec {
 pub const AGENTS_UPSTREAM_URL: &str = "https://raw.githubusercontent.com/sambanova/agents/refs/heads/main/chat-sambanova-agent-api-spec.yaml";
 
 /// Every spec of the project.
-pub const SPECS: &[Spec] = &[Spec {
-    name: "agents",
-    source: Source::Upstream {
-        vendored: "spec/upstream/agents.yaml",
-        record: "spec/upstream/agents.source.json",
-        overlay: "spec/overlays/agents.overlay.yaml",
-        default_url: AGENTS_UPSTREAM_URL,
+pub const SPECS: &[Spec] = &[
+    Spec {
+        name: "agents",
+        source: Source::Upstream {
+            vendored: "spec/upstream/agents.yaml",
+            record: "spec/upstream/agents.source.json",
+            overlay: "spec/overlays/agents.overlay.yaml",
+            default_url: AGENTS_UPSTREAM_URL,
+        },
+        generated: "spec/generated/agents.json",
     },
-    generated: "spec/generated/agents.json",
-}];
+    Spec {
+        name: "sessions",
+        source: Source::Authored {
+            path: "spec/sessions.yaml",
+        },
+        generated: "spec/generated/sessions.json",
+    },
+    Spec {
+        name: "agent-stream",
+        source: Source::Authored {
+            path: "spec/agent-stream.yaml",
+        },
+        generated: "spec/generated/agent-stream.json",
+    },
+];
 
 /// The workspace root (the parent of the xtask crate).
 pub fn workspace_root() -> PathBuf {

@@ -39,6 +39,33 @@ pub mod agents {
     pub const SURFACE: &str = include_str!(concat!(env!("OUT_DIR"), "/agents.surface.txt"));
 }
 
+/// The sandbox Sessions API (CIAB; `spec/generated/sessions.json`): sandboxes, sessions, messages,
+/// interrupts, permissions and the sessions' event streams. The two event streams return the raw
+/// `text/event-stream` body as a [`ByteStream`]; the SDK parses the events.
+#[allow(missing_docs, clippy::all, unused)]
+pub mod sessions {
+    include!(concat!(env!("OUT_DIR"), "/sessions.rs"));
+    crate::route_through_executor!(Client);
+
+    /// The generated client's public surface (methods and type names), for snapshot tests.
+    #[doc(hidden)]
+    pub const SURFACE: &str = include_str!(concat!(env!("OUT_DIR"), "/sessions.surface.txt"));
+}
+
+/// The agent stream API (`spec/generated/agent-stream.json`): form login and token refresh, and
+/// the agent's server-sent event streams, returned as a raw [`ByteStream`] for the SDK to parse.
+/// The login's refresh token is an HTTP-only cookie: pass it back to `refresh_token` as its
+/// `Cookie` header argument (`fba_refresh_token=<token>`, read from the login's `Set-Cookie`).
+#[allow(missing_docs, clippy::all, unused)]
+pub mod agent_stream {
+    include!(concat!(env!("OUT_DIR"), "/agent_stream.rs"));
+    crate::route_through_executor!(Client);
+
+    /// The generated client's public surface (methods and type names), for snapshot tests.
+    #[doc(hidden)]
+    pub const SURFACE: &str = include_str!(concat!(env!("OUT_DIR"), "/agent_stream.surface.txt"));
+}
+
 /// A future returned by [`Execute::execute`].
 pub type ExecuteFuture<'a> =
     Pin<Box<dyn Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a>>;
