@@ -20,7 +20,7 @@
 //! use serde_json::json;
 //!
 //! let old = json!({"openapi": "3.1.0", "paths": {"/ping": {"get": {"responses": {"200": {"description": "ok"}}}}}});
-//! let new = json!({"openapi": "3.0.3", "paths": {}});
+//! let new = json!({"openapi": "3.1.0", "paths": {}});
 //! let report = xtask::drift::diff(&old, &new);
 //! assert_eq!(report.exit_code(), 1);
 //! assert_eq!(report.to_text(), "breaking  operation-removed  GET /ping: operation removed\n1 breaking, 0 non-breaking, 0 cosmetic\n");

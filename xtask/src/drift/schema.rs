@@ -68,7 +68,10 @@ fn canonical(document: &Value, schema: &Value, seen: &mut Vec<String>) -> Node {
                 seen.push(reference.clone());
                 node = canonical(document, target, seen);
                 seen.pop();
-                node.component = Some(reference_name(&reference));
+                // The innermost name (the one holding the structure) identifies the schema, so
+                // that an alias or a nullable wrapper of a recursive schema is the same schema.
+                node.component
+                    .get_or_insert_with(|| reference_name(&reference));
             }
             _ => node.unresolved = Some(reference),
         }
