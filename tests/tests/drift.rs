@@ -267,6 +267,34 @@ fn security_added_and_operation_id_changed_are_breaking() {
 }
 
 #[test]
+fn type_changes_are_classified_by_direction() {
+    let old = latest();
+    let mut new = old.clone();
+    // Request: string → string|integer accepts more; response: narrowed from any type to string.
+    pointer(
+        &mut new,
+        "/components/schemas/MainAgentRequest/properties/prompt",
+    )["type"] = json!(["string", "integer"]);
+    pointer(
+        &mut new,
+        "/paths/~1agent~1files~1{file_id}/get/responses/200/content/application~1json",
+    )["schema"] = json!({"type": "string", "format": "binary"});
+    let report = diff(&old, &new);
+    assert_eq!(report.exit_code(), 0, "{}", report.to_text());
+    assert_eq!(
+        non_breaking(&report),
+        [
+            "response-type-changed  GET /agent/files/{file_id} response.200.body: type any → string",
+            "request-type-changed  POST /agent/mainagent request.body.prompt: type string → integer|string",
+        ]
+    );
+
+    // And back: the request narrows (breaking), the response widens to any type (breaking).
+    let report = diff(&new, &old);
+    assert_eq!(breaking(&report).len(), 2, "{}", report.to_text());
+}
+
+#[test]
 fn a_renamed_path_parameter_is_cosmetic() {
     let old = latest();
     let mut text = serde_json::to_string(&old).unwrap();

@@ -367,9 +367,15 @@ impl<'a> SchemaDiff<'a> {
         let direction = self.direction;
 
         if old.types != new.types {
-            let class = if new.types.is_empty() || old.types.is_subset(&new.types) {
+            let (old_values, new_values) = (accepted(&old.types), accepted(&new.types));
+            // An empty set means any type: test it before the subset checks it would satisfy.
+            let class = if new.types.is_empty() {
                 direction.widened()
-            } else if old.types.is_empty() || new.types.is_subset(&old.types) {
+            } else if old.types.is_empty() {
+                direction.narrowed()
+            } else if old_values.is_subset(&new_values) {
+                direction.widened()
+            } else if new_values.is_subset(&old_values) {
                 direction.narrowed()
             } else {
                 Class::Breaking
@@ -856,6 +862,15 @@ impl<'v> Extra<'v> {
             Extra::Schema(_) => "a schema",
         }
     }
+}
+
+/// The JSON types a type set accepts: `number` includes `integer`.
+fn accepted(types: &BTreeSet<String>) -> BTreeSet<&str> {
+    let mut accepted: BTreeSet<&str> = types.iter().map(String::as_str).collect();
+    if accepted.contains("number") {
+        accepted.insert("integer");
+    }
+    accepted
 }
 
 fn type_name(types: &BTreeSet<String>) -> String {
