@@ -295,6 +295,48 @@ fn type_changes_are_classified_by_direction() {
 }
 
 #[test]
+fn parameters_statuses_and_media_types() {
+    let old = latest();
+    let mut new = old.clone();
+    let download = pointer(&mut new, "/paths/~1agent~1files~1{file_id}/get");
+    download["parameters"].as_array_mut().unwrap().extend([
+        json!({"in": "query", "name": "version", "required": true, "schema": {"type": "integer"}}),
+        json!({"in": "query", "name": "inline", "schema": {"type": "boolean"}}),
+    ]);
+    download["responses"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("422");
+    let coding = pointer(&mut new, "/paths/~1agent~1coding/post");
+    let body = coding["requestBody"]["content"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("application/json")
+        .unwrap();
+    coding["requestBody"]["content"]["multipart/form-data"] = body;
+    coding["responses"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("200");
+    let report = diff(&old, &new);
+    assert_eq!(
+        breaking(&report),
+        [
+            "request-parameter-added  GET /agent/files/{file_id} request.query.version: new required parameter (integer)",
+            "request-media-type-changed  POST /agent/coding request.body: media type application/json → multipart/form-data",
+            "response-status-removed  POST /agent/coding response.200: success status removed",
+        ]
+    );
+    assert_eq!(
+        non_breaking(&report),
+        [
+            "request-parameter-added  GET /agent/files/{file_id} request.query.inline: new optional parameter (boolean)",
+            "response-status-removed  GET /agent/files/{file_id} response.422: non-success status removed",
+        ]
+    );
+}
+
+#[test]
 fn a_renamed_path_parameter_is_cosmetic() {
     let old = latest();
     let mut text = serde_json::to_string(&old).unwrap();
