@@ -622,7 +622,6 @@ fn media_types(content: Option<&Value>) -> BTreeMap<String, Value> {
 }
 
 /// Compares two `content` maps; `body` is `request.body` or `response.200.body`.
-#[allow(clippy::too_many_arguments)]
 fn diff_content(
     documents: Documents<'_>,
     direction: Direction,
