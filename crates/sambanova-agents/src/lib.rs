@@ -1,3 +1,48 @@
-//! The SambaNova Agents SDK.
+//! The Rust SDK for the SambaNova Agents API.
+//!
+//! - [`Client`]: configuration from the environment or a builder; timeouts (5 s connect,
+//!   600 s per agent call), retries that never repeat an agent run the server has seen,
+//!   an API key that never prints.
+//! - The agents: [`MainAgent`], [`Coding`], [`DeepResearch`], [`Financial`],
+//!   [`DataScience`], each plain and interactive; every call answers an [`AgentOutcome`]
+//!   (completed, a [`Plan`] to approve or revise, an HTML report) or an [`Error`].
+//! - [`Files`]: artifacts as a stream, or saved to disk under a sanitised name.
+//! - [`sse`]: a conformant, fast server-sent events decoder.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sambanova_agents::Error> {
+//! use sambanova_agents::{AgentOutcome, Client};
+//!
+//! let client = Client::from_env()?;
+//! let mut outcome = client.deep_research().interactive("The AI accelerator market").await?;
+//! while let AgentOutcome::Interrupted(plan) = outcome {
+//!     println!("{}", plan.plain_text());
+//!     outcome = plan.approve().await?;
+//! }
+//! println!("{}", outcome.into_completion()?.text());
+//! # Ok(()) }
+//! ```
 
+mod agents;
+mod auth;
+mod call;
+mod client;
+mod datascience;
+mod error;
+pub mod filename;
+mod files;
+pub mod outcome;
+mod retry;
 pub mod sse;
+mod thread;
+mod transport;
+
+pub use agents::{Coding, DeepResearch, Financial, MainAgent};
+pub use auth::ApiKey;
+pub use client::{API_KEY_ENV, BASE_URL_ENVS, Client, ClientBuilder, DEFAULT_BASE_URL};
+pub use datascience::{DataScience, Upload};
+pub use error::{Error, ServerError, ValidationIssue};
+pub use files::{Download, Files, SavedFile};
+pub use outcome::{AgentOutcome, AgentStatus, Completion, HtmlReport, Plan, Unrecognized};
+pub use retry::RetryPolicy;
+pub use transport::CallOptions;

@@ -1,0 +1,471 @@
+//! The client: configuration, from the environment or a builder.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use sambanova_agents_raw::agents as raw;
+
+use crate::auth::ApiKey;
+use crate::retry::RetryPolicy;
+use crate::transport::{CallExecutor, CallOptions, Effective, Transport};
+use crate::{Coding, DataScience, DeepResearch, Error, Files, Financial, MainAgent};
+
+/// The SambaNova Agents API's public base URL (the spec's server).
+pub const DEFAULT_BASE_URL: &str = "https://chat.sambanova.ai/api";
+
+/// The environment variable that holds the API key.
+pub const API_KEY_ENV: &str = "SAMBANOVA_API_KEY";
+
+/// The environment variables that may hold the base URL, in order of preference (the second
+/// is the spelling SambaNova's own Python SDK reads).
+pub const BASE_URL_ENVS: [&str; 2] = ["SAMBANOVA_BASE_URL", "SAMBA_NOVA_BASE_URL"];
+
+/// A client for the SambaNova Agents API. Cheap to clone: clones share one connection pool.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), sambanova_agents::Error> {
+/// use sambanova_agents::Client;
+///
+/// let client = Client::from_env()?;
+/// let report = client.deep_research().run("The AI accelerator market in 2026").await?;
+/// println!("{}", report.text());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Arc<Transport>,
+    base_url: String,
+    timeout: Duration,
+    retry: RetryPolicy,
+    download_retry: RetryPolicy,
+    max_response_bytes: usize,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
+            .field("transport", &self.inner.transport)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client configured from the environment: the key from `SAMBANOVA_API_KEY`, the base
+    /// URL from `SAMBANOVA_BASE_URL` or `SAMBA_NOVA_BASE_URL` (else [`DEFAULT_BASE_URL`]).
+    pub fn from_env() -> Result<Self, Error> {
+        Client::builder().from_env().build()
+    }
+
+    /// A client with this API key and every default.
+    ///
+    /// ```
+    /// let client = sambanova_agents::Client::new("00000000-0000-4000-8000-000000000000").unwrap();
+    /// assert_eq!(client.base_url(), "https://chat.sambanova.ai/api");
+    /// ```
+    pub fn new(api_key: impl Into<String>) -> Result<Self, Error> {
+        Client::builder().api_key(api_key).build()
+    }
+
+    /// A builder for every setting.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL operations are sent to (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The main agent (it routes to the others as it sees fit).
+    pub fn main_agent(&self) -> MainAgent {
+        MainAgent::new(self.clone())
+    }
+
+    /// The coding agent.
+    pub fn coding(&self) -> Coding {
+        Coding::new(self.clone())
+    }
+
+    /// The deep research agent.
+    pub fn deep_research(&self) -> DeepResearch {
+        DeepResearch::new(self.clone())
+    }
+
+    /// The financial analysis agent.
+    pub fn financial(&self) -> Financial {
+        Financial::new(self.clone())
+    }
+
+    /// The data science agent (uploads files, answers with an HTML report).
+    pub fn data_science(&self) -> DataScience {
+        DataScience::new(self.clone())
+    }
+
+    /// Artifacts: files the agents produced, and uploads.
+    pub fn files(&self) -> Files {
+        Files::new(self.clone())
+    }
+
+    pub(crate) fn transport(&self) -> &Arc<Transport> {
+        &self.inner.transport
+    }
+
+    pub(crate) fn effective(&self, options: &CallOptions) -> Effective {
+        Effective {
+            timeout: options.timeout.unwrap_or(self.inner.timeout),
+            retry: options
+                .retry
+                .clone()
+                .unwrap_or_else(|| self.inner.retry.clone()),
+            max_body: Some(self.inner.max_response_bytes),
+        }
+    }
+
+    pub(crate) fn download_effective(&self, options: &CallOptions) -> Effective {
+        Effective {
+            timeout: options.timeout.unwrap_or(self.inner.timeout),
+            retry: options
+                .retry
+                .clone()
+                .unwrap_or_else(|| self.inner.download_retry.clone()),
+            max_body: None,
+        }
+    }
+
+    /// A generated client for one call, whose requests go through the transport with the
+    /// call's settings, and the slots where the executor leaves what the classifier needs.
+    pub(crate) fn raw(&self, effective: Effective) -> (raw::Client, CallSlots) {
+        let slots = CallSlots::default();
+        let executor = CallExecutor {
+            transport: self.inner.transport.clone(),
+            effective,
+            meta: slots.meta.clone(),
+            failure: slots.failure.clone(),
+        }
+        .executor();
+        let client = raw::Client::new_with_client(
+            &self.inner.base_url,
+            self.inner.transport.http.clone(),
+            executor,
+        );
+        (client, slots)
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.inner.base_url)
+    }
+}
+
+/// What the executor of one generated call leaves for the SDK.
+#[derive(Default, Clone)]
+pub(crate) struct CallSlots {
+    pub meta: Arc<Mutex<Option<crate::transport::ResponseMeta>>>,
+    pub failure: Arc<Mutex<Option<Error>>>,
+}
+
+impl CallSlots {
+    pub(crate) fn take_failure(&self) -> Option<Error> {
+        self.failure.lock().ok().and_then(|mut slot| slot.take())
+    }
+
+    pub(crate) fn meta(&self) -> Option<crate::transport::ResponseMeta> {
+        self.meta.lock().ok().and_then(|slot| slot.clone())
+    }
+}
+
+/// Builds a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// use sambanova_agents::{Client, RetryPolicy};
+///
+/// let client = Client::builder()
+///     .api_key("00000000-0000-4000-8000-000000000000")
+///     .base_url("http://127.0.0.1:8080/api")
+///     .timeout(Duration::from_secs(1800))
+///     .retry(RetryPolicy::default().max_retries(4))
+///     .user_agent("my-app/1.0")
+///     .header("x-team", "research")
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.base_url(), "http://127.0.0.1:8080/api");
+/// ```
+#[must_use]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    retry: RetryPolicy,
+    download_retry: RetryPolicy,
+    user_agent: String,
+    headers: Vec<(String, String)>,
+    http: Option<reqwest::Client>,
+    allow_insecure_http: bool,
+    max_response_bytes: usize,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            api_key: None,
+            base_url: None,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(600),
+            retry: RetryPolicy::default(),
+            download_retry: RetryPolicy::idempotent(),
+            user_agent: concat!("sambanova-agents-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+            headers: Vec::new(),
+            http: None,
+            allow_insecure_http: false,
+            max_response_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("download_retry", &self.download_retry)
+            .field("user_agent", &self.user_agent)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| name.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// Takes the key and base URL from the environment, where set (see [`Client::from_env`]).
+    pub fn from_env(mut self) -> Self {
+        if let Ok(key) = std::env::var(API_KEY_ENV) {
+            self.api_key = Some(key);
+        }
+        if let Some(url) = BASE_URL_ENVS
+            .iter()
+            .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        {
+            self.base_url = Some(url);
+        }
+        self
+    }
+
+    /// The API key (a UUID-shaped SambaNova key).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The base URL, e.g. `https://chat.sambanova.ai/api` or a mock's.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// How long to wait for a connection (default 5 s). Ignored with [`Self::http_client`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The total time for one call (default 600 s: agents take minutes).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The retry policy of agent calls (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The retry policy of downloads (default [`RetryPolicy::idempotent`]).
+    pub fn download_retry(mut self, policy: RetryPolicy) -> Self {
+        self.download_retry = policy;
+        self
+    }
+
+    /// The `User-Agent` sent with every request.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// An extra header sent with every request (its value is treated as a secret).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Your own `reqwest::Client` (proxies, certificates, …). Its timeouts apply as well as
+    /// the SDK's; build it with [`reqwest::ClientBuilder::connect_timeout`] if you want one.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Allows sending the key over plain `http://` to a host that is not loopback. Off by
+    /// default: anyone on the path could read the key.
+    pub fn allow_insecure_http(mut self, allowed: bool) -> Self {
+        self.allow_insecure_http = allowed;
+        self
+    }
+
+    /// The largest JSON or HTML body read into memory (default 64 MiB); downloads stream and
+    /// have no limit.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let api_key = match self.api_key {
+            Some(key) => ApiKey::new(key)?,
+            None => {
+                return Err(Error::config(format!(
+                    "no API key: set {API_KEY_ENV} or pass one to the builder"
+                )));
+            }
+        };
+        let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let base_url = checked_base_url(&base_url, self.allow_insecure_http)?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::config(format!("{name:?} is not a valid header name")))?;
+            headers.insert(name, crate::transport::sensitive(value)?);
+        }
+        let user_agent = HeaderValue::from_str(&self.user_agent)
+            .map_err(|_| Error::config("the user agent holds characters HTTP does not allow"))?;
+        headers.insert(reqwest::header::USER_AGENT, user_agent);
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .build()
+                .map_err(|error| Error::config(format!("cannot build the HTTP client: {error}")))?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport: Arc::new(Transport {
+                    http,
+                    api_key: Some(api_key),
+                    headers,
+                }),
+                base_url,
+                timeout: self.timeout,
+                retry: self.retry,
+                download_retry: self.download_retry,
+                max_response_bytes: self.max_response_bytes,
+            }),
+        })
+    }
+}
+
+/// Parses a base URL and refuses plain HTTP to anything but loopback, unless allowed.
+pub(crate) fn checked_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error> {
+    let parsed = Url::parse(url.trim())
+        .map_err(|error| Error::config(format!("invalid base URL {url:?}: {error}")))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http || is_loopback(&parsed) => {}
+        "http" => {
+            return Err(Error::config(format!(
+                "refusing to send the API key over plain http:// to {}: use https, or allow it explicitly (allow_insecure_http)",
+                parsed.host_str().unwrap_or("?")
+            )));
+        }
+        other => {
+            return Err(Error::config(format!(
+                "unsupported URL scheme {other:?} in base URL: use https"
+            )));
+        }
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(Error::config(format!("base URL {url:?} has no host")));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::config(
+            "the base URL must not carry credentials: pass the key to the builder",
+        ));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        assert!(checked_base_url("http://127.0.0.1:9/api", false).is_ok());
+        assert!(checked_base_url("http://[::1]:9/api", false).is_ok());
+        assert!(checked_base_url("http://localhost:9/api", false).is_ok());
+        let refused = checked_base_url("http://example.com/api", false).unwrap_err();
+        assert!(refused.to_string().contains("plain http"), "{refused}");
+        assert!(checked_base_url("http://example.com/api", true).is_ok());
+        assert!(checked_base_url("ftp://example.com", true).is_err());
+        assert!(checked_base_url("https://user:pw@example.com", false).is_err());
+        assert_eq!(
+            checked_base_url("https://chat.sambanova.ai/api/", false).unwrap(),
+            "https://chat.sambanova.ai/api"
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_key_or_header_values() {
+        let key = "11111111-2222-4333-8444-555555555555";
+        let builder = Client::builder().api_key(key).header("x-secret", "hunter2");
+        let shown = format!("{builder:?}");
+        assert!(
+            !shown.contains(key) && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        let client = builder.build().unwrap();
+        let shown = format!("{client:?}");
+        assert!(
+            !shown.contains(key) && !shown.contains("hunter2"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_missing_key_is_a_config_error() {
+        let error = Client::builder().build().unwrap_err();
+        assert!(matches!(error, Error::Config { .. }));
+        assert!(error.to_string().contains(API_KEY_ENV));
+    }
+}

@@ -1,0 +1,329 @@
+//! The one error type of the SDK, with the kinds a caller branches on.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::Deserialize;
+
+/// Everything that can go wrong in a call, as kinds a caller can branch on.
+///
+/// Every kind that comes from an HTTP response carries the server's `X-Request-ID`
+/// ([`Error::request_id`]), which is what SambaNova support asks for. No variant ever holds the
+/// API key or a bearer token.
+///
+/// ```
+/// use sambanova_agents::Error;
+///
+/// fn advice(error: &Error) -> &'static str {
+///     match error {
+///         Error::Authentication { .. } => "set SAMBANOVA_API_KEY",
+///         Error::RateLimited { .. } => "slow down",
+///         Error::Timeout { .. } => "raise the timeout: agents take minutes",
+///         _ => "see the message",
+///     }
+/// }
+/// # let _ = advice;
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client could not be configured (no API key, a malformed base URL, the key about to
+    /// be sent over plain HTTP, …).
+    #[error("configuration error: {message}")]
+    Config {
+        /// What is wrong and what to do about it.
+        message: String,
+    },
+
+    /// The caller passed something the SDK cannot send (an unreadable upload, an empty id, …).
+    #[error("invalid input: {message}")]
+    InvalidInput {
+        /// What is wrong.
+        message: String,
+    },
+
+    /// 401: the server refused the API key (`{"error": …}`).
+    #[error(
+        "authentication failed (401): {message}{}",
+        RequestIdSuffix(request_id)
+    )]
+    Authentication {
+        /// The server's message, e.g. `Invalid API key`.
+        message: String,
+        /// The server's `X-Request-ID`.
+        request_id: Option<String>,
+    },
+
+    /// 400: the server rejected the request (e.g. `thread_id is required when resume=true`).
+    #[error("bad request (400): {message}{}", RequestIdSuffix(request_id))]
+    BadRequest {
+        /// The server's message.
+        message: String,
+        /// The server's `X-Request-ID`.
+        request_id: Option<String>,
+    },
+
+    /// 404: no such file (or a file another key owns: the server does not tell them apart).
+    #[error("not found (404): {message}{}", RequestIdSuffix(request_id))]
+    NotFound {
+        /// The server's message.
+        message: String,
+        /// The server's `X-Request-ID`.
+        request_id: Option<String>,
+    },
+
+    /// 422: the request body failed validation (FastAPI's `detail` list).
+    #[error(
+        "validation failed (422): {}{}",
+        ValidationSummary(detail),
+        RequestIdSuffix(request_id)
+    )]
+    Validation {
+        /// One entry per invalid field.
+        detail: Vec<ValidationIssue>,
+        /// The server's `X-Request-ID`.
+        request_id: Option<String>,
+    },
+
+    /// 429: too many requests, after the retries the policy allowed.
+    #[error(
+        "rate limited (429){}{}",
+        RetryAfterSuffix(retry_after),
+        RequestIdSuffix(request_id)
+    )]
+    RateLimited {
+        /// How long the server asked to wait, when it said.
+        retry_after: Option<Duration>,
+        /// The server's `X-Request-ID`.
+        request_id: Option<String>,
+    },
+
+    /// The server or the agent failed: a 5xx (a 500 with `status: "completed"` too, since the
+    /// real server uses it for runs it could not extract a result from), or a 200 whose body
+    /// says `status: "error"`.
+    #[error("{0}")]
+    Server(Box<ServerError>),
+
+    /// A response that is none of the documented shapes (wrong content type, a body that does
+    /// not parse, an undocumented status). Keeps what arrived, for a bug report.
+    #[error(
+        "unexpected response ({status}, {}): {}{}",
+        content_type.as_deref().unwrap_or("no content type"),
+        reason,
+        RequestIdSuffix(request_id)
+    )]
+    UnexpectedResponse {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The `Content-Type`, if any.
+        content_type: Option<String>,
+        /// Why it was not understood.
+        reason: String,
+        /// The body (at most [`Error::KEPT_BODY_BYTES`] of it), lossily decoded.
+        body: String,
+        /// The server's `X-Request-ID`.
+        request_id: Option<String>,
+    },
+
+    /// The response body was larger than the client's limit; the rest was not read.
+    #[error(
+        "response body larger than the {limit}-byte limit{}",
+        RequestIdSuffix(request_id)
+    )]
+    ResponseTooLarge {
+        /// The limit in bytes.
+        limit: u64,
+        /// The server's `X-Request-ID`.
+        request_id: Option<String>,
+    },
+
+    /// No complete response within the timeout. An agent POST that timed out may still be
+    /// running on the server; it is never sent again automatically.
+    #[error("timed out after {after:?}: agent calls take minutes; raise the timeout if needed")]
+    Timeout {
+        /// The timeout that expired.
+        after: Duration,
+    },
+
+    /// The connection failed or broke (refused, reset, TLS, a body cut short).
+    #[error("connection error: {message}")]
+    Connection {
+        /// What happened, without the URL's secrets (there are none in URLs here).
+        message: String,
+        /// Whether the request can have reached the server's handler.
+        maybe_delivered: bool,
+    },
+
+    /// A local file could not be read or written.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// What the SDK was doing (`reading`, `writing`, …).
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A session event stream failed in a way reconnecting cannot fix.
+    #[error("event stream: {message}")]
+    Stream {
+        /// What happened.
+        message: String,
+    },
+}
+
+impl Error {
+    /// How many bytes of an unexpected body an error keeps.
+    pub const KEPT_BODY_BYTES: usize = 4096;
+
+    /// The server's `X-Request-ID`, for every kind that came from a response.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Authentication { request_id, .. }
+            | Error::BadRequest { request_id, .. }
+            | Error::NotFound { request_id, .. }
+            | Error::Validation { request_id, .. }
+            | Error::RateLimited { request_id, .. }
+            | Error::UnexpectedResponse { request_id, .. }
+            | Error::ResponseTooLarge { request_id, .. } => request_id.as_deref(),
+            Error::Server(server) => server.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, for every kind that came from a response with one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Authentication { .. } => Some(StatusCode::UNAUTHORIZED),
+            Error::BadRequest { .. } => Some(StatusCode::BAD_REQUEST),
+            Error::NotFound { .. } => Some(StatusCode::NOT_FOUND),
+            Error::Validation { .. } => Some(StatusCode::UNPROCESSABLE_ENTITY),
+            Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
+            Error::Server(server) => Some(server.http_status),
+            Error::UnexpectedResponse { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Config {
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            message: message.into(),
+        }
+    }
+}
+
+/// A failure reported by the server or the agent (see [`Error::Server`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ServerError {
+    /// The HTTP status (500 in most cases; 502/503/504 from a proxy).
+    pub http_status: StatusCode,
+    /// The body's `status` (`error`, or `completed` on the real server's "unable to extract"
+    /// 500s), when the body is the agent's JSON.
+    pub agent_status: Option<crate::AgentStatus>,
+    /// The body's `error`, or its `result` when that is all it says, or the first line of a
+    /// non-JSON body.
+    pub message: String,
+    /// The thread the failure belongs to, when the body names one.
+    pub thread_id: Option<String>,
+    /// The body's `details`, when present.
+    pub details: Option<serde_json::Value>,
+    /// The `Content-Type` of the response.
+    pub content_type: Option<String>,
+    /// The server's `X-Request-ID`.
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "server error ({})", self.http_status.as_u16())?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(thread_id) = &self.thread_id {
+            write!(f, " (thread {thread_id})")?;
+        }
+        write!(f, "{}", RequestIdSuffix(&self.request_id))
+    }
+}
+
+/// One entry of a 422's `detail` list (pydantic v2 shape).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct ValidationIssue {
+    /// Where: e.g. `["body", "prompt"]`.
+    #[serde(default)]
+    pub loc: Vec<serde_json::Value>,
+    /// What, e.g. `Field required`.
+    #[serde(default)]
+    pub msg: String,
+    /// The error type, e.g. `missing`.
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    /// The offending input, as the server echoed it.
+    #[serde(default)]
+    pub input: Option<serde_json::Value>,
+}
+
+impl ValidationIssue {
+    /// The location joined with dots: `body.prompt`.
+    pub fn location(&self) -> String {
+        self.loc
+            .iter()
+            .map(|part| match part {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+}
+
+struct RequestIdSuffix<'a>(&'a Option<String>);
+
+impl fmt::Display for RequestIdSuffix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(id) => write!(f, " [request id {id}]"),
+            None => Ok(()),
+        }
+    }
+}
+
+struct RetryAfterSuffix<'a>(&'a Option<Duration>);
+
+impl fmt::Display for RetryAfterSuffix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(after) => write!(f, ": retry after {after:?}"),
+            None => Ok(()),
+        }
+    }
+}
+
+struct ValidationSummary<'a>(&'a [ValidationIssue]);
+
+impl fmt::Display for ValidationSummary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("the server gave no details");
+        }
+        for (index, issue) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}: {}", issue.location(), issue.msg)?;
+        }
+        Ok(())
+    }
+}
