@@ -24,6 +24,7 @@
 //! ```
 
 mod agents;
+pub mod agent_stream;
 mod auth;
 mod call;
 mod client;
@@ -33,6 +34,7 @@ pub mod filename;
 mod files;
 pub mod outcome;
 mod retry;
+pub mod sessions;
 pub mod sse;
 mod thread;
 mod transport;

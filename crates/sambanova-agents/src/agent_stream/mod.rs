@@ -1,0 +1,1 @@
+//! The agent stream: `POST /agent/agent/stream` with JWT login, as a stream of typed events.

@@ -1,0 +1,1 @@
+//! The sandbox Sessions API: sandboxes, sessions, messages and live session event streams.
