@@ -1,0 +1,239 @@
+//! What the SDK costs on top of plain `reqwest`, for one agent call and for 64 at once.
+//!
+//! Both sides send the same coding-interactive request
+//! (`POST /api/agent/coding/interactive`, the same JSON body and bearer key) to the same
+//! in-process mock, which has no artificial latency (its builder default). The SDK side is
+//! `client.coding().interactive(code, prompt)` (typed body, executor, retry policy,
+//! classification into an `AgentOutcome`); the plain side is one `reqwest::Client` POST whose
+//! answer is parsed into a `serde_json::Value`, so both do comparable work.
+//!
+//! - `agent_call/sequential`: criterion's means and medians of one call.
+//! - Percentiles: `AGENT_CALL_SAMPLES` (default 5000) calls per side, SDK and plain
+//!   interleaved one by one so both see the same machine load; p50, p90, p99, ratio.
+//! - Throughput: `AGENT_CALL_BATCH` (default 20000) calls, 64 in flight on one client
+//!   (`buffer_unordered(64)`), `AGENT_CALL_ROUNDS` (default 3) rounds alternating the sides;
+//!   the median round of each side, and the ratio.
+//!
+//! Run: `cargo bench -p sambanova-agents --bench agent_call -- --sample-size 20`
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use futures::{StreamExt, stream};
+use sambanova_agents::{AgentOutcome, Client};
+use sambanova_agents_mock::{MockServer, TEST_API_KEY};
+use serde_json::{Value, json};
+
+const CODE: &str = "print('hello from the benchmark')";
+const PROMPT: &str = "Run this";
+const CONCURRENCY: usize = 64;
+
+/// The two clients under comparison, aimed at one mock.
+struct Contenders {
+    // Kept alive for the clients; dropping it stops the server.
+    _mock: MockServer,
+    sdk: Client,
+    plain: reqwest::Client,
+    plain_url: String,
+    plain_body: Value,
+}
+
+impl Contenders {
+    async fn start() -> Contenders {
+        let mock = MockServer::start()
+            .await
+            .expect("the mock binds a loopback port");
+        let sdk = Client::builder()
+            .api_key(TEST_API_KEY)
+            .base_url(mock.agents_url())
+            .build()
+            .expect("a loopback base URL and a UUID key are valid");
+        let plain = reqwest::Client::builder()
+            .build()
+            .expect("a default reqwest client builds");
+        Contenders {
+            plain_url: format!("{}/agent/coding/interactive", mock.agents_url()),
+            plain_body: json!({"code": CODE, "prompt": PROMPT, "resume": false}),
+            _mock: mock,
+            sdk,
+            plain,
+        }
+    }
+
+    async fn sdk_call(&self) -> usize {
+        let outcome = self
+            .sdk
+            .coding()
+            .interactive(CODE, PROMPT)
+            .await
+            .expect("the mock answers a valid coding call");
+        match outcome {
+            AgentOutcome::Completed(completion) => completion.text().len(),
+            other => panic!("the mock completes coding calls, got {other:?}"),
+        }
+    }
+
+    async fn plain_call(&self) -> usize {
+        let response = self
+            .plain
+            .post(&self.plain_url)
+            .bearer_auth(TEST_API_KEY)
+            .json(&self.plain_body)
+            .send()
+            .await
+            .expect("the mock is reachable");
+        assert!(response.status().is_success(), "{}", response.status());
+        let value: Value = response.json().await.expect("the mock answers JSON");
+        value["result"].as_str().map_or(0, str::len)
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+/// `cargo bench` passes `--bench`; without it (`cargo test --benches`) the targets only
+/// need to prove they run, so the hand-rolled loops shrink.
+fn measuring() -> bool {
+    std::env::args().any(|arg| arg == "--bench")
+}
+
+fn setting(name: &str, default: usize) -> usize {
+    if !measuring() {
+        return 8;
+    }
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .filter(|&value| value > 0)
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
+}
+
+fn sequential(c: &mut Criterion) {
+    let runtime = runtime();
+    let contenders = runtime.block_on(Contenders::start());
+    // The same answer on both sides, or the comparison is meaningless.
+    let (sdk_len, plain_len) =
+        runtime.block_on(async { (contenders.sdk_call().await, contenders.plain_call().await) });
+    assert_eq!(sdk_len, plain_len, "both sides read the same result");
+
+    let mut group = c.benchmark_group("agent_call/sequential");
+    group.bench_function("sdk", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { black_box(contenders.sdk_call().await) })
+    });
+    group.bench_function("plain_reqwest", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { black_box(contenders.plain_call().await) })
+    });
+    group.finish();
+}
+
+fn latency_percentiles(_: &mut Criterion) {
+    let runtime = runtime();
+    let samples = setting("AGENT_CALL_SAMPLES", 5000);
+    let (sdk, plain) = runtime.block_on(async {
+        let contenders = Contenders::start().await;
+        for _ in 0..samples.min(500) {
+            black_box(contenders.sdk_call().await);
+            black_box(contenders.plain_call().await);
+        }
+        let mut sdk = Vec::with_capacity(samples);
+        let mut plain = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let started = Instant::now();
+            black_box(contenders.sdk_call().await);
+            sdk.push(started.elapsed());
+            let started = Instant::now();
+            black_box(contenders.plain_call().await);
+            plain.push(started.elapsed());
+        }
+        (sdk, plain)
+    });
+    let (mut sdk, mut plain) = (sdk, plain);
+    sdk.sort_unstable();
+    plain.sort_unstable();
+    println!("\nagent_call/percentiles: {samples} sequential calls per side, interleaved");
+    println!(
+        "{:<10} {:>10} {:>10} {:>10}",
+        "", "sdk µs", "plain µs", "sdk/plain"
+    );
+    for (label, fraction) in [("p50", 0.50), ("p90", 0.90), ("p99", 0.99)] {
+        let (s, p) = (percentile(&sdk, fraction), percentile(&plain, fraction));
+        println!(
+            "{label:<10} {:>10.1} {:>10.1} {:>10.3}",
+            micros(s),
+            micros(p),
+            micros(s) / micros(p)
+        );
+    }
+}
+
+async fn batch<F, Fut>(calls: usize, call: F) -> f64
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = usize>,
+{
+    let started = Instant::now();
+    let done = stream::iter(0..calls)
+        .map(|_| call())
+        .buffer_unordered(CONCURRENCY)
+        .fold(0usize, |done, _| async move { done + 1 })
+        .await;
+    assert_eq!(done, calls);
+    calls as f64 / started.elapsed().as_secs_f64()
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn concurrent_throughput(_: &mut Criterion) {
+    let runtime = runtime();
+    let calls = setting("AGENT_CALL_BATCH", 20_000);
+    let rounds = setting("AGENT_CALL_ROUNDS", 3);
+    let (sdk, plain) = runtime.block_on(async {
+        let contenders = Contenders::start().await;
+        // Warm-up: both pools open their 64 connections.
+        batch(CONCURRENCY * 4, || contenders.sdk_call()).await;
+        batch(CONCURRENCY * 4, || contenders.plain_call()).await;
+        let (mut sdk, mut plain) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            sdk.push(batch(calls, || contenders.sdk_call()).await);
+            plain.push(batch(calls, || contenders.plain_call()).await);
+        }
+        (sdk, plain)
+    });
+    println!(
+        "\nagent_call/throughput: {calls} calls, {CONCURRENCY} in flight, {rounds} rounds per side"
+    );
+    println!("  sdk rounds (calls/s):   {sdk:.0?}");
+    println!("  plain rounds (calls/s): {plain:.0?}");
+    let (sdk, plain) = (median(sdk), median(plain));
+    println!(
+        "  median: sdk {sdk:.0} calls/s, plain {plain:.0} calls/s, sdk/plain {:.3}",
+        sdk / plain
+    );
+}
+
+criterion_group!(
+    benches,
+    sequential,
+    latency_percentiles,
+    concurrent_throughput
+);
+criterion_main!(benches);
