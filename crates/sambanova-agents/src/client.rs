@@ -30,7 +30,7 @@ pub const BASE_URL_ENVS: [&str; 2] = ["SAMBANOVA_BASE_URL", "SAMBA_NOVA_BASE_URL
 /// use sambanova_agents::Client;
 ///
 /// let client = Client::from_env()?;
-/// let report = client.deep_research().run("The AI accelerator market in 2026").await?;
+/// let report = client.deep_research().run("The AI accelerator market in 2026").await?.into_completion()?;
 /// println!("{}", report.text());
 /// # Ok(()) }
 /// ```

@@ -23,8 +23,8 @@
 //! # Ok(()) }
 //! ```
 
-mod agents;
 pub mod agent_stream;
+mod agents;
 mod auth;
 mod call;
 mod client;
@@ -48,3 +48,8 @@ pub use files::{Download, Files, SavedFile};
 pub use outcome::{AgentOutcome, AgentStatus, Completion, HtmlReport, Plan, Unrecognized};
 pub use retry::RetryPolicy;
 pub use transport::CallOptions;
+
+/// The README's examples, compiled as doctests so that they cannot drift from the API.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

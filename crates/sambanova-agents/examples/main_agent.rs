@@ -1,0 +1,36 @@
+//! The main agent: one question, then a follow-up on the same thread.
+//!
+//! `cargo run -p sambanova-agents --example main_agent -- "question"`
+
+#[path = "support/mod.rs"]
+mod support;
+
+use sambanova_agents::AgentOutcome;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let question = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "What is SambaNova's RDU?".into());
+    let (client, _mock) = support::client().await?;
+
+    let answer = client
+        .main_agent()
+        .run(&question)
+        .await?
+        .into_completion()?;
+    println!("{}\n", answer.text());
+
+    let first = client.main_agent().interactive(&question).await?;
+    if let Some(thread) = first.thread_id() {
+        let follow_up = client
+            .main_agent()
+            .resume(thread, "Summarise that in one line")
+            .await?;
+        match follow_up {
+            AgentOutcome::Completed(done) => println!("thread {thread}: {}", done.text()),
+            other => println!("thread {thread}: {other:?}"),
+        }
+    }
+    Ok(())
+}
