@@ -23,8 +23,10 @@
 //! # Ok(()) }
 //! ```
 
-pub mod agent_stream;
+#![warn(missing_docs)]
+
 mod agents;
+pub mod agent_stream;
 mod auth;
 mod call;
 mod client;
