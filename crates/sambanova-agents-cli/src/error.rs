@@ -1,13 +1,14 @@
 //! One error type for the whole CLI, mapped to documented exit codes so
-//! scripts can tell a bad key from a dead server.
+//! scripts can tell a bad key from a dead server, and rendered as one line
+//! that says what happened and what to do.
 
+use std::fmt;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use sambanova_agents::Error as SdkError;
+
 /// Everything that can make a command fail.
-#[expect(
-    dead_code,
-    reason = "Auth/Server/Network/NotApproved are produced once the SDK calls land"
-)]
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// The command exists in the grammar but its SDK support has not landed.
@@ -16,33 +17,38 @@ pub enum CliError {
         /// The command that was asked for.
         command: &'static str,
     },
-    /// The server rejected the credentials.
-    #[error("authentication failed ({status}): set SAMBANOVA_API_KEY or pass --api-key")]
-    Auth {
-        /// HTTP status (401 or 403).
-        status: u16,
-    },
-    /// The server or agent reported a failure.
-    #[error("server error: {message}")]
-    Server {
-        /// What the server said.
+    /// The arguments make no sense together (found after parsing).
+    #[error("{message}")]
+    Usage {
+        /// What is wrong and what to pass instead.
         message: String,
     },
-    /// The server could not be reached.
-    #[error("network error: {message}; check --base-url and your connection")]
-    Network {
-        /// What went wrong.
-        message: String,
+    /// No API key anywhere: nothing can be sent.
+    #[error("no API key: set SAMBANOVA_API_KEY or pass --api-key (or try --mock)")]
+    MissingKey,
+    /// An input file named on the command line could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Input {
+        /// The file (or `<stdin>`).
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
     },
+    /// The SDK call failed; shown with advice for its kind.
+    #[error("{}", Advised(.0))]
+    Api(#[from] SdkError),
     /// The research plan was never approved.
     #[error(
         "research stopped: input ended before the plan was approved (type \"approve\" or pass --yes)"
     )]
     NotApproved,
+    /// The embedded mock server could not start.
+    #[error("cannot start the embedded mock server: {0}")]
+    Mock(std::io::Error),
     /// Storing or loading the agent-stream token failed.
     #[error(transparent)]
     Token(#[from] crate::token::TokenError),
-    /// Local I/O failed (reading a file, writing stdout).
+    /// Local I/O failed (writing a report, writing stdout).
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -51,12 +57,133 @@ impl CliError {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
-            CliError::NotAvailable { .. } | CliError::Io(_) => 1,
-            CliError::Auth { .. } | CliError::Token(crate::token::TokenError::NotLoggedIn) => 3,
+            CliError::NotAvailable { .. } | CliError::Io(_) | CliError::Mock(_) => 1,
+            CliError::Usage { .. } | CliError::Input { .. } => 2,
+            CliError::MissingKey | CliError::Token(crate::token::TokenError::NotLoggedIn) => 3,
             CliError::Token(_) => 1,
-            CliError::Server { .. } => 4,
-            CliError::Network { .. } => 5,
+            CliError::Api(error) => sdk_exit_code(error),
             CliError::NotApproved => 6,
         })
+    }
+
+    /// Whether this is stdout closing under us (`… | head`): not worth a message.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, CliError::Io(error) if error.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+fn sdk_exit_code(error: &SdkError) -> u8 {
+    match error {
+        SdkError::Authentication { .. } => 3,
+        SdkError::Config { .. } | SdkError::InvalidInput { .. } => 2,
+        // Reading an upload is a bad argument; failing to write a download is local.
+        SdkError::Io { action, .. } if action.starts_with("reading") => 2,
+        SdkError::Io { .. } => 1,
+        SdkError::Connection { .. } | SdkError::Timeout { .. } => 5,
+        _ => 4,
+    }
+}
+
+/// What the user can do about an SDK error, when there is something to say.
+fn advice(error: &SdkError) -> Option<&'static str> {
+    Some(match error {
+        SdkError::Authentication { .. } => "set SAMBANOVA_API_KEY or pass --api-key",
+        SdkError::NotFound { .. } => "check the id (files belong to the API key that created them)",
+        SdkError::RateLimited { .. } => "wait a moment and try again",
+        SdkError::Server(_) => "try again later",
+        SdkError::UnexpectedResponse { .. } => {
+            "check that --base-url points at the SambaNova Agents API"
+        }
+        SdkError::Timeout { .. } => "pass --timeout SECONDS",
+        SdkError::Connection { .. } => "check --base-url and your connection",
+        _ => return None,
+    })
+}
+
+/// An SDK error as one line: the SDK's message, the advice, then the request id (which the
+/// SDK appends itself; moved last so the advice reads with the message).
+struct Advised<'a>(&'a SdkError);
+
+impl fmt::Display for Advised<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let error = self.0;
+        let full = error.to_string();
+        let request_id = error.request_id();
+        let suffix = request_id.map(|id| format!(" [request id {id}]"));
+        let message = suffix
+            .as_deref()
+            .and_then(|suffix| full.strip_suffix(suffix))
+            .unwrap_or(&full);
+        // Messages can quote server text with newlines; the error stays on one line.
+        let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+        f.write_str(&message)?;
+        if let Some(advice) = advice(error) {
+            write!(f, "; {advice}")?;
+        }
+        if let Some(id) = request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classified(status: u16, body: &str, request_id: Option<&str>) -> SdkError {
+        sambanova_agents::outcome::classify(
+            sambanova_agents::outcome::Expect::Json,
+            status,
+            Some("application/json"),
+            request_id,
+            body.as_bytes(),
+        )
+        .expect_err("an error status")
+    }
+
+    #[test]
+    fn authentication_says_what_to_do_and_ends_with_the_request_id() {
+        let error = CliError::from(classified(
+            401,
+            r#"{"error":"Invalid API key"}"#,
+            Some("r-1"),
+        ));
+        assert_eq!(
+            error.to_string(),
+            "authentication failed (401): Invalid API key; set SAMBANOVA_API_KEY or pass --api-key (request id r-1)"
+        );
+        assert_eq!(error.exit_code(), ExitCode::from(3));
+    }
+
+    #[test]
+    fn server_failures_exit_4_and_stay_on_one_line() {
+        let error = CliError::from(classified(
+            500,
+            r#"{"status":"error","error":"boom\nsecond line"}"#,
+            None,
+        ));
+        assert!(!error.to_string().contains('\n'), "{error}");
+        assert_eq!(error.exit_code(), ExitCode::from(4));
+    }
+
+    #[test]
+    fn not_found_exits_4_with_advice() {
+        let error = CliError::from(classified(404, r#"{"error":"File not found"}"#, None));
+        assert!(error.to_string().contains("check the id"), "{error}");
+        assert_eq!(error.exit_code(), ExitCode::from(4));
+    }
+
+    #[test]
+    fn local_kinds_have_their_own_codes() {
+        assert_eq!(CliError::MissingKey.exit_code(), ExitCode::from(3));
+        assert_eq!(CliError::NotApproved.exit_code(), ExitCode::from(6));
+        let input = CliError::Input {
+            path: "x".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        assert_eq!(input.exit_code(), ExitCode::from(2));
+        let pipe = CliError::Io(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(pipe.is_broken_pipe());
     }
 }

@@ -1,28 +1,20 @@
 //! `sambanova-agents`: the command line for the SambaNova Agents API.
+//!
+//! The CLI has no HTTP of its own: every command is a call into the `sambanova_agents` SDK,
+//! and `--mock` points that SDK at the embedded mock server.
 
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "driven by `research` once the SDK's deep research call lands"
-    )
-)]
 mod approval;
 mod cli;
+mod commands;
+mod context;
 mod error;
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "drawn around agent calls and downloads once the SDK lands"
-    )
-)]
+mod output;
 mod progress;
 #[cfg_attr(
     not(test),
     expect(
         dead_code,
-        reason = "used by `sessions stream --raw` once the SDK's SSE decoder lands"
+        reason = "used by `sessions stream --raw` once the SDK's sessions module lands"
     )
 )]
 mod raw_events;
@@ -34,6 +26,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command, FilesCommand, SessionsCommand};
+use commands::agents::{self, Approval};
+use context::Context;
 use error::CliError;
 
 fn main() -> ExitCode {
@@ -41,6 +35,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of stdout went away (`| head`): nothing left to say to anyone.
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
             err.exit_code()
@@ -49,38 +45,77 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
-    let name = match cli.command {
+    match cli.command {
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut out = std::io::stdout().lock();
             clap_complete::generate(shell, &mut cmd, "sambanova-agents", &mut out);
             out.flush()?;
-            return Ok(());
+            Ok(())
         }
-        Command::Login { token_file } => return login(token_file.as_deref(), cli.global.json),
+        Command::Login { token_file } => login(token_file.as_deref(), cli.global.json),
         Command::Mock(args) => {
-            // Only this command needs async today; agent commands will share
-            // the runtime once they are wired.
-            let runtime = tokio::runtime::Runtime::new()?;
-            return Ok(runtime.block_on(sambanova_agents_mock::serve_foreground(args))?);
+            runtime()?.block_on(sambanova_agents_mock::serve_foreground(args))?;
+            Ok(())
         }
-        // Each of these is wired once its SDK call exists; until then the
-        // user gets a clear, typed refusal instead of a half-working command.
-        Command::Research { .. } => "research",
-        Command::Code { .. } => "code",
-        Command::Main { .. } => "main",
-        Command::Finance { .. } => "finance",
-        Command::Datascience { .. } => "datascience",
-        Command::Files(FilesCommand::Get { .. }) => "files get",
-        Command::Sessions(SessionsCommand::Create { .. }) => "sessions create",
-        Command::Sessions(SessionsCommand::List { .. }) => "sessions list",
-        Command::Sessions(SessionsCommand::Get { .. }) => "sessions get",
-        Command::Sessions(SessionsCommand::Send { .. }) => "sessions send",
-        Command::Sessions(SessionsCommand::Interrupt { .. }) => "sessions interrupt",
-        Command::Sessions(SessionsCommand::Stream { .. }) => "sessions stream",
-        Command::Agent { .. } => "agent",
+        command => runtime()?.block_on(run_api_command(&cli.global, command)),
+    }
+}
+
+/// A runtime with worker threads, so the embedded mock keeps serving while the command
+/// blocks reading an answer from stdin.
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+async fn run_api_command(global: &cli::GlobalArgs, command: Command) -> Result<(), CliError> {
+    // Commands whose SDK support has not landed refuse before asking for a key.
+    let not_available = match &command {
+        Command::Sessions(SessionsCommand::Create { .. }) => Some("sessions create"),
+        Command::Sessions(SessionsCommand::List { .. }) => Some("sessions list"),
+        Command::Sessions(SessionsCommand::Get { .. }) => Some("sessions get"),
+        Command::Sessions(SessionsCommand::Send { .. }) => Some("sessions send"),
+        Command::Sessions(SessionsCommand::Interrupt { .. }) => Some("sessions interrupt"),
+        Command::Sessions(SessionsCommand::Stream { .. }) => Some("sessions stream"),
+        Command::Agent { .. } => Some("agent"),
+        _ => None,
     };
-    Err(CliError::NotAvailable { command: name })
+    if let Some(command) = not_available {
+        return Err(CliError::NotAvailable { command });
+    }
+    let ctx = Context::new(global).await?;
+    match command {
+        Command::Research {
+            prompt,
+            yes,
+            no_plan,
+        } => agents::research(&ctx, &prompt, Approval::from_yes(yes), no_plan).await,
+        Command::Code {
+            file,
+            prompt,
+            thread,
+        } => agents::code(&ctx, file.as_deref(), prompt.as_deref(), thread.as_deref()).await,
+        Command::Main { prompt, thread } => {
+            agents::main_agent(&ctx, &prompt, thread.as_deref()).await
+        }
+        Command::Finance { prompt } => agents::finance(&ctx, &prompt).await,
+        Command::Datascience { file, prompt, yes } => {
+            agents::datascience(&ctx, &file, &prompt, Approval::from_yes(yes)).await
+        }
+        Command::Files(FilesCommand::Get { id, output }) => {
+            commands::files::get(&ctx, &id, output.as_deref()).await
+        }
+        Command::Sessions(_)
+        | Command::Agent { .. }
+        | Command::Login { .. }
+        | Command::Mock(_)
+        | Command::Completions { .. } => Err(CliError::Usage {
+            message: "this command does not talk to the Agents API".to_owned(),
+        }),
+    }
 }
 
 /// Stores the agent-stream token read from `token_file` or stdin; reports

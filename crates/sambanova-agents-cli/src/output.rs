@@ -1,0 +1,79 @@
+//! Where things are written: results on stdout (text, or one JSON document per result with
+//! `--json`), everything meant for the human at the terminal on stderr, so that
+//! `sambanova-agents … > out` captures only the result.
+
+use std::io::{self, Write};
+
+use indicatif::ProgressBar;
+use serde_json::Value;
+
+use crate::progress;
+
+/// The output mode of one invocation.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    json: bool,
+    progress: bool,
+}
+
+impl Output {
+    /// Output for `--json` (or not); progress is drawn only to a terminal and never with JSON.
+    pub fn new(json: bool) -> Self {
+        Output {
+            json,
+            progress: progress::progress_enabled(json),
+        }
+    }
+
+    /// Whether results are JSON documents.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// Whether spinners and bars are drawn.
+    pub fn shows_progress(&self) -> bool {
+        self.progress
+    }
+
+    /// A spinner with elapsed time, until the returned bar is dropped or cleared.
+    pub fn spinner(&self, message: &str) -> ProgressBar {
+        progress::spinner(self.progress, message)
+    }
+
+    /// A result: `json` with `--json`, else `text` (both on stdout, newline-terminated).
+    pub fn result(&self, text: &str, json: &Value) -> io::Result<()> {
+        if self.json {
+            self.json_document(json)
+        } else {
+            self.text(text)
+        }
+    }
+
+    /// One JSON document on one line of stdout.
+    pub fn json_document(&self, json: &Value) -> io::Result<()> {
+        let mut stdout = io::stdout().lock();
+        serde_json::to_writer(&mut stdout, json)?;
+        stdout.write_all(b"\n")?;
+        stdout.flush()
+    }
+
+    /// Text on stdout, with a trailing newline if it lacks one. Ignored with `--json`, so
+    /// that stdout holds only JSON documents.
+    pub fn text(&self, text: &str) -> io::Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        let mut stdout = io::stdout().lock();
+        stdout.write_all(text.as_bytes())?;
+        if !text.ends_with('\n') {
+            stdout.write_all(b"\n")?;
+        }
+        stdout.flush()
+    }
+
+    /// A note for the human on stderr (what happened, where a file went, how to continue).
+    pub fn note(&self, text: &str) {
+        // A closed stderr leaves nobody to tell; the result on stdout still counts.
+        let _ = writeln!(io::stderr().lock(), "{text}");
+    }
+}
