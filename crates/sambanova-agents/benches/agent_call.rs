@@ -102,9 +102,10 @@ fn measuring() -> bool {
     std::env::args().any(|arg| arg == "--bench")
 }
 
-fn setting(name: &str, default: usize) -> usize {
+/// `default` under `cargo bench`, `quick` otherwise; the environment overrides both.
+fn setting(name: &str, default: usize, quick: usize) -> usize {
     if !measuring() {
-        return 8;
+        return quick;
     }
     std::env::var(name)
         .ok()
@@ -144,7 +145,7 @@ fn sequential(c: &mut Criterion) {
 
 fn latency_percentiles(_: &mut Criterion) {
     let runtime = runtime();
-    let samples = setting("AGENT_CALL_SAMPLES", 5000);
+    let samples = setting("AGENT_CALL_SAMPLES", 5000, 8);
     let (sdk, plain) = runtime.block_on(async {
         let contenders = Contenders::start().await;
         for _ in 0..samples.min(500) {
@@ -204,8 +205,8 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 fn concurrent_throughput(_: &mut Criterion) {
     let runtime = runtime();
-    let calls = setting("AGENT_CALL_BATCH", 20_000);
-    let rounds = setting("AGENT_CALL_ROUNDS", 3);
+    let calls = setting("AGENT_CALL_BATCH", 20_000, 64);
+    let rounds = setting("AGENT_CALL_ROUNDS", 3, 1);
     let (sdk, plain) = runtime.block_on(async {
         let contenders = Contenders::start().await;
         // Warm-up: both pools open their 64 connections.
