@@ -1,0 +1,258 @@
+//! Access tokens and their expiry, and the secrets the login needs. None of them prints.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use crate::{ApiKey, Error};
+
+/// An agent-stream access token (a JWT) and when it expires. It prints as `<redacted>`; its
+/// value is sent as a sensitive header only.
+///
+/// The expiry is read from the token's `exp` claim (decoded, not verified: checking the
+/// signature is the server's job), else from the login's `access_token_expire_time`.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use sambanova_agents::agent_stream::AccessToken;
+///
+/// // header.{"exp":4102444800}.signature
+/// let token = AccessToken::new("eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDB9.c2ln").unwrap();
+/// assert_eq!(token.expires_at(), Some(SystemTime::UNIX_EPOCH + Duration::from_secs(4_102_444_800)));
+/// assert!(format!("{token:?}").starts_with("AccessToken { value: <redacted>"));
+/// assert!(!token.expires_within(Duration::from_secs(60), SystemTime::now()));
+///
+/// // An opaque token: no known expiry.
+/// assert_eq!(AccessToken::new("opaque").unwrap().expires_at(), None);
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    key: ApiKey,
+    expires_at: Option<SystemTime>,
+}
+
+impl AccessToken {
+    /// Wraps a token, reading its expiry from the JWT `exp` claim when there is one. Fails if
+    /// the token is empty or cannot be sent in an HTTP header (the error does not repeat it).
+    pub fn new(token: impl Into<String>) -> Result<Self, Error> {
+        let key = ApiKey::new(token).map_err(|_| {
+            Error::config("the access token is empty or holds characters HTTP does not allow")
+        })?;
+        let expires_at = jwt_expiry(key.expose_secret());
+        Ok(AccessToken { key, expires_at })
+    }
+
+    pub(crate) fn with_fallback_expiry(mut self, expire_time: Option<&str>) -> Self {
+        if self.expires_at.is_none() {
+            self.expires_at = expire_time.and_then(parse_datetime);
+        }
+        self
+    }
+
+    /// When the token expires, if known.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at
+    }
+
+    /// Whether the token expires within `margin` of `now` (never, if its expiry is unknown).
+    pub fn expires_within(&self, margin: Duration, now: SystemTime) -> bool {
+        self.expires_at
+            .is_some_and(|at| at.duration_since(now).is_ok_and(|left| left <= margin) || at <= now)
+    }
+
+    /// The token itself, for a caller that stores it (a CLI's token file, say).
+    pub fn expose_secret(&self) -> &str {
+        self.key.expose_secret()
+    }
+
+    pub(crate) fn key(&self) -> &ApiKey {
+        &self.key
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("value", &format_args!("<redacted>"))
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// A password: kept out of every `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Password(pub String);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// The `exp` claim of a JWT, without verifying anything.
+fn jwt_expiry(token: &str) -> Option<SystemTime> {
+    let mut parts = token.split('.');
+    let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let claims: serde_json::Value = serde_json::from_slice(&base64url_decode(payload)?).ok()?;
+    let exp = claims.get("exp")?.as_f64()?;
+    if !exp.is_finite() || exp < 0.0 || exp > 1e11 {
+        return None;
+    }
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(exp))
+}
+
+/// Base64url (padding optional); hand-written because it is this function or a dependency.
+fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut buffer: u32 = 0;
+    let mut bits = 0u32;
+    for byte in text.bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        };
+        buffer = (buffer << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// An ISO 8601 date-time (`2026-01-01T12:00:00`, with optional fraction and `Z` or `±HH:MM`;
+/// without an offset it is taken as UTC).
+fn parse_datetime(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    let number = |s: &str| -> Option<i64> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (date, rest) = (text.get(..10)?, text.get(10..)?);
+    let mut date_parts = date.split('-');
+    let (year, month, day) = (
+        number(date_parts.next()?)?,
+        number(date_parts.next()?)?,
+        number(date_parts.next()?)?,
+    );
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    let (hour, minute, second) = (
+        number(rest.get(0..2)?)?,
+        number(rest.get(3..5)?)?,
+        number(rest.get(6..8)?)?,
+    );
+    if rest.get(2..3)? != ":" || rest.get(5..6)? != ":" {
+        return None;
+    }
+    let mut tail = rest.get(8..)?;
+    if let Some(fraction) = tail.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        tail = &fraction[digits..];
+    }
+    let offset = match tail {
+        "" | "Z" | "z" => 0,
+        _ => {
+            let sign = match tail.get(..1)? {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            let hours = number(tail.get(1..3)?)?;
+            let minutes = number(tail.get(3..).map(|m| m.trim_start_matches(':'))?)?;
+            sign * (hours * 3600 + minutes * 60)
+        }
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    let seconds =
+        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(60)
+            - offset;
+    let seconds = u64::try_from(seconds).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_index = (month + 9) % 12;
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn jwt_expiry_is_read_without_verification() {
+        // {"sub":"demo","exp":1700000000}
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vIiwiZXhwIjoxNzAwMDAwMDAwfQ.x";
+        assert_eq!(jwt_expiry(token), Some(at(1_700_000_000)));
+        for odd in [
+            "",
+            "a.b",
+            "a.!!.c",
+            "a.e30.c",
+            "a.b.c.d",
+            "a.eyJleHAiOiJzb29uIn0.c",
+        ] {
+            assert_eq!(jwt_expiry(odd), None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn iso_dates_with_and_without_offsets() {
+        assert_eq!(parse_datetime("1970-01-01T00:00:00Z"), Some(at(0)));
+        assert_eq!(
+            parse_datetime("2023-11-14T22:13:20Z"),
+            Some(at(1_700_000_000))
+        );
+        assert_eq!(
+            parse_datetime("2023-11-14 23:13:20.123456+01:00"),
+            Some(at(1_700_000_000))
+        );
+        assert_eq!(
+            parse_datetime("2023-11-14T22:13:20"),
+            Some(at(1_700_000_000))
+        );
+        for odd in [
+            "",
+            "2023-13-01T00:00:00Z",
+            "2023-11-14",
+            "2023-11-14T22:13:20Q",
+            "ß",
+        ] {
+            assert_eq!(parse_datetime(odd), None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn expiry_margin() {
+        let token = AccessToken::new("opaque")
+            .unwrap()
+            .with_fallback_expiry(Some("2023-11-14T22:13:20Z"));
+        let margin = Duration::from_secs(60);
+        assert!(!token.expires_within(margin, at(1_700_000_000 - 61)));
+        assert!(token.expires_within(margin, at(1_700_000_000 - 59)));
+        assert!(token.expires_within(margin, at(1_700_000_000 + 10)));
+        assert!(!format!("{token:?}").contains("opaque"));
+    }
+}
