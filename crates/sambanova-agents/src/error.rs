@@ -74,6 +74,16 @@ pub enum Error {
         request_id: Option<String>,
     },
 
+    /// 409: the request conflicts with the resource's state (e.g. the Sessions API's
+    /// `session_invalid_state`: no pending permission request with that id).
+    #[error("conflict (409): {message}{}", RequestIdSuffix(request_id))]
+    Conflict {
+        /// The server's message (with its error code, when it sent one).
+        message: String,
+        /// The server's `X-Request-ID`.
+        request_id: Option<String>,
+    },
+
     /// 422: the request body failed validation (FastAPI's `detail` list).
     #[error(
         "validation failed (422): {}{}",
@@ -186,6 +196,7 @@ impl Error {
             Error::Authentication { request_id, .. }
             | Error::BadRequest { request_id, .. }
             | Error::NotFound { request_id, .. }
+            | Error::Conflict { request_id, .. }
             | Error::Validation { request_id, .. }
             | Error::RateLimited { request_id, .. }
             | Error::UnexpectedResponse { request_id, .. }
@@ -201,6 +212,7 @@ impl Error {
             Error::Authentication { .. } => Some(StatusCode::UNAUTHORIZED),
             Error::BadRequest { .. } => Some(StatusCode::BAD_REQUEST),
             Error::NotFound { .. } => Some(StatusCode::NOT_FOUND),
+            Error::Conflict { .. } => Some(StatusCode::CONFLICT),
             Error::Validation { .. } => Some(StatusCode::UNPROCESSABLE_ENTITY),
             Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
             Error::Server(server) => Some(server.http_status),
