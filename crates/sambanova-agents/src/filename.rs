@@ -122,10 +122,14 @@ pub fn sanitize_file_name(name: &str) -> Option<String> {
     }
     let stem = clean.split('.').next().unwrap_or("").to_ascii_uppercase();
     const DEVICES: [&str; 4] = ["CON", "PRN", "AUX", "NUL"];
+    // Windows also reserves COM and LPT with a superscript digit (`COM¹`).
     let is_device = DEVICES.contains(&stem.as_str())
-        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
-            && stem.len() == 4
-            && stem.as_bytes()[3].is_ascii_digit());
+        || ["COM", "LPT"].iter().any(|prefix| {
+            stem.strip_prefix(prefix).is_some_and(|digit| {
+                (digit.len() == 1 && digit.as_bytes()[0].is_ascii_digit())
+                    || matches!(digit, "¹" | "²" | "³")
+            })
+        });
     if is_device {
         clean.insert(0, '_');
     }
