@@ -1,20 +1,20 @@
 //! The incremental byte-level decoder.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::mem;
 use std::time::Duration;
 
-use memchr::{memchr, memchr2_iter};
+use memchr::{memchr2, memrchr2};
 
 use super::{DecodeError, Event};
 
-/// The UTF-8 encoding of U+FEFF, which the UTF-8 decode step removes once at the
-/// very start of a stream.
-const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+/// U+FEFF, which the UTF-8 decode step removes once at the very start of a
+/// stream.
+const BYTE_ORDER_MARK: char = '\u{FEFF}';
 
-/// Data at least this long is handed over to the event as is (the buffer is
-/// given away) rather than copied out, so large tool results cost no copy.
-const HAND_OVER_DATA_LEN: usize = 16 * 1024;
+/// Below this length SIMD UTF-8 validation costs more than it saves.
+const SIMD_VALIDATION_MIN_LEN: usize = 64;
 
 /// Buffers grown past this by an unusually long line or event are released
 /// afterwards instead of being kept for the rest of the stream.
@@ -69,13 +69,19 @@ pub struct Decoder {
     max_event_size: usize,
     /// The bytes of a line that began in an earlier chunk and has not ended yet.
     partial_line: Vec<u8>,
-    /// The data buffer of the spec, kept as bytes: LF is ASCII, so decoding the
-    /// joined lines once at dispatch gives the same text as decoding each line.
-    data: Vec<u8>,
+    /// The spec's data buffer without its final LF: the LF goes in before each
+    /// value but the first, so the dispatched text is the buffer itself, moved
+    /// out without a copy.
+    data: String,
+    /// Whether the event has a `data` field: `data` is empty for a single
+    /// empty value, which still dispatches an event.
+    has_data: bool,
     event_type: String,
-    /// The spec's "last event ID buffer": set by `id` fields, published to
-    /// `last_event_id` at each dispatch.
+    /// The spec's "last event ID buffer", when an `id` field set it since the
+    /// last dispatch (otherwise it equals `last_event_id`, and holds garbage:
+    /// the two are swapped at dispatch instead of copied).
     id_buffer: String,
+    id_buffer_set: bool,
     last_event_id: String,
     reconnection_time: Option<Duration>,
     comments_seen: u64,
@@ -106,7 +112,7 @@ impl Decoder {
     }
 
     /// A decoder that rejects events larger than `max` bytes, counting the
-    /// event's data buffer (values plus their LF separators) and its current
+    /// event's data so far (values and the LFs between them) and its current
     /// line (field name included, line terminator excluded).
     ///
     /// ```
@@ -122,9 +128,11 @@ impl Decoder {
         Self {
             max_event_size: max,
             partial_line: Vec::new(),
-            data: Vec::new(),
+            data: String::new(),
+            has_data: false,
             event_type: String::new(),
             id_buffer: String::new(),
+            id_buffer_set: false,
             last_event_id: String::new(),
             reconnection_time: None,
             comments_seen: 0,
@@ -141,22 +149,84 @@ impl Decoder {
     /// byte is examined once, so feeding is linear in the input size however
     /// the stream is chunked.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<Result<Event, DecodeError>>) {
-        let mut line_start = 0;
-        for line_end in memchr2_iter(b'\n', b'\r', chunk) {
-            let terminator = chunk[line_end];
-            if mem::take(&mut self.after_cr) && line_end == line_start && terminator == b'\n' {
-                line_start = line_end + 1;
-                continue;
+        let mut rest = chunk;
+        if self.after_cr {
+            match rest.first() {
+                None => return,
+                Some(b'\n') => rest = &rest[1..],
+                Some(_) => {}
             }
-            self.after_cr = terminator == b'\r';
-            self.end_line(&chunk[line_start..line_end], out);
-            line_start = line_end + 1;
+            self.after_cr = false;
         }
-        let unfinished = &chunk[line_start..];
+        // The first line may continue bytes of earlier chunks (even half a
+        // character), so it is decoded on its own.
+        let Some(first_end) = find_line_end(rest) else {
+            if !rest.is_empty() {
+                self.extend_line(rest, out);
+            }
+            return;
+        };
+        self.end_line(&rest[..first_end], out);
+        rest = self.skip_line_end(rest, first_end);
+        // The lines wholly inside the chunk are validated as UTF-8 in one pass.
+        let complete_len = memrchr2(b'\n', b'\r', rest).map_or(0, |last_end| last_end + 1);
+        let (complete, unfinished) = rest.split_at(complete_len);
+        match validate_utf8(complete) {
+            Some(text) => self.decode_valid_lines(text, out),
+            None => self.decode_lines(complete, out),
+        }
         if !unfinished.is_empty() {
-            // It holds no line end, so it does not start with the LF of a CRLF.
+            // It starts right after a line end but is no LF (memrchr2 would
+            // have found it), so it does not complete a CRLF.
             self.after_cr = false;
             self.extend_line(unfinished, out);
+        }
+    }
+
+    /// Decodes complete lines of unchecked bytes.
+    fn decode_lines(&mut self, mut rest: &[u8], out: &mut Vec<Result<Event, DecodeError>>) {
+        while let Some(line_end) = find_line_end(rest) {
+            self.end_line(&rest[..line_end], out);
+            rest = self.skip_line_end(rest, line_end);
+        }
+    }
+
+    /// Decodes complete lines of valid UTF-8, sparing each its own validation.
+    fn decode_valid_lines(&mut self, mut rest: &str, out: &mut Vec<Result<Event, DecodeError>>) {
+        while let Some(line_end) = find_line_end(rest.as_bytes()) {
+            // CR and LF are ASCII, so these slices are on character boundaries.
+            let (line, terminator_and_after) = rest.split_at(line_end);
+            self.end_valid_line(line, out);
+            let after = &terminator_and_after[1..];
+            rest = if terminator_and_after.starts_with('\r') {
+                match after.as_bytes().first() {
+                    Some(b'\n') => &after[1..],
+                    Some(_) => after,
+                    None => {
+                        self.after_cr = true;
+                        after
+                    }
+                }
+            } else {
+                after
+            };
+        }
+    }
+
+    /// What follows the line end at `rest[line_end]`, an LF after a CR
+    /// included; a CR ending `rest` may be followed by an LF in the next chunk.
+    fn skip_line_end<'a>(&mut self, rest: &'a [u8], line_end: usize) -> &'a [u8] {
+        let after = &rest[line_end + 1..];
+        if rest[line_end] != b'\r' {
+            return after;
+        }
+        match after.first() {
+            Some(b'\n') => &after[1..],
+            Some(_) => after,
+            None => {
+                self.after_cr = true;
+                after
+            }
         }
     }
 
@@ -174,10 +244,9 @@ impl Decoder {
         let _ = out;
         self.partial_line.clear();
         release_if_grown(&mut self.partial_line);
-        self.data.clear();
-        release_if_grown(&mut self.data);
+        self.clear_data();
         self.event_type.clear();
-        self.id_buffer.clone_from(&self.last_event_id);
+        self.id_buffer_set = false;
         self.at_stream_start = true;
         self.after_cr = false;
         self.mode = Mode::Decoding;
@@ -224,8 +293,34 @@ impl Decoder {
 
     /// Ends the current line, whose last bytes are `tail`.
     fn end_line(&mut self, tail: &[u8], out: &mut Vec<Result<Event, DecodeError>>) {
+        if !self.admit_line(self.partial_line.len() + tail.len(), out) {
+            return;
+        }
+        if self.partial_line.is_empty() {
+            self.interpret_line(&decode_utf8_lossy(tail), out);
+        } else {
+            let mut line = mem::take(&mut self.partial_line);
+            line.extend_from_slice(tail);
+            self.interpret_line(&decode_utf8_lossy(&line), out);
+            line.clear();
+            release_if_grown(&mut line);
+            self.partial_line = line;
+        }
+    }
+
+    /// Ends a line that is wholly in the current chunk and valid UTF-8.
+    fn end_valid_line(&mut self, line: &str, out: &mut Vec<Result<Event, DecodeError>>) {
+        if self.admit_line(line.len(), out) {
+            self.interpret_line(line, out);
+        }
+    }
+
+    /// Whether a complete line of `line_len` bytes is to be interpreted: not
+    /// when an oversized event is being skipped, nor when it makes its event
+    /// oversized.
+    fn admit_line(&mut self, line_len: usize, out: &mut Vec<Result<Event, DecodeError>>) -> bool {
         if let Mode::DiscardingEvent { line_has_bytes } = self.mode {
-            if !line_has_bytes && tail.is_empty() {
+            if !line_has_bytes && line_len == 0 {
                 self.mode = Mode::Decoding;
                 self.end_discarded_event();
             } else {
@@ -233,33 +328,23 @@ impl Decoder {
                     line_has_bytes: false,
                 };
             }
-            return;
+            return false;
         }
-        let line_len = self.partial_line.len() + tail.len();
         if self.data.len() + line_len > self.max_event_size {
             self.reject_event(false, out);
-            return;
+            return false;
         }
-        if self.partial_line.is_empty() {
-            self.interpret_line(tail, out);
-        } else {
-            let mut line = mem::take(&mut self.partial_line);
-            line.extend_from_slice(tail);
-            self.interpret_line(&line, out);
-            line.clear();
-            release_if_grown(&mut line);
-            self.partial_line = line;
-        }
+        true
     }
 
     /// Applies one complete line (without its terminator) to the event.
-    fn interpret_line(&mut self, line: &[u8], out: &mut Vec<Result<Event, DecodeError>>) {
+    fn interpret_line(&mut self, line: &str, out: &mut Vec<Result<Event, DecodeError>>) {
         let line = if mem::take(&mut self.at_stream_start) {
             line.strip_prefix(BYTE_ORDER_MARK).unwrap_or(line)
         } else {
             line
         };
-        let Some(&first_byte) = line.first() else {
+        let Some(&first_byte) = line.as_bytes().first() else {
             self.dispatch(out);
             return;
         };
@@ -267,49 +352,76 @@ impl Decoder {
             self.comments_seen += 1;
             return;
         }
-        let (name, value) = match memchr(b':', line) {
-            Some(colon) => {
-                let value = &line[colon + 1..];
-                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
-            }
-            None => (line, &b""[..]),
+        // The fields agent streams use, recognised without a search for the colon.
+        let bytes = line.as_bytes();
+        if bytes.first_chunk() == Some(b"data:") {
+            self.push_data(strip_one_space(&line[5..]));
+        } else if bytes.first_chunk() == Some(b"event:") {
+            self.set_event_type(strip_one_space(&line[6..]));
+        } else if bytes.first_chunk() == Some(b"id:") {
+            self.set_id(strip_one_space(&line[3..]));
+        } else {
+            self.interpret_field(line);
+        }
+    }
+
+    /// Any field line: split at the first colon, then as in `interpret_line`.
+    fn interpret_field(&mut self, line: &str) {
+        // ':' is ASCII, so these slices are on character boundaries.
+        let (name, value) = match line.bytes().position(|byte| byte == b':') {
+            Some(colon) => (&line[..colon], strip_one_space(&line[colon + 1..])),
+            None => (line, ""),
         };
         match name {
-            b"data" => {
-                self.data.extend_from_slice(value);
-                self.data.push(b'\n');
-            }
-            b"event" => {
-                self.event_type.clear();
-                self.event_type.push_str(&String::from_utf8_lossy(value));
-            }
-            b"id" if memchr(0, value).is_none() => {
-                self.id_buffer.clear();
-                self.id_buffer.push_str(&String::from_utf8_lossy(value));
-            }
-            b"retry" => {
-                if let Some(millis) = parse_ascii_digits(value) {
+            "data" => self.push_data(value),
+            "event" => self.set_event_type(value),
+            "id" => self.set_id(value),
+            "retry" => {
+                if let Some(millis) = parse_ascii_digits(value.as_bytes()) {
                     self.reconnection_time = Some(Duration::from_millis(millis));
                 }
             }
-            // Unknown fields, and `id` values containing NUL, are ignored.
             _ => {}
+        }
+    }
+
+    fn push_data(&mut self, value: &str) {
+        if mem::replace(&mut self.has_data, true) {
+            self.data.push('\n');
+            self.data.push_str(value);
+        } else {
+            // An exact allocation; growing an empty buffer takes a slower path.
+            self.data = value.to_owned();
+        }
+    }
+
+    fn set_event_type(&mut self, value: &str) {
+        if self.event_type.is_empty() {
+            self.event_type = value.to_owned();
+        } else {
+            self.event_type.clear();
+            self.event_type.push_str(value);
+        }
+    }
+
+    fn set_id(&mut self, value: &str) {
+        // An id containing NUL is ignored.
+        if !value.as_bytes().contains(&0) {
+            self.id_buffer.clear();
+            self.id_buffer.push_str(value);
+            self.id_buffer_set = true;
         }
     }
 
     /// The blank-line step of the spec: publish the id, then dispatch the
     /// event if it has data.
     fn dispatch(&mut self, out: &mut Vec<Result<Event, DecodeError>>) {
-        if self.last_event_id != self.id_buffer {
-            self.last_event_id.clone_from(&self.id_buffer);
-        }
-        if self.data.is_empty() {
+        self.publish_last_event_id();
+        if !mem::take(&mut self.has_data) {
             self.event_type.clear();
             return;
         }
-        // Every data line appended an LF; the spec removes the final one.
-        self.data.pop();
-        let data = self.take_data();
+        let data = mem::take(&mut self.data);
         let event = if self.event_type.is_empty() {
             String::from("message")
         } else {
@@ -322,20 +434,12 @@ impl Decoder {
         }));
     }
 
-    /// Empties the data buffer into a `String`, replacing invalid UTF-8.
-    fn take_data(&mut self) -> String {
-        if self.data.len() >= HAND_OVER_DATA_LEN {
-            return match String::from_utf8(mem::take(&mut self.data)) {
-                Ok(text) => text,
-                Err(invalid) => String::from_utf8_lossy(invalid.as_bytes()).into_owned(),
-            };
-        }
-        let text = match std::str::from_utf8(&self.data) {
-            Ok(text) => text.to_owned(),
-            Err(_) => String::from_utf8_lossy(&self.data).into_owned(),
-        };
+    fn clear_data(&mut self) {
         self.data.clear();
-        text
+        self.has_data = false;
+        if self.data.capacity() > RETAINED_CAPACITY {
+            self.data = String::new();
+        }
     }
 
     /// Reports the current event as too large and starts skipping it.
@@ -343,8 +447,7 @@ impl Decoder {
         out.push(Err(DecodeError::EventTooLarge {
             limit: self.max_event_size,
         }));
-        self.data.clear();
-        release_if_grown(&mut self.data);
+        self.clear_data();
         self.partial_line.clear();
         release_if_grown(&mut self.partial_line);
         self.event_type.clear();
@@ -352,11 +455,17 @@ impl Decoder {
         self.mode = Mode::DiscardingEvent { line_has_bytes };
     }
 
+    /// The first step of dispatch: the last event ID buffer becomes the last
+    /// event id.
+    fn publish_last_event_id(&mut self) {
+        if mem::take(&mut self.id_buffer_set) {
+            mem::swap(&mut self.last_event_id, &mut self.id_buffer);
+        }
+    }
+
     /// The blank line of a discarded event: like an event without data.
     fn end_discarded_event(&mut self) {
-        if self.last_event_id != self.id_buffer {
-            self.last_event_id.clone_from(&self.id_buffer);
-        }
+        self.publish_last_event_id();
         self.event_type.clear();
     }
 }
@@ -394,6 +503,40 @@ fn parse_ascii_digits(value: &[u8]) -> Option<u64> {
             .saturating_mul(10)
             .saturating_add(u64::from(digit - b'0'))
     }))
+}
+
+/// A field value without the one space that may follow the colon.
+fn strip_one_space(value: &str) -> &str {
+    value.strip_prefix(' ').unwrap_or(value)
+}
+
+/// `bytes` as text if they are valid UTF-8. Long runs are checked with SIMD
+/// (`simdutf8`), several times faster than `std` on non-ASCII text.
+fn validate_utf8(bytes: &[u8]) -> Option<&str> {
+    if bytes.len() >= SIMD_VALIDATION_MIN_LEN {
+        simdutf8::basic::from_utf8(bytes).ok()
+    } else {
+        std::str::from_utf8(bytes).ok()
+    }
+}
+
+/// `bytes` as text, with U+FFFD for invalid UTF-8. Lines are decoded one by
+/// one, which gives the same text as decoding the whole stream: CR and LF are
+/// ASCII, so no character or invalid sequence spans two lines.
+fn decode_utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match validate_utf8(bytes) {
+        Some(text) => Cow::Borrowed(text),
+        None => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// The index of the first CR or LF in `bytes`.
+fn find_line_end(bytes: &[u8]) -> Option<usize> {
+    // Blank lines (one per event) need no search.
+    match bytes.first() {
+        Some(b'\n' | b'\r') => Some(0),
+        _ => memchr2(b'\n', b'\r', bytes),
+    }
 }
 
 /// Drops a buffer's allocation if a rare huge line or event grew it.

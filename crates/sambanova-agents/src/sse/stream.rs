@@ -1,12 +1,12 @@
 //! The [`Stream`] adapter over a byte stream.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use futures_util::Stream;
-use futures_util::stream::FusedStream;
+use futures_util::stream::{FusedStream, TryStream};
+use memchr::{memchr2, memrchr2};
 
 use super::{DecodeError, Decoder, Event};
 
@@ -43,17 +43,25 @@ pub enum StreamError<E> {
 /// let event = events[0].as_ref().expect("a valid event");
 /// assert_eq!((event.event.as_str(), event.data.as_str()), ("text_delta", "Hello"));
 /// ```
-pub struct EventStream<S> {
+pub struct EventStream<S: TryStream> {
     // Boxed so that the adapter is `Unpin` whatever the byte stream is.
     bytes: Pin<Box<S>>,
     decoder: Decoder,
-    /// Scratch space the decoder appends to, kept to avoid an allocation per chunk.
-    decoded: Vec<Result<Event, DecodeError>>,
-    ready: VecDeque<Result<Event, DecodeError>>,
+    /// The chunk being decoded, and how much of it was fed to the decoder.
+    chunk: Option<(S::Ok, usize)>,
+    /// What the decoder made of the last slice fed, in reverse order so that
+    /// `pop` yields the next one; reused to avoid an allocation per slice.
+    ready: Vec<Result<Event, DecodeError>>,
     bytes_ended: bool,
 }
 
-impl<S> EventStream<S> {
+/// Chunks are fed to the decoder in slices of about this size, cut at line
+/// ends, so that the caller consumes (and frees) the events of one slice
+/// before the next slice's are made: allocators recycle memory far better
+/// that way than when a whole large chunk's events are alive at once.
+const FEED_SLICE_LEN: usize = 512;
+
+impl<S: TryStream> EventStream<S> {
     /// Decodes `bytes` with a [default](Decoder::new) decoder.
     pub fn new(bytes: S) -> Self {
         Self::with_decoder(bytes, Decoder::new())
@@ -66,8 +74,8 @@ impl<S> EventStream<S> {
         Self {
             bytes: Box::pin(bytes),
             decoder,
-            decoded: Vec::new(),
-            ready: VecDeque::new(),
+            chunk: None,
+            ready: Vec::new(),
             bytes_ended: false,
         }
     }
@@ -85,46 +93,74 @@ impl<S> EventStream<S> {
     }
 }
 
-impl<S, B, E> Stream for EventStream<S>
+// No field is ever pinned (the byte stream is boxed, chunks are plain values),
+// so the adapter can move freely whatever its type parameters.
+impl<S: TryStream> Unpin for EventStream<S> {}
+
+impl<S> Stream for EventStream<S>
 where
-    S: Stream<Item = Result<B, E>>,
-    B: AsRef<[u8]>,
+    S: TryStream,
+    S::Ok: AsRef<[u8]>,
 {
-    type Item = Result<Event, StreamError<E>>;
+    type Item = Result<Event, StreamError<S::Error>>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            if let Some(decoded) = this.ready.pop_front() {
+            if let Some(decoded) = this.ready.pop() {
                 return Poll::Ready(Some(decoded.map_err(StreamError::Decode)));
             }
-            if this.bytes_ended {
+            if let Some((chunk, fed)) = &mut this.chunk {
+                let rest = chunk.as_ref().get(*fed..).unwrap_or_default();
+                let slice_len = next_slice_len(rest);
+                this.decoder.feed(&rest[..slice_len], &mut this.ready);
+                *fed += slice_len;
+                if *fed >= chunk.as_ref().len() {
+                    this.chunk = None;
+                }
+            } else if this.bytes_ended {
                 return Poll::Ready(None);
-            }
-            match ready!(this.bytes.as_mut().poll_next(cx)) {
-                Some(Ok(chunk)) => this.decoder.feed(chunk.as_ref(), &mut this.decoded),
-                Some(Err(error)) => return Poll::Ready(Some(Err(StreamError::Transport(error)))),
-                None => {
-                    this.decoder.finish(&mut this.decoded);
-                    this.bytes_ended = true;
+            } else {
+                match ready!(this.bytes.as_mut().try_poll_next(cx)) {
+                    Some(Ok(chunk)) => this.chunk = Some((chunk, 0)),
+                    Some(Err(error)) => {
+                        return Poll::Ready(Some(Err(StreamError::Transport(error))));
+                    }
+                    None => {
+                        this.decoder.finish(&mut this.ready);
+                        this.bytes_ended = true;
+                    }
                 }
             }
-            this.ready.extend(this.decoded.drain(..));
+            this.ready.reverse();
         }
     }
 }
 
-impl<S, B, E> FusedStream for EventStream<S>
+/// How much of `rest` to feed next: up to the last line end in the next
+/// [`FEED_SLICE_LEN`] bytes, or to the end of a line that is longer.
+fn next_slice_len(rest: &[u8]) -> usize {
+    if rest.len() <= FEED_SLICE_LEN {
+        return rest.len();
+    }
+    if let Some(last_end) = memrchr2(b'\n', b'\r', &rest[..FEED_SLICE_LEN]) {
+        return last_end + 1;
+    }
+    memchr2(b'\n', b'\r', &rest[FEED_SLICE_LEN..])
+        .map_or(rest.len(), |end| FEED_SLICE_LEN + end + 1)
+}
+
+impl<S> FusedStream for EventStream<S>
 where
-    S: Stream<Item = Result<B, E>>,
-    B: AsRef<[u8]>,
+    S: TryStream,
+    S::Ok: AsRef<[u8]>,
 {
     fn is_terminated(&self) -> bool {
         self.bytes_ended && self.ready.is_empty()
     }
 }
 
-impl<S> fmt::Debug for EventStream<S> {
+impl<S: TryStream> fmt::Debug for EventStream<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStream")
             .field("decoder", &self.decoder)
