@@ -1,0 +1,442 @@
+//! The Sessions API against the mock (which behaves like the real CIAB server), and the event
+//! stream's resumption against scripted loopback servers.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use sambanova_agents::Error;
+use sambanova_agents::sessions::{
+    EventKind, Role, SandboxSpec, SandboxState, SessionEvent, SessionState, SessionsClient,
+    TurnText,
+};
+use sambanova_agents_mock::{DEMO_SANDBOX_ID, Fault, FaultRule, MockServer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+fn client_for(url: &str) -> SessionsClient {
+    SessionsClient::builder()
+        .base_url(url)
+        .reconnect_backoff(Duration::from_millis(1), Duration::from_millis(20))
+        .build()
+        .expect("client builds")
+}
+
+async fn setup() -> (MockServer, SessionsClient) {
+    let mock = MockServer::start().await.expect("mock starts");
+    let client = client_for(&mock.url());
+    (mock, client)
+}
+
+async fn collect(mut events: sambanova_agents::sessions::SessionEventStream) -> Vec<SessionEvent> {
+    let mut all = Vec::new();
+    while let Some(event) = events.next().await {
+        all.push(event.expect("no stream error"));
+    }
+    all
+}
+
+fn types(events: &[SessionEvent]) -> Vec<&str> {
+    events.iter().map(SessionEvent::event_type).collect()
+}
+
+#[tokio::test]
+async fn sandboxes_are_created_under_their_real_id_listed_and_read() {
+    let (_mock, client) = setup().await;
+
+    let created = client
+        .create_sandbox(&SandboxSpec::new("claude-code").name("raw-create"))
+        .await
+        .unwrap();
+    assert_eq!(created.status, "provisioning");
+
+    let sandbox = client
+        .create_sandbox_and_wait(&SandboxSpec::new("claude-code").name("resolved"))
+        .await
+        .unwrap();
+    assert_eq!(sandbox.name.as_deref(), Some("resolved"));
+    assert_eq!(sandbox.state, SandboxState::Running);
+
+    let listed = client.list_sandboxes().await.unwrap();
+    assert!(listed.iter().any(|s| s.id == sandbox.id));
+    assert!(listed.iter().any(|s| s.id == DEMO_SANDBOX_ID));
+    let again = client.get_sandbox(&sandbox.id).await.unwrap();
+    assert_eq!(again.id, sandbox.id);
+
+    // Without a name, one is generated so the sandbox can be found.
+    let unnamed = client
+        .create_sandbox_and_wait(&SandboxSpec::new("claude-code"))
+        .await
+        .unwrap();
+    assert!(unnamed.name.unwrap_or_default().starts_with("sdk-"));
+
+    let session = client.create_session(&sandbox.id).await.unwrap();
+    assert_eq!(session.sandbox_id, sandbox.id);
+}
+
+#[tokio::test]
+async fn sessions_are_created_listed_read_messaged_and_interrupted() {
+    let (_mock, client) = setup().await;
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("purpose".into(), "sdk-test".into());
+    let session = client
+        .create_session_with_metadata(DEMO_SANDBOX_ID, metadata)
+        .await
+        .unwrap();
+    assert_eq!(session.state, SessionState::Active);
+    assert_eq!(session.metadata["purpose"], "sdk-test");
+
+    let listed = client.list_sessions(DEMO_SANDBOX_ID).await.unwrap();
+    assert!(listed.iter().any(|s| s.id == session.id));
+
+    let sent = client
+        .send_message(&session.id, "hello world")
+        .await
+        .unwrap();
+    assert_eq!(sent.role, Role::User, "the server answers the user message");
+    assert_eq!(sent.text(), "hello world");
+    assert_eq!(sent.session_id, session.id);
+
+    client.interrupt(&session.id).await.unwrap();
+    // Interrupting an idle session is fine too.
+    client.interrupt(&session.id).await.unwrap();
+
+    let details = client.get_session(&session.id).await.unwrap();
+    assert_eq!(details.session.id, session.id);
+    assert_eq!(details.messages[0].id, sent.id);
+
+    let queue = client.queue(&session.id).await.unwrap();
+    assert_eq!(queue.queue_length, 0);
+
+    let help = client.send_message(&session.id, "/help").await.unwrap();
+    assert_eq!(help.role, Role::Assistant);
+}
+
+#[tokio::test]
+async fn a_turn_streams_typed_events_in_order_and_ends_with_it() {
+    let (_mock, client) = setup().await;
+    let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
+
+    let turn = client
+        .send_and_stream(&session.id, "hello world")
+        .await
+        .unwrap();
+    assert_eq!(turn.message.role, Role::User);
+    let events = collect(turn.events).await;
+    assert_eq!(
+        types(&events),
+        [
+            "queue_updated",
+            "connected",
+            "text_delta",
+            "text_delta",
+            "text_delta",
+            "tool_use_start",
+            "tool_input_delta",
+            "tool_use_complete",
+            "tool_result",
+            "text_delta",
+            "text_complete",
+            "session_completed",
+        ]
+    );
+    for event in &events {
+        assert_eq!(event.session_id.as_deref(), Some(session.id.as_str()));
+        assert_eq!(event.sandbox_id.as_deref(), Some(DEMO_SANDBOX_ID));
+        assert!(event.timestamp.is_some() && !event.id.is_empty());
+    }
+    assert!(matches!(&events[0].kind, EventKind::QueueUpdated(q) if q.queue_length == 1));
+    assert!(matches!(&events[5].kind, EventKind::ToolUseStart(t) if t.name == "Bash"));
+    let mut text = TurnText::new();
+    events.iter().for_each(|event| text.push(event));
+    assert_eq!(text.streamed(), "Echo: hello world Done.");
+    assert_eq!(text.as_str(), "Echo: hello world Done.");
+
+    // The next turn does not replay the first one.
+    let second = collect(
+        client
+            .send_and_stream(&session.id, "again")
+            .await
+            .unwrap()
+            .events,
+    )
+    .await;
+    assert_eq!(second[0].event_type(), "queue_updated");
+    assert_eq!(second.last().unwrap().event_type(), "session_completed");
+    let first_ids: HashSet<_> = events.iter().map(|e| e.id.as_str()).collect();
+    assert!(second.iter().all(|e| !first_ids.contains(e.id.as_str())));
+}
+
+#[tokio::test]
+async fn an_error_result_ends_the_turn_and_a_crash_ends_with_the_empty_queue() {
+    let (_mock, client) = setup().await;
+    let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
+
+    let failed = collect(
+        client
+            .send_and_stream(&session.id, "please #error")
+            .await
+            .unwrap()
+            .events,
+    )
+    .await;
+    let last = failed.last().unwrap();
+    assert!(
+        matches!(&last.kind, EventKind::ResultError(e) if e.message.as_deref() == Some("scripted error")),
+        "{last:?}"
+    );
+    assert!(!types(&failed).contains(&"session_completed"));
+
+    let crashed = collect(
+        client
+            .send_and_stream(&session.id, "please #crash")
+            .await
+            .unwrap()
+            .events,
+    )
+    .await;
+    assert!(
+        matches!(&crashed.last().unwrap().kind, EventKind::QueueUpdated(q) if q.queue_length == 0)
+    );
+    assert!(!types(&crashed).contains(&"session_completed"));
+}
+
+#[tokio::test]
+async fn a_long_turn_survives_three_server_closes_with_every_event_once_in_order() {
+    let (mock, client) = setup().await;
+    let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
+    let path = format!("/api/v1/sessions/{}/stream", session.id);
+    mock.faults()
+        .add(FaultRule::new("GET", &path, Fault::CloseStreamAfter { events: 100 }).times(3));
+
+    let turn = client
+        .send_and_stream(&session.id, "#long 1000")
+        .await
+        .unwrap();
+    let mut events = turn.events;
+    let mut all = Vec::new();
+    while let Some(event) = events.next().await {
+        all.push(event.unwrap());
+    }
+    assert_eq!(events.reconnects(), 3);
+    assert_eq!(mock.requests("GET", &path), 4);
+
+    let ids: HashSet<_> = all.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), all.len(), "no duplicates");
+    let deltas: Vec<String> = all
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::TextDelta(d) => Some(d.text.clone()),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<String> = (0..1000)
+        .map(|i| format!("{i} "))
+        .chain(["Done.".to_owned()])
+        .collect();
+    assert_eq!(deltas, expected, "every delta once, in order");
+    // queue_updated, connected, 1000 + 1 deltas, 4 tool events, text_complete, session_completed
+    assert_eq!(all.len(), 1009);
+    assert_eq!(all.last().unwrap().event_type(), "session_completed");
+}
+
+#[tokio::test]
+async fn a_stalled_stream_is_reconnected_and_the_turn_completes() {
+    let (mock, client) = setup().await;
+    let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
+    let path = format!("/api/v1/sessions/{}/stream", session.id);
+    mock.faults()
+        .add(FaultRule::new("GET", &path, Fault::StallStream { after_events: 5 }).times(1));
+
+    let turn = client
+        .send_and_stream(&session.id, "#long 50")
+        .await
+        .unwrap();
+    let mut events = turn.events.stall_timeout(Duration::from_millis(300));
+    let mut all = Vec::new();
+    while let Some(event) = events.next().await {
+        all.push(event.unwrap());
+    }
+    assert_eq!(events.reconnects(), 1);
+    let ids: HashSet<_> = all.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), all.len());
+    assert_eq!(all.len(), 59);
+    assert_eq!(all.last().unwrap().event_type(), "session_completed");
+}
+
+/// A loopback server that answers each connection with the next canned response and closes
+/// it; gives back the requests it read.
+async fn scripted_server(responses: Vec<String>) -> (String, tokio::task::JoinHandle<Vec<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let mut requests = Vec::new();
+        for response in responses {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let read = socket.read(&mut buffer).await.unwrap();
+                if read == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..read]);
+            }
+            requests.push(String::from_utf8_lossy(&request).into_owned());
+            socket.write_all(response.as_bytes()).await.unwrap();
+            socket.shutdown().await.unwrap();
+        }
+        requests
+    });
+    (url, task)
+}
+
+fn sse_response(events: &[(&str, &str, &str)]) -> String {
+    let mut body = String::from(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n",
+    );
+    for (id, event_type, data) in events {
+        let line = format!(
+            r#"{{"id":"{id}","sandbox_id":"b","session_id":"s","event_type":"{event_type}","data":{data},"timestamp":"2026-11-22T12:22:11.{id_digits}Z"}}"#,
+            id_digits = id.trim_start_matches('e'),
+        );
+        body.push_str(&format!("id: {id}\nevent: {event_type}\ndata: {line}\n\n"));
+        body.push_str(": keepalive\n\n");
+    }
+    body
+}
+
+#[tokio::test]
+async fn resumes_with_the_last_id_drops_replayed_duplicates_and_keeps_unknown_types() {
+    let e1 = ("e1", "text_delta", r#"{"text":"hi"}"#);
+    let e2 = ("e2", "brand_new_type", r#"{"x":1}"#);
+    let e3 = ("e3", "queue_updated", r#"{"queue":[],"queue_length":0}"#);
+    // Like the real server with an id it no longer holds: the whole buffer again.
+    let (url, server) =
+        scripted_server(vec![sse_response(&[e1, e2]), sse_response(&[e1, e2, e3])]).await;
+    let client = client_for(&url);
+    let sid = "31d0232d-0000-4000-8000-000000000000";
+
+    let events = collect(client.events(sid).until_turn_end()).await;
+    assert_eq!(
+        events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["e1", "e2", "e3"]
+    );
+    match &events[1].kind {
+        EventKind::Unknown { event, data } => {
+            assert_eq!(event, "brand_new_type");
+            assert_eq!(data["x"], 1);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let requests = server.await.unwrap();
+    assert!(!requests[0].contains("last_event_id"), "{}", requests[0]);
+    assert!(
+        requests[1].contains(&format!(
+            "GET /api/v1/sessions/{sid}/stream?last_event_id=e2"
+        )),
+        "{}",
+        requests[1]
+    );
+    assert!(
+        requests[1]
+            .to_ascii_lowercase()
+            .contains("last-event-id: e2"),
+        "{}",
+        requests[1]
+    );
+}
+
+#[tokio::test]
+async fn errors_are_typed_with_the_server_code() {
+    let (_mock, client) = setup().await;
+    let missing = "00000000-0000-4000-8000-0000000000aa";
+
+    let error = client.get_session(missing).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::NotFound { message, .. } if message.contains("session_not_found") && message.contains(missing)),
+        "{error}"
+    );
+    let error = client.get_sandbox("nope").await.unwrap_err();
+    assert!(error.to_string().contains("sandbox_not_found"), "{error}");
+
+    let mut stream = client.events(missing);
+    let first = stream.next().await.unwrap().unwrap_err();
+    assert!(matches!(first, Error::NotFound { .. }), "{first}");
+    assert!(
+        stream.next().await.is_none(),
+        "the stream ends after a fatal error"
+    );
+
+    let error = client.get_session("not-a-uuid").await.unwrap_err();
+    assert!(
+        matches!(&error, Error::BadRequest { message, .. } if message.contains("sid")),
+        "{error}"
+    );
+
+    let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
+    let error = client
+        .respond_to_permission(&session.id, "nope", true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Conflict { message, .. } if message.contains("session_invalid_state")),
+        "{error}"
+    );
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(409));
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_an_authentication_error_and_the_key_never_prints() {
+    let key = "ciab-secret-key-1234";
+    let mock = MockServer::builder()
+        .sessions_api_key(Some(key.to_owned()))
+        .start()
+        .await
+        .unwrap();
+
+    let wrong = SessionsClient::builder()
+        .base_url(mock.url())
+        .api_key("not-the-key")
+        .build()
+        .unwrap();
+    let error = wrong.list_sandboxes().await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Authentication { message, .. } if message.contains("unauthorized")),
+        "{error}"
+    );
+    let no_key = client_for(&mock.url());
+    assert!(matches!(
+        no_key.list_sandboxes().await,
+        Err(Error::Authentication { .. })
+    ));
+
+    let builder = SessionsClient::builder()
+        .base_url(mock.url())
+        .api_key(key)
+        .header("x-extra", "hunter2");
+    let shown = format!("{builder:?}");
+    assert!(
+        !shown.contains(key) && !shown.contains("hunter2"),
+        "{shown}"
+    );
+    let right = builder.build().unwrap();
+    let shown = format!("{right:?}");
+    assert!(
+        !shown.contains(key) && !shown.contains("hunter2"),
+        "{shown}"
+    );
+    assert!(!format!("{:?}", right.events("x")).contains(key));
+
+    let session = right.create_session(DEMO_SANDBOX_ID).await.unwrap();
+    let events = collect(
+        right
+            .send_and_stream(&session.id, "hi")
+            .await
+            .unwrap()
+            .events,
+    )
+    .await;
+    assert_eq!(events.last().unwrap().event_type(), "session_completed");
+}
