@@ -1,0 +1,551 @@
+//! The agent stream client against the mock backend (loopback, no sleeps).
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use sambanova_agents::Error;
+use sambanova_agents::agent_stream::{
+    AgentEvent, AgentEventStream, AgentModule, AgentRequest, AgentStreamClient, AssistantText,
+    ReasoningPhase, StatusKind, ToolPhase,
+};
+use sambanova_agents_mock::{Fault, FaultRule, MockServer};
+
+const LOGIN: &str = "/api/v1/admin/auth/login";
+const SPEC_LOGIN: &str = "/api/v1/auth/login";
+const REFRESH: &str = "/api/v1/admin/auth/token/refresh";
+const STREAM: &str = "/agent/agent/stream";
+
+fn client(server: &MockServer) -> AgentStreamClient {
+    AgentStreamClient::builder()
+        .base_url(server.url())
+        .credentials("demo", "demo")
+        .build()
+        .expect("a valid configuration")
+}
+
+/// Every item of a stream, errors included, until it ends.
+async fn drain(events: &mut AgentEventStream) -> Vec<Result<AgentEvent, Error>> {
+    let mut items = Vec::new();
+    while let Some(item) = events.next().await {
+        items.push(item);
+    }
+    items
+}
+
+async fn run(
+    client: &AgentStreamClient,
+    request: &AgentRequest,
+) -> (Vec<AgentEvent>, AgentEventStream) {
+    let mut events = client.stream(request).await.expect("the stream opens");
+    let items = drain(&mut events).await;
+    let events_only = items
+        .into_iter()
+        .map(|item| item.expect("no error in a normal run"))
+        .collect();
+    (events_only, events)
+}
+
+/// A short label per event, to compare whole sequences.
+fn label(event: &AgentEvent) -> String {
+    match event {
+        AgentEvent::Status(status) => format!("status:{}", status.kind.as_str()),
+        AgentEvent::Message(chunk) => format!("message:{}", chunk.content),
+        AgentEvent::Tool(tool) => format!(
+            "tool:{}:{}",
+            match &tool.phase {
+                ToolPhase::Start => "start",
+                ToolPhase::End => "end",
+                _ => "other",
+            },
+            tool.name.as_deref().unwrap_or("?")
+        ),
+        AgentEvent::Reasoning(reasoning) => format!("reasoning:{:?}", reasoning.phase),
+        AgentEvent::ToolCallStart(call) => {
+            format!("tool_call_start:{}", call.name.as_deref().unwrap_or("?"))
+        }
+        AgentEvent::ToolCallArgs(call) => {
+            format!("tool_call_args:{}", call.args.as_deref().unwrap_or("?"))
+        }
+        AgentEvent::ToolCallEnd(_) => "tool_call_end".to_owned(),
+        AgentEvent::ToolResult(result) => format!("tool_result:{}", result.text()),
+        AgentEvent::Interrupt(_) => "interrupt".to_owned(),
+        AgentEvent::Warning(_) => "warning".to_owned(),
+        AgentEvent::Error(_) => "error".to_owned(),
+        AgentEvent::Unknown { event, .. } => format!("unknown:{event}"),
+        _ => "new kind".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn login_with_demo_demo() {
+    let server = MockServer::start().await.unwrap();
+    let client = client(&server);
+    assert!(client.access_token().is_none());
+    let token = client.login().await.expect("demo/demo is accepted");
+    assert!(token.expires_at().is_some(), "the mock's JWT carries exp");
+    assert_eq!(client.access_token(), Some(token));
+    assert_eq!(server.requests("POST", LOGIN), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_an_authentication_error() {
+    let server = MockServer::start().await.unwrap();
+    let client = AgentStreamClient::builder()
+        .base_url(server.url())
+        .credentials("demo", "wrong")
+        .build()
+        .unwrap();
+    let error = client.login().await.unwrap_err();
+    assert!(
+        matches!(error, Error::Authentication { ref message, ref request_id } if message.contains("Incorrect") && request_id.is_some()),
+        "{error:?}"
+    );
+    let error = client.stream(&AgentRequest::new("hi")).await.unwrap_err();
+    assert!(matches!(error, Error::Authentication { .. }), "{error:?}");
+    assert_eq!(server.requests("POST", STREAM), 0, "no run without a token");
+}
+
+#[tokio::test]
+async fn a_run_is_a_stream_of_typed_events_in_order() {
+    let server = MockServer::start().await.unwrap();
+    let client = client(&server);
+    let (events, stream) = run(&client, &AgentRequest::new("hello there")).await;
+    let labels: Vec<String> = events.iter().map(label).collect();
+    assert_eq!(
+        labels,
+        [
+            "status:processing",
+            "status:sandbox_ready",
+            "status:agent_start",
+            "reasoning:Start",
+            "reasoning:MessageStart",
+            "reasoning:Content",
+            "reasoning:MessageEnd",
+            "reasoning:End",
+            "tool:start:bash",
+            "tool_call_start:bash",
+            r#"tool_call_args:{"command":"echo hi"}"#,
+            "tool_call_end",
+            "tool_result:hi",
+            "tool:end:bash",
+            "message:Echo: ",
+            "message:hello there",
+            "status:complete",
+        ]
+    );
+    assert!(matches!(
+        &events[5],
+        AgentEvent::Reasoning(r) if r.phase == ReasoningPhase::Content && r.content.as_deref() == Some("Thinking about the request.")
+    ));
+    let AgentEvent::Status(ready) = &events[1] else {
+        panic!("not a status: {:?}", events[1]);
+    };
+    assert_eq!(ready.kind, StatusKind::SandboxReady);
+    assert!(stream.run_ended());
+    assert_eq!(stream.sandbox_id(), ready.sandbox_id.as_deref());
+    assert!(stream.request_id().is_some());
+    assert!(stream.interrupt().is_none());
+}
+
+#[tokio::test]
+async fn the_text_accumulator_joins_the_message_chunks() {
+    let server = MockServer::start().await.unwrap();
+    let client = client(&server);
+    let (events, _) = run(&client, &AgentRequest::new("build me a bridge")).await;
+    let mut answer = AssistantText::new();
+    answer.extend(&events);
+    let chunks: String = events
+        .iter()
+        .filter_map(|event| match event {
+            AgentEvent::Message(chunk) => Some(chunk.content.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answer.text(), chunks);
+    assert_eq!(answer.text(), "Echo: build me a bridge");
+    assert_eq!(answer.chunks(), 2);
+}
+
+#[tokio::test]
+async fn a_follow_up_reuses_the_thread_the_run_named() {
+    let server = MockServer::start().await.unwrap();
+    let client = client(&server);
+    let (_, first) = run(
+        &client,
+        &AgentRequest::new("create hello.py").conversation("thread-42"),
+    )
+    .await;
+    let thread = first
+        .thread_id()
+        .expect("the run names its thread")
+        .to_owned();
+    assert_eq!(thread, "thread-42");
+    let (events, second) = run(&client, &AgentRequest::new("run it").thread_id(&thread)).await;
+    assert_eq!(second.thread_id(), Some(thread.as_str()));
+    assert!(
+        events
+            .iter()
+            .all(|event| event.thread_id().is_none_or(|id| id == thread))
+    );
+    assert_eq!(server.requests("POST", LOGIN), 1, "one login for both runs");
+}
+
+#[tokio::test]
+async fn an_interrupt_is_answered_with_interrupt_feedback() {
+    let server = MockServer::start().await.unwrap();
+    let client = client(&server);
+    let request = AgentRequest::new("quantum batteries").module(AgentModule::Research);
+    let (events, first) = run(&client, &request).await;
+    let Some(AgentEvent::Interrupt(interrupt)) = events.last() else {
+        panic!("the research run stops on a plan: {events:?}");
+    };
+    assert!(first.run_ended(), "an interrupt ends the run");
+    assert_eq!(first.interrupt(), Some(interrupt));
+    assert!(
+        interrupt
+            .content
+            .as_deref()
+            .is_some_and(|plan| plan.contains("quantum batteries"))
+    );
+    let values: Vec<_> = interrupt
+        .options
+        .iter()
+        .filter_map(|o| o.value.as_deref())
+        .collect();
+    assert_eq!(values, ["accepted", "edit_plan"]);
+
+    let answer = AgentRequest::answer(interrupt, "accepted").module(AgentModule::Research);
+    let (events, second) = run(&client, &answer).await;
+    let mut text = AssistantText::new();
+    text.extend(&events);
+    assert!(
+        text.text()
+            .starts_with("Continuing the research on quantum batteries (feedback: accepted)"),
+        "{}",
+        text.text()
+    );
+    assert!(matches!(events.last(), Some(AgentEvent::Status(s)) if s.kind == StatusKind::Complete));
+    assert!(second.interrupt().is_none());
+}
+
+#[tokio::test]
+async fn an_expiring_token_is_refreshed_before_the_request() {
+    // Tokens live 30 s; the client renews those expiring within its 60 s margin: every
+    // token is "expiring" at once, with no waiting.
+    let server = MockServer::builder()
+        .token_ttl(Duration::from_secs(30))
+        .start()
+        .await
+        .unwrap();
+    let client = client(&server);
+    run(&client, &AgentRequest::new("one")).await;
+    assert_eq!(server.requests("POST", LOGIN), 1);
+    assert_eq!(server.requests("POST", REFRESH), 0);
+    let first = client.access_token().unwrap();
+
+    run(&client, &AgentRequest::new("two")).await;
+    assert_eq!(
+        server.requests("POST", REFRESH),
+        1,
+        "refreshed with the login's cookie"
+    );
+    assert_eq!(server.requests("POST", LOGIN), 1, "no second login");
+    assert_eq!(
+        server.requests("POST", STREAM),
+        2,
+        "no request was refused and resent"
+    );
+    assert_ne!(client.access_token().unwrap(), first);
+}
+
+#[tokio::test]
+async fn a_fresh_token_is_not_renewed() {
+    let server = MockServer::start().await.unwrap();
+    let client = client(&server);
+    run(&client, &AgentRequest::new("one")).await;
+    run(&client, &AgentRequest::new("two")).await;
+    assert_eq!(server.requests("POST", LOGIN), 1);
+    assert_eq!(server.requests("POST", REFRESH), 0);
+}
+
+#[tokio::test]
+async fn a_401_renews_the_token_and_resends_once() {
+    let server = MockServer::start().await.unwrap();
+    server
+        .faults()
+        .add(FaultRule::new("POST", STREAM, Fault::status(401)).times(1));
+    let client = client(&server);
+    let (events, _) = run(&client, &AgentRequest::new("again")).await;
+    assert!(matches!(events.last(), Some(AgentEvent::Status(s)) if s.kind == StatusKind::Complete));
+    assert_eq!(server.requests("POST", STREAM), 2);
+    assert_eq!(server.requests("POST", LOGIN), 1);
+    assert_eq!(
+        server.requests("POST", REFRESH),
+        1,
+        "renewed with the refresh cookie"
+    );
+}
+
+#[tokio::test]
+async fn a_401_with_an_expired_refresh_logs_in_again() {
+    let server = MockServer::start().await.unwrap();
+    server
+        .faults()
+        .add(FaultRule::new("POST", STREAM, Fault::status(401)).times(1));
+    server
+        .faults()
+        .add(FaultRule::new("POST", REFRESH, Fault::status(401)).times(1));
+    let client = client(&server);
+    run(&client, &AgentRequest::new("again")).await;
+    assert_eq!(server.requests("POST", STREAM), 2);
+    assert_eq!(server.requests("POST", REFRESH), 1);
+    assert_eq!(server.requests("POST", LOGIN), 2, "logged in again");
+}
+
+#[tokio::test]
+async fn a_second_401_is_returned_not_retried() {
+    let server = MockServer::start().await.unwrap();
+    server
+        .faults()
+        .add(FaultRule::new("POST", STREAM, Fault::status(401)));
+    let client = client(&server);
+    let error = client.stream(&AgentRequest::new("x")).await.unwrap_err();
+    assert!(matches!(error, Error::Authentication { .. }), "{error:?}");
+    assert_eq!(server.requests("POST", STREAM), 2, "sent once, resent once");
+}
+
+#[tokio::test]
+async fn a_token_alone_works_until_refused() {
+    let server = MockServer::start().await.unwrap();
+    let token = client(&server).login().await.unwrap();
+    let client = AgentStreamClient::builder()
+        .base_url(server.url())
+        .token(token.expose_secret())
+        .build()
+        .unwrap();
+    run(&client, &AgentRequest::new("with a stored token")).await;
+    assert_eq!(
+        server.requests("POST", LOGIN),
+        1,
+        "only the first client logged in"
+    );
+
+    server
+        .faults()
+        .add(FaultRule::new("POST", STREAM, Fault::status(401)).times(1));
+    let error = client
+        .stream(&AgentRequest::new("refused"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Authentication { .. }), "{error:?}");
+    assert_eq!(
+        server.requests("POST", STREAM),
+        2,
+        "nothing to renew with: not resent"
+    );
+}
+
+#[tokio::test]
+async fn an_api_key_needs_no_login() {
+    let server = MockServer::start().await.unwrap();
+    let client = AgentStreamClient::builder()
+        .base_url(server.url())
+        .api_key("machine-key")
+        .build()
+        .unwrap();
+    run(&client, &AgentRequest::new("m2m")).await;
+    assert_eq!(server.requests("POST", LOGIN), 0);
+}
+
+#[tokio::test]
+async fn the_spec_login_path_is_tried_when_the_guide_path_is_missing() {
+    let server = MockServer::start().await.unwrap();
+    server
+        .faults()
+        .add(FaultRule::new("POST", LOGIN, Fault::status(404)));
+    let client = client(&server);
+    client.login().await.expect("the second path answers");
+    client.login().await.expect("and is remembered");
+    assert_eq!(server.requests("POST", LOGIN), 1);
+    assert_eq!(server.requests("POST", SPEC_LOGIN), 2);
+}
+
+#[tokio::test]
+async fn a_rate_limited_login_is_not_retried() {
+    let server = MockServer::start().await.unwrap();
+    server.faults().add(FaultRule::new(
+        "POST",
+        LOGIN,
+        Fault::too_many_requests_after_secs(60),
+    ));
+    let error = client(&server).login().await.unwrap_err();
+    assert!(
+        matches!(error, Error::RateLimited { retry_after: Some(after), .. } if after == Duration::from_secs(60)),
+        "{error:?}"
+    );
+    assert_eq!(server.requests("POST", LOGIN), 1);
+}
+
+#[tokio::test]
+async fn debug_never_shows_the_password_or_the_token() {
+    let server = MockServer::builder()
+        .agent_stream_user("alice", "pw-hunter2")
+        .start()
+        .await
+        .unwrap();
+    let client = AgentStreamClient::builder()
+        .base_url(server.url())
+        .credentials("alice", "pw-hunter2")
+        .header("x-team-secret", "team-hunter3")
+        .build()
+        .unwrap();
+    let token = client.login().await.unwrap();
+    let (_, events) = run(&client, &AgentRequest::new("hi")).await;
+    for shown in [
+        format!("{client:?}"),
+        format!("{token:?}"),
+        format!("{:?}", client.access_token()),
+        format!("{events:?}"),
+    ] {
+        for secret in ["pw-hunter2", "team-hunter3", token.expose_secret()] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_stream_times_out_and_is_not_resent() {
+    let server = MockServer::start().await.unwrap();
+    server.faults().add(FaultRule::new(
+        "POST",
+        STREAM,
+        Fault::StallStream { after_events: 2 },
+    ));
+    let idle = Duration::from_millis(300);
+    let client = AgentStreamClient::builder()
+        .base_url(server.url())
+        .credentials("demo", "demo")
+        .idle_timeout(idle)
+        .build()
+        .unwrap();
+    let mut events = client.stream(&AgentRequest::new("stall")).await.unwrap();
+    let items = drain(&mut events).await;
+    assert_eq!(items.len(), 3, "{items:?}");
+    assert!(items[..2].iter().all(Result::is_ok));
+    assert!(
+        matches!(items[2], Err(Error::Timeout { after }) if after == idle),
+        "{:?}",
+        items[2]
+    );
+    assert_eq!(
+        server.requests("POST", STREAM),
+        1,
+        "a run is never started twice"
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_event_is_a_typed_error_and_the_run_goes_on() {
+    let server = MockServer::start().await.unwrap();
+    server.faults().add(FaultRule::new(
+        "POST",
+        STREAM,
+        Fault::OversizedEvent { bytes: 256 * 1024 },
+    ));
+    let client = AgentStreamClient::builder()
+        .base_url(server.url())
+        .credentials("demo", "demo")
+        .max_event_size(64 * 1024)
+        .build()
+        .unwrap();
+    let mut events = client.stream(&AgentRequest::new("big")).await.unwrap();
+    let items = drain(&mut events).await;
+    assert!(
+        matches!(items[0], Err(Error::ResponseTooLarge { limit, .. }) if limit == 64 * 1024),
+        "{:?}",
+        items[0]
+    );
+    assert!(items[1..].iter().all(Result::is_ok));
+    assert!(events.run_ended());
+}
+
+#[tokio::test]
+async fn a_stream_cut_before_the_end_is_an_error() {
+    let server = MockServer::start().await.unwrap();
+    server.faults().add(FaultRule::new(
+        "POST",
+        STREAM,
+        Fault::CloseStreamAfter { events: 4 },
+    ));
+    let client = client(&server);
+    let mut events = client.stream(&AgentRequest::new("cut")).await.unwrap();
+    let items = drain(&mut events).await;
+    assert_eq!(items.len(), 5, "{items:?}");
+    assert!(
+        matches!(items[4], Err(Error::Stream { .. })),
+        "{:?}",
+        items[4]
+    );
+    assert!(!events.run_ended());
+}
+
+#[tokio::test]
+async fn a_response_that_is_not_an_event_stream_is_unexpected() {
+    let server = MockServer::start().await.unwrap();
+    server.faults().add(FaultRule::new(
+        "POST",
+        STREAM,
+        Fault::WrongContentType {
+            content_type: "text/html".into(),
+        },
+    ));
+    let error = client(&server)
+        .stream(&AgentRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::UnexpectedResponse { ref body, .. } if body.contains("event: status")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_gateway_error_is_retried_and_a_server_error_is_typed() {
+    let server = MockServer::start().await.unwrap();
+    server
+        .faults()
+        .add(FaultRule::new("POST", STREAM, Fault::status(503)).times(1));
+    let client = AgentStreamClient::builder()
+        .base_url(server.url())
+        .credentials("demo", "demo")
+        .retry(sambanova_agents::RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
+        .build()
+        .unwrap();
+    run(&client, &AgentRequest::new("after a 503")).await;
+    assert_eq!(server.requests("POST", STREAM), 2);
+
+    server
+        .faults()
+        .add(FaultRule::new("POST", STREAM, Fault::status(500)).times(1));
+    let error = client.stream(&AgentRequest::new("x")).await.unwrap_err();
+    assert!(
+        matches!(error, Error::Server(ref e) if e.http_status == 500),
+        "{error:?}"
+    );
+    assert_eq!(
+        server.requests("POST", STREAM),
+        3,
+        "a 500 may have run the agent: not resent"
+    );
+}
+
+#[tokio::test]
+async fn invalid_requests_are_refused_before_anything_is_sent() {
+    let server = MockServer::start().await.unwrap();
+    let error = client(&server)
+        .stream(&AgentRequest::new("x").max_step_num(11))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
+    assert_eq!(server.requests("POST", LOGIN), 0);
+}
