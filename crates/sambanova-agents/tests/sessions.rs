@@ -440,3 +440,35 @@ async fn a_wrong_key_is_an_authentication_error_and_the_key_never_prints() {
     .await;
     assert_eq!(events.last().unwrap().event_type(), "session_completed");
 }
+
+#[tokio::test]
+async fn an_oversized_event_is_skipped_and_the_stream_goes_on() {
+    let mock = MockServer::start().await.unwrap();
+    let client = SessionsClient::builder()
+        .base_url(mock.url())
+        .max_event_size(1024)
+        .build()
+        .unwrap();
+    let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
+    let path = format!("/api/v1/sessions/{}/stream", session.id);
+    mock.faults()
+        .add(FaultRule::new("GET", &path, Fault::OversizedEvent { bytes: 4096 }).times(1));
+
+    let events = collect(
+        client
+            .send_and_stream(&session.id, "hi")
+            .await
+            .unwrap()
+            .events,
+    )
+    .await;
+    assert_eq!(events.len(), 11);
+    assert!(
+        events
+            .iter()
+            .all(|e| !matches!(e.kind, EventKind::Unknown { .. }))
+    );
+    assert_eq!(events.last().unwrap().event_type(), "session_completed");
+    let line = serde_json::to_string(&events[0]).unwrap();
+    assert!(line.contains(r#""event_type":"queue_updated""#), "{line}");
+}

@@ -385,7 +385,9 @@ impl SessionsClient {
 
     /// Sends a message and streams that turn's events, ending after its last one. The stream
     /// is connected before the message is sent, so no event is missed, and the replay of
-    /// earlier turns is skipped.
+    /// earlier turns is skipped (by timestamp: the events of this turn are stamped after the
+    /// stored message). If a turn is already running, the stream ends with that turn: the
+    /// server's events do not say which message a turn answers.
     ///
     /// ```no_run
     /// # async fn demo(client: sambanova_agents::sessions::SessionsClient, session_id: &str) -> Result<(), sambanova_agents::Error> {
@@ -892,6 +894,13 @@ impl SessionsClientBuilder {
     /// 8192; keep it above the server's replay buffer size).
     pub fn dedupe_window(mut self, ids: usize) -> Self {
         self.stream.dedupe_window = ids.max(1);
+        self
+    }
+
+    /// The largest event a stream accepts (default 8 MiB); a larger one is skipped, with a
+    /// warning in the logs, and the stream goes on.
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.stream.max_event_size = bytes;
         self
     }
 

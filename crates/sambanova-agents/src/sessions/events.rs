@@ -135,6 +135,12 @@ struct Envelope {
     timestamp: Option<String>,
 }
 
+impl serde::Serialize for SessionEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
+    }
+}
+
 impl SessionEvent {
     /// Parses one `data:` line of a session stream. Never fails: what does not parse is
     /// [`EventKind::Unknown`].
@@ -180,6 +186,28 @@ impl SessionEvent {
         self.kind.event_type()
     }
 
+    /// The event in the server's shape (`{"id","sandbox_id","session_id","event_type","data",
+    /// "timestamp"}`), e.g. to print it as JSON lines.
+    ///
+    /// ```
+    /// use sambanova_agents::sessions::SessionEvent;
+    ///
+    /// let line = r#"{"id":"e1","sandbox_id":"b","session_id":"s","event_type":"text_delta","data":{"text":"hi"},"timestamp":"t"}"#;
+    /// let event = SessionEvent::from_json(line);
+    /// let expected: serde_json::Value = serde_json::from_str(line).unwrap();
+    /// assert_eq!(event.to_json(), expected);
+    /// ```
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "id": self.id,
+            "sandbox_id": self.sandbox_id,
+            "session_id": self.session_id,
+            "event_type": self.event_type(),
+            "data": self.kind.data_json(),
+            "timestamp": self.timestamp,
+        })
+    }
+
     /// Whether this event ends the turn: `session_completed`, `result_error`,
     /// `session_failed`, `error`, or `queue_updated` with an empty queue. (A crash or an
     /// interrupt sends no terminal event; the empty queue that follows is the sign.)
@@ -223,6 +251,15 @@ macro_rules! kinds {
                     $(EventKind::$variant(_) => $wire,)*
                     EventKind::Unknown { event, .. } => event,
                 }
+            }
+
+            /// The event's `data` as JSON (absent optional fields are left out).
+            pub fn data_json(&self) -> Value {
+                let value = match self {
+                    $(EventKind::$variant(data) => serde_json::to_value(data),)*
+                    EventKind::Unknown { data, .. } => return data.clone(),
+                };
+                value.unwrap_or(Value::Null)
             }
         }
     };

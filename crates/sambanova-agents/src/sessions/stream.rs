@@ -27,6 +27,7 @@ pub(crate) struct StreamSettings {
     pub max_backoff: Duration,
     pub max_reconnects: Option<u32>,
     pub dedupe_window: usize,
+    pub max_event_size: usize,
 }
 
 impl Default for StreamSettings {
@@ -38,6 +39,7 @@ impl Default for StreamSettings {
             max_backoff: Duration::from_secs(30),
             max_reconnects: Some(10),
             dedupe_window: 8192,
+            max_event_size: Decoder::DEFAULT_MAX_EVENT_SIZE,
         }
     }
 }
@@ -117,6 +119,7 @@ impl SessionEventStream {
     ) -> Self {
         let settings = client.stream_settings().clone();
         let stall_timeout = settings.stall_timeout;
+        let decoder = Decoder::with_max_event_size(settings.max_event_size);
         let mut seen = RecentIds::new(settings.dedupe_window);
         if let Some(id) = &last_event_id {
             seen.insert(id);
@@ -127,7 +130,7 @@ impl SessionEventStream {
                 target,
                 settings,
                 body: None,
-                decoder: Decoder::new(),
+                decoder,
                 decoded: VecDeque::new(),
                 last_event_id,
                 seen,
