@@ -1,0 +1,399 @@
+//! A server that means harm, or is badly broken: file names that try to leave the download
+//! directory, bodies that never end, headers that never end, a body shorter than announced.
+//! httpmock serves what it can; a raw `TcpListener` writes what no HTTP library would.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use httpmock::Method::GET;
+use sambanova_agents::{Client, Error, RetryPolicy};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const KEY: &str = "00000000-0000-4000-8000-000000000000";
+const FILE_BYTES: &[u8] = b"payload";
+/// Only for the cases whose point is that the client gives up; a guard, never asserted on.
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+fn client(base_url: &str) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(base_url)
+        .timeout(TIMEOUT)
+        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
+        .download_retry(RetryPolicy::idempotent().initial_backoff(Duration::from_millis(1)))
+        .max_response_bytes(1024 * 1024)
+        .build()
+        .expect("client builds")
+}
+
+/// Serves one file whose `Content-Disposition` is `disposition`, saves it into a fresh
+/// directory inside a fresh parent, and checks that the file landed in that directory and
+/// nothing else appeared in either. Returns the saved file's name.
+async fn save_with_disposition(disposition: &str) -> String {
+    let server = httpmock::MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/agent/files/file-1");
+            then.status(200)
+                .header("content-type", "application/octet-stream")
+                .header("content-disposition", disposition)
+                .body(FILE_BYTES);
+        })
+        .await;
+    let parent = tempfile::tempdir().expect("temp dir");
+    let dir = parent.path().join("downloads");
+    let saved = client(&server.base_url())
+        .files()
+        .save("file-1", &dir)
+        .await
+        .unwrap_or_else(|error| panic!("{disposition:?}: {error}"));
+    mock.assert_async().await;
+
+    let canonical_dir = dir.canonicalize().expect("dir exists");
+    let canonical_file = saved.path.canonicalize().expect("file exists");
+    assert_eq!(
+        canonical_file.parent(),
+        Some(canonical_dir.as_path()),
+        "{disposition:?} was saved as {}",
+        saved.path.display()
+    );
+    assert_eq!(std::fs::read(&saved.path).expect("read"), FILE_BYTES);
+    assert_eq!(
+        names_in(parent.path()),
+        vec!["downloads".to_owned()],
+        "{disposition:?}: something appeared next to the download directory"
+    );
+    let inside = names_in(&dir);
+    assert_eq!(inside.len(), 1, "{disposition:?}: {inside:?}");
+    inside.into_iter().next().expect("one file")
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("list")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn relative_traversal_stays_inside() {
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="../x""#).await,
+        "x"
+    );
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="..%2F..%2F..%2Fx""#).await,
+        "x"
+    );
+}
+
+#[tokio::test]
+async fn absolute_paths_stay_inside() {
+    // A writable place outside the download directory: a bug would really write there.
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let outside = elsewhere.path().join("escaped.txt");
+    let disposition = format!(r#"attachment; filename="{}""#, outside.display());
+    let name = save_with_disposition(&disposition).await;
+    assert!(!outside.exists(), "{} was written", outside.display());
+    assert_eq!(
+        Some(name.as_str()),
+        outside.file_name().and_then(|n| n.to_str())
+    );
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="/etc/x""#).await,
+        "x"
+    );
+}
+
+#[tokio::test]
+async fn windows_paths_stay_inside() {
+    // Backslashes arrive percent-encoded (a quoted string would take `\x` as an escape).
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="C:%5Cx""#).await,
+        "x"
+    );
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="..%5C..%5Cx""#).await,
+        "x"
+    );
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="C:\x""#).await,
+        "C_x"
+    );
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="%5C%5Cserver%5Cshare%5Cx""#).await,
+        "x"
+    );
+}
+
+#[tokio::test]
+async fn nul_and_control_characters_are_dropped() {
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="a%00b%07c%1B[31md%0A%0D.txt""#).await,
+        "abc[31md.txt"
+    );
+    // Bidirectional overrides would make `gnp.exe` display as `exe.png`.
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="%E2%80%AEgnp.exe""#).await,
+        "gnp.exe"
+    );
+}
+
+#[tokio::test]
+async fn a_ten_thousand_character_name_is_shortened() {
+    let long = "n".repeat(10_000);
+    let name = save_with_disposition(&format!(r#"attachment; filename="{long}.csv""#)).await;
+    assert!(
+        name.len() <= sambanova_agents::filename::MAX_FILE_NAME_BYTES,
+        "{}",
+        name.len()
+    );
+    assert!(name.ends_with(".csv"), "{name}");
+}
+
+#[tokio::test]
+async fn rfc5987_traversal_stays_inside() {
+    assert_eq!(
+        save_with_disposition("attachment; filename*=UTF-8''..%2F..%2Fx").await,
+        "x"
+    );
+    // `filename*` wins over `filename`, and is sanitised just the same.
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="ok.txt"; filename*=UTF-8''%2Fetc%2Fx"#)
+            .await,
+        "x"
+    );
+}
+
+#[tokio::test]
+async fn a_name_with_nothing_usable_falls_back_to_the_file_id() {
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="..""#).await,
+        "file-1"
+    );
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="%00%01/""#).await,
+        "file-1"
+    );
+}
+
+/// Regression (fuzz: content_disposition): Windows reserves `COM¹`-`COM³` and `LPT¹`-`LPT³`
+/// like `COM1`; they used to pass through unchanged.
+#[tokio::test]
+async fn windows_device_names_with_superscript_digits_are_defused() {
+    assert_eq!(
+        save_with_disposition("attachment; filename*=UTF-8''COM%C2%B9.txt").await,
+        "_COM¹.txt"
+    );
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="lpt%C2%B3""#).await,
+        "_lpt³"
+    );
+    assert_eq!(
+        save_with_disposition(r#"attachment; filename="NUL.tar.gz""#).await,
+        "_NUL.tar.gz"
+    );
+}
+
+// ---- raw servers ----
+
+/// A server that reads each request head (and its body, by `Content-Length`) and hands the
+/// connection to `answer`. Returns the base URL and how many connections were answered.
+async fn raw_server<F, Fut>(answer: F) -> (String, Arc<AtomicU64>)
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let connections = Arc::new(AtomicU64::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            if read_request(&mut stream).await.is_some() {
+                tokio::spawn(answer(stream));
+            }
+        }
+    });
+    (format!("http://{address}/api"), connections)
+}
+
+async fn read_request(stream: &mut TcpStream) -> Option<()> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await.ok()? == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let length = text
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.ok()?;
+    Some(())
+}
+
+#[tokio::test]
+async fn an_endless_chunked_body_is_response_too_large_and_reading_stops() {
+    let written = Arc::new(AtomicU64::new(0));
+    let counter = written.clone();
+    let (url, _) = raw_server(move |mut stream| {
+        let counter = counter.clone();
+        async move {
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+            if stream.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let chunk = format!("10000\r\n{}\r\n", "x".repeat(0x10000));
+            // Ends when the client hangs up.
+            while stream.write_all(chunk.as_bytes()).await.is_ok() {
+                counter.fetch_add(0x10000, Ordering::SeqCst);
+            }
+        }
+    })
+    .await;
+    match client(&url).coding().run("print(1)", "run").await {
+        Err(Error::ResponseTooLarge { limit, .. }) => assert_eq!(limit, 1024 * 1024),
+        other => panic!("expected response too large, got {other:?}"),
+    }
+    // What was sent before the client stopped reading: the limit plus what socket buffers
+    // hold, nowhere near "forever".
+    assert!(
+        written.load(Ordering::SeqCst) < 64 * 1024 * 1024,
+        "{} bytes sent",
+        written.load(Ordering::SeqCst)
+    );
+}
+
+#[tokio::test]
+async fn an_endless_body_until_close_is_response_too_large() {
+    let (url, _) = raw_server(|mut stream| async move {
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n";
+        if stream.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let chunk = vec![b' '; 0x10000];
+        while stream.write_all(&chunk).await.is_ok() {}
+    })
+    .await;
+    match client(&url).coding().run("print(1)", "run").await {
+        Err(Error::ResponseTooLarge { limit, .. }) => assert_eq!(limit, 1024 * 1024),
+        other => panic!("expected response too large, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_huge_declared_length_is_refused_before_reading() {
+    let (url, _) = raw_server(|mut stream| async move {
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000000000\r\n\r\n{";
+        let _ = stream.write_all(head.as_bytes()).await;
+        // Then nothing: a client that waited for the body would hang until its timeout.
+        let mut sink = [0u8; 1];
+        let _ = stream.read(&mut sink).await;
+    })
+    .await;
+    match client(&url).coding().run("print(1)", "run").await {
+        Err(Error::ResponseTooLarge { limit, .. }) => assert_eq!(limit, 1024 * 1024),
+        other => panic!("expected response too large, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_endless_header_section_is_a_typed_error() {
+    let (url, _) = raw_server(|mut stream| async move {
+        if stream.write_all(b"HTTP/1.1 200 OK\r\n").await.is_err() {
+            return;
+        }
+        let mut n = 0u64;
+        loop {
+            n += 1;
+            let line = format!("x-filler-{n}: {}\r\n", "a".repeat(64));
+            if stream.write_all(line.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let outcome = tokio::time::timeout(TIMEOUT * 10, client(&url).coding().run("print(1)", "run"))
+        .await
+        .expect("the client gave up by itself");
+    match outcome {
+        // hyper's limit on the response head ("message head is too large").
+        Err(Error::Connection {
+            maybe_delivered, ..
+        }) => assert!(maybe_delivered),
+        other => panic!("expected a connection error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_endless_header_line_is_a_typed_error() {
+    let (url, _) = raw_server(|mut stream| async move {
+        if stream
+            .write_all(b"HTTP/1.1 200 OK\r\nx-long: ")
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let filler = vec![b'a'; 0x10000];
+        while stream.write_all(&filler).await.is_ok() {}
+    })
+    .await;
+    let outcome = tokio::time::timeout(TIMEOUT * 10, client(&url).files().download("file-1"))
+        .await
+        .expect("the client gave up by itself");
+    match outcome {
+        // hyper's limit on the response head ("message head is too large").
+        Err(Error::Connection {
+            maybe_delivered, ..
+        }) => assert!(maybe_delivered),
+        other => panic!("expected a connection error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_body_shorter_than_its_length_leaves_no_file_behind() {
+    let (url, connections) = raw_server(|mut stream| async move {
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-disposition: attachment; filename=\"data.csv\"\r\ncontent-length: 1000\r\n\r\nonly ten b";
+        let _ = stream.write_all(head.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+    let parent = tempfile::tempdir().expect("temp dir");
+    let dir: PathBuf = parent.path().join("downloads");
+    match client(&url).files().save("file-1", &dir).await {
+        Err(Error::Connection {
+            maybe_delivered, ..
+        }) => assert!(maybe_delivered),
+        other => panic!("expected a connection error, got {other:?}"),
+    }
+    assert_eq!(
+        names_in(&dir),
+        Vec::<String>::new(),
+        "a partial file was left"
+    );
+    assert_eq!(names_in(parent.path()), vec!["downloads".to_owned()]);
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        5,
+        "the idempotent policy downloads again 4 times"
+    );
+}
