@@ -89,11 +89,7 @@ impl AgentEvent {
     /// ```
     /// use sambanova_agents::agent_stream::{AgentEvent, MessageChunk};
     ///
-    /// let chunk = AgentEvent::Message(MessageChunk {
-    ///     kind: "chunk".into(),
-    ///     content: "Hi".into(),
-    ///     thread_id: Some("t-1".into()),
-    /// });
+    /// let chunk = AgentEvent::Message(MessageChunk::new("Hi", Some("t-1".into())));
     /// assert_eq!(chunk.thread_id(), Some("t-1"));
     /// ```
     pub fn thread_id(&self) -> Option<&str> {
@@ -296,6 +292,24 @@ pub struct MessageChunk {
     pub content: String,
     /// The thread the run belongs to: send it with the next request to continue.
     pub thread_id: Option<String>,
+}
+
+impl MessageChunk {
+    /// A `chunk` of text, as the server sends it (for tests and replays).
+    ///
+    /// ```
+    /// use sambanova_agents::agent_stream::MessageChunk;
+    ///
+    /// let chunk = MessageChunk::new("Hi", Some("t-1".into()));
+    /// assert_eq!((chunk.kind.as_str(), chunk.content.as_str()), ("chunk", "Hi"));
+    /// ```
+    pub fn new(content: impl Into<String>, thread_id: Option<String>) -> Self {
+        MessageChunk {
+            kind: "chunk".to_owned(),
+            content: content.into(),
+            thread_id,
+        }
+    }
 }
 
 /// A `tool` event.

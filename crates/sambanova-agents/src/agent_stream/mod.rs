@@ -1,4 +1,51 @@
-//! The agent stream: `POST /agent/agent/stream` with JWT login, as a stream of typed events.
+//! The agent stream: `POST /agent/agent/stream` of the agents backend (a self-hosted FastAPI
+//! server running an agent with a sandbox), with JWT login, as a stream of typed events.
+//!
+//! - [`AgentStreamClient`]: configuration from the environment or a builder; logs in with a
+//!   username and password (or uses a stored token, or an `X-API-Key`), renews the access
+//!   token before it expires, and on a 401 renews it and sends the request once more.
+//! - [`AgentRequest`]: the conversation and the run's settings; `thread_id` (or the older
+//!   `session_id`) continues a conversation and reuses its sandbox.
+//! - [`AgentEventStream`]: a `Stream<Item = Result<AgentEvent, Error>>` with an idle
+//!   watchdog, which keeps the thread id, sandbox id and interrupt a follow-up needs.
+//! - [`AgentEvent`]: status, message chunks, tools, reasoning, tool calls, warnings, errors,
+//!   interrupts, and [`AgentEvent::Unknown`] for anything else: the server's vocabulary grows.
+//! - [`AssistantText`]: the assistant's answer so far.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sambanova_agents::Error> {
+//! use futures_util::StreamExt;
+//! use sambanova_agents::agent_stream::{AgentEvent, AgentRequest, AgentStreamClient, AssistantText};
+//!
+//! // SAMBANOVA_AGENT_STREAM_URL, SAMBANOVA_AGENT_STREAM_USERNAME/_PASSWORD (or _TOKEN, _API_KEY)
+//! let client = AgentStreamClient::from_env()?;
+//! let mut events = client.stream(&AgentRequest::new("Create hello.py that prints Hello World")).await?;
+//! let mut answer = AssistantText::new();
+//! while let Some(event) = events.next().await {
+//!     let event = event?;
+//!     if let Some(piece) = answer.push(&event) {
+//!         print!("{piece}");
+//!     }
+//! }
+//! // Same thread, same sandbox: hello.py is still there.
+//! let thread = events.thread_id().unwrap_or_default().to_owned();
+//! let mut next = client.stream(&AgentRequest::new("Run hello.py").conversation(thread)).await?;
+//! while let Some(event) = next.next().await {
+//!     if let AgentEvent::ToolResult(result) = event? {
+//!         println!("{}", result.text());
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # What is never done twice
+//!
+//! A run request is a POST that starts the agent: once it may have reached the server it is
+//! never sent again by the SDK, with one exception, a 401 (the server refused it before running
+//! anything). A stream that stalls past the idle timeout ends with [`Error::Timeout`]; the
+//! endpoint cannot be resumed, so the SDK does not reconnect either.
+//!
+//! [`Error::Timeout`]: crate::Error::Timeout
 
 mod client;
 mod events;

@@ -49,7 +49,8 @@ type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send + Sync>>;
 /// # Ok(()) }
 /// ```
 pub struct AgentEventStream {
-    events: EventStream<Watchdog>,
+    /// Dropped as soon as the stream finishes, closing the connection.
+    events: Option<EventStream<Watchdog>>,
     request_id: Option<String>,
     thread_id: Option<String>,
     sandbox_id: Option<String>,
@@ -75,10 +76,10 @@ impl AgentEventStream {
             fired: false,
         };
         AgentEventStream {
-            events: EventStream::with_decoder(
+            events: Some(EventStream::with_decoder(
                 watchdog,
                 Decoder::with_max_event_size(max_event_size),
-            ),
+            )),
             request_id,
             thread_id: None,
             sandbox_id: None,
@@ -139,14 +140,14 @@ impl Stream for AgentEventStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        if this.finished {
+        let Some(events) = this.events.as_mut() else {
             return Poll::Ready(None);
-        }
-        let item = match Pin::new(&mut this.events).poll_next(cx) {
+        };
+        let item = match Pin::new(events).poll_next(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(item) => item,
         };
-        Poll::Ready(match item {
+        let item = match item {
             Some(Ok(sse)) => {
                 let event = AgentEvent::from_sse(&sse);
                 this.observe(&event);
@@ -178,7 +179,11 @@ impl Stream for AgentEventStream {
                     })
                 })
             }
-        })
+        };
+        if this.finished {
+            this.events = None;
+        }
+        Poll::Ready(item)
     }
 }
 

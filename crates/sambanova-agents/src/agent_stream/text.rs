@@ -11,11 +11,7 @@ use super::events::AgentEvent;
 ///
 /// let mut answer = AssistantText::new();
 /// for piece in ["Hello", ", ", "world"] {
-///     answer.push(&AgentEvent::Message(MessageChunk {
-///         kind: "chunk".into(),
-///         content: piece.into(),
-///         thread_id: None,
-///     }));
+///     answer.push(&AgentEvent::Message(MessageChunk::new(piece, None)));
 /// }
 /// assert_eq!(answer.text(), "Hello, world");
 /// assert_eq!(answer.chunks(), 3);

@@ -97,7 +97,7 @@ fn jwt_expiry(token: &str) -> Option<SystemTime> {
     }
     let claims: serde_json::Value = serde_json::from_slice(&base64url_decode(payload)?).ok()?;
     let exp = claims.get("exp")?.as_f64()?;
-    if !exp.is_finite() || exp < 0.0 || exp > 1e11 {
+    if !(0.0..=1e11).contains(&exp) {
         return None;
     }
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(exp))
