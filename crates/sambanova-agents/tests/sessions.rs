@@ -472,3 +472,31 @@ async fn an_oversized_event_is_skipped_and_the_stream_goes_on() {
     let line = serde_json::to_string(&events[0]).unwrap();
     assert!(line.contains(r#""event_type":"queue_updated""#), "{line}");
 }
+
+#[tokio::test]
+async fn a_server_that_goes_away_ends_the_stream_after_the_allowed_reconnections() {
+    let e1 = ("e1", "text_delta", r#"{"text":"hi"}"#);
+    let (url, server) = scripted_server(vec![sse_response(&[e1])]).await;
+    let client = SessionsClient::builder()
+        .base_url(&url)
+        .retry(sambanova_agents::RetryPolicy::none())
+        .reconnect_backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .max_reconnect_attempts(Some(2))
+        .build()
+        .unwrap();
+    let sid = "31d0232d-0000-4000-8000-000000000000";
+    let mut events = client.events(sid);
+    let first = events.next().await.unwrap().unwrap();
+    assert_eq!(first.id, "e1");
+    server.await.unwrap();
+
+    let error = events.next().await.unwrap().unwrap_err();
+    assert!(matches!(error, Error::Connection { .. }), "{error}");
+    assert!(events.next().await.is_none());
+    assert_eq!(events.reconnects(), 2);
+    assert_eq!(events.last_event_id(), Some("e1"));
+
+    // A stream that never connected fails at once, like any call.
+    let error = client.events(sid).next().await.unwrap().unwrap_err();
+    assert!(matches!(error, Error::Connection { .. }), "{error}");
+}

@@ -414,19 +414,26 @@ impl SessionsClient {
         &self.inner.stream
     }
 
-    /// Opens one event stream connection; answers once the server has sent its headers.
+    /// Opens one event stream connection; answers once the server has sent its headers. A
+    /// first connection is retried like any read; a reconnection is sent once, since the
+    /// stream's own backoff paces reconnections.
     pub(crate) async fn open_stream(
         &self,
         target: &StreamTarget,
         last_event_id: Option<&str>,
+        first: bool,
     ) -> Result<sambanova_agents_raw::ByteStream, Error> {
-        let effective = Effective {
-            timeout: STREAM_BODY_TIMEOUT,
-            retry: self
-                .inner
+        let retry = if first {
+            self.inner
                 .retry
                 .clone()
-                .unwrap_or_else(RetryPolicy::idempotent),
+                .unwrap_or_else(RetryPolicy::idempotent)
+        } else {
+            RetryPolicy::none()
+        };
+        let effective = Effective {
+            timeout: STREAM_BODY_TIMEOUT,
+            retry,
             max_body: None,
         };
         let (client, slots) = self.raw(effective.clone(), last_event_id);

@@ -339,10 +339,12 @@ impl State {
         self.last_error = Some(error);
     }
 
-    /// Connects (again), waiting first if this is a reconnection.
+    /// Connects (again), waiting first if this is a reconnection. A stream that never
+    /// connected fails at once (after the transport's retries), like any call; one that was
+    /// connected keeps trying, up to the limit of reconnections in a row.
     async fn reconnect(&mut self) -> Result<(), Error> {
         loop {
-            if self.connected_once || self.failures > 0 {
+            if self.connected_once {
                 if let Some(max) = self.settings.max_reconnects
                     && self.failures > max
                 {
@@ -351,13 +353,24 @@ impl State {
                     }));
                 }
                 let hint = self.server_hint.or(self.decoder.reconnection_time());
-                let wait = self.settings.backoff(self.failures.max(1), hint);
+                let mut wait = self.settings.backoff(self.failures.max(1), hint);
+                if let Some(Error::RateLimited {
+                    retry_after: Some(asked),
+                    ..
+                }) = &self.last_error
+                {
+                    wait = wait.max(*asked);
+                }
                 tokio::time::sleep(wait).await;
                 self.reconnects += 1;
             }
             match self
                 .client
-                .open_stream(&self.target, self.last_event_id.as_deref())
+                .open_stream(
+                    &self.target,
+                    self.last_event_id.as_deref(),
+                    !self.connected_once,
+                )
                 .await
             {
                 Ok(body) => {
@@ -365,7 +378,7 @@ impl State {
                     self.connected_once = true;
                     return Ok(());
                 }
-                Err(error) if reconnecting_may_help(&error) => {
+                Err(error) if self.connected_once && reconnecting_may_help(&error) => {
                     tracing::debug!(%error, "cannot reconnect the session stream yet");
                     self.failures = self.failures.saturating_add(1);
                     self.last_error = Some(error);
