@@ -398,6 +398,38 @@ fn multibyte_char_split_across_chunks_is_kept() {
 }
 
 #[test]
+fn data_line_split_right_after_the_colon_still_loses_one_space() {
+    assert_eq!(decode(&[b"data:", b" a\n\n"]), vec![message("a")]);
+    assert_eq!(decode(&[b"data:", b"", b"  a\n\n"]), vec![message(" a")]);
+    assert_eq!(decode(&[b"data", b": a\n\n"]), vec![message("a")]);
+    assert_eq!(decode(&[b"data:", b"\n\n"]), vec![message("")]);
+}
+
+#[test]
+fn split_character_cut_short_by_an_invalid_byte_is_one_replacement_char() {
+    assert_eq!(
+        decode(&[b"data: \xF0\x9F", b"\x98x\n\n"]),
+        vec![message("\u{FFFD}x")]
+    );
+    assert_eq!(
+        decode(&[b"data: a\xF0", b"\x9F", b"\n\n"]),
+        vec![message("a\u{FFFD}")],
+        "a character cut short by the line end"
+    );
+}
+
+#[test]
+fn eight_mib_line_in_8_kib_chunks_decodes_whole() {
+    let value = "é".repeat(4 * 1024 * 1024 - 8);
+    let stream = format!("data: {value}\n\nid: 1\ndata: next\n\n");
+    let chunks: Vec<&[u8]> = stream.as_bytes().chunks(8 * 1024).collect();
+    let decoded = decode(&chunks);
+    assert_eq!(decoded.len(), 2);
+    assert!(matches!(&decoded[0], Ok(event) if event.data == value));
+    assert_eq!(decoded[1], event("message", "next", "1"));
+}
+
+#[test]
 fn oversized_event_is_reported_once_then_the_next_event_decodes() {
     let mut decoder = Decoder::with_max_event_size(32);
     let too_long = format!("data: {}\n", "x".repeat(20));

@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
+use futures::executor::block_on;
+use futures::{StreamExt, stream};
 use proptest::collection::vec;
 use proptest::prelude::*;
-use sambanova_agents::sse::{DecodeError, Decoder, Event};
+use sambanova_agents::sse::{DecodeError, Decoder, Event, EventStream, StreamError};
 
 /// Everything observable after decoding a whole stream.
 #[derive(Debug, PartialEq)]
@@ -272,4 +274,37 @@ fn encode(events: &[Generated], bom: bool, line_ends: &[&str]) -> (String, Vec<E
         });
     }
     (wire, expected)
+}
+
+/// Longer stream-like inputs, so that chunks span several of the slices the
+/// stream adapter feeds to its decoder.
+fn long_stream_like_bytes() -> impl Strategy<Value = Vec<u8>> {
+    vec(stream_like_bytes(), 0..40).prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn stream_adapter_decodes_like_the_decoder(
+        input in long_stream_like_bytes(),
+        cuts in vec(any::<usize>(), 0..6),
+        max in prop_oneof![Just(Decoder::DEFAULT_MAX_EVENT_SIZE), 0..400usize],
+    ) {
+        let expected = decode_chunks(max, [&input[..]]);
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            chunks_at(&input, &cuts).into_iter().map(|chunk| Ok(chunk.to_vec())).collect();
+        let mut events = EventStream::with_decoder(stream::iter(chunks), Decoder::with_max_event_size(max));
+        let items: Vec<Result<Event, DecodeError>> = block_on((&mut events).collect::<Vec<_>>())
+            .into_iter()
+            .map(|item| match item {
+                Ok(event) => Ok(event),
+                Err(StreamError::Decode(error)) => Err(error),
+                Err(error) => panic!("no transport error was sent: {error}"),
+            })
+            .collect();
+        prop_assert_eq!(items, expected.items);
+        prop_assert_eq!(events.decoder().last_event_id(), expected.last_event_id.as_str());
+        prop_assert_eq!(events.decoder().comments_seen(), expected.comments_seen);
+    }
 }

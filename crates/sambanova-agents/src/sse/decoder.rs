@@ -67,8 +67,16 @@ const RETAINED_CAPACITY: usize = 256 * 1024;
 #[derive(Clone)]
 pub struct Decoder {
     max_event_size: usize,
-    /// The bytes of a line that began in an earlier chunk and has not ended yet.
+    /// The bytes of a line that began in an earlier chunk and has not ended
+    /// yet, unless it is a `data` line being streamed into `data`.
     partial_line: Vec<u8>,
+    /// The `data` line that began in an earlier chunk and has not ended yet,
+    /// if any: its value goes straight into `data` as it arrives, so a huge
+    /// value is never held twice.
+    streamed_line: Option<StreamedDataLine>,
+    /// The first bytes (at most 3) of a character of the streamed `data` value
+    /// that the next chunk completes.
+    utf8_carry: Vec<u8>,
     /// The spec's data buffer without its final LF: the LF goes in before each
     /// value but the first, so the dispatched text is the buffer itself, moved
     /// out without a copy.
@@ -89,6 +97,17 @@ pub struct Decoder {
     /// The last line ended with CR, so an LF right after it belongs to it.
     after_cr: bool,
     mode: Mode,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct StreamedDataLine {
+    /// The line's length so far, in bytes received (`data:` included).
+    line_len: usize,
+    /// The data buffer's length before this line, for the size limit.
+    data_len_before: usize,
+    /// The value received so far is empty, so a space may still be the one
+    /// after the colon, which is not part of the value.
+    space_pending: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +147,8 @@ impl Decoder {
         Self {
             max_event_size: max,
             partial_line: Vec::new(),
+            streamed_line: None,
+            utf8_carry: Vec::new(),
             data: String::new(),
             has_data: false,
             event_type: String::new(),
@@ -242,8 +263,7 @@ impl Decoder {
     /// conditions without an API change.
     pub fn finish(&mut self, out: &mut Vec<Result<Event, DecodeError>>) {
         let _ = out;
-        self.partial_line.clear();
-        release_if_grown(&mut self.partial_line);
+        self.clear_line();
         self.clear_data();
         self.event_type.clear();
         self.id_buffer_set = false;
@@ -283,16 +303,118 @@ impl Decoder {
             };
             return;
         }
-        let pending_size = self.data.len() + self.partial_line.len() + bytes.len();
-        if pending_size > self.max_event_size {
+        if self.pending_size() + bytes.len() > self.max_event_size {
             self.reject_event(true, out);
             return;
         }
+        if let Some(streamed) = &mut self.streamed_line {
+            streamed.line_len += bytes.len();
+            self.append_data_bytes(bytes);
+            return;
+        }
         self.partial_line.extend_from_slice(bytes);
+        if self.partial_line.starts_with(b"data:") {
+            self.start_streaming_data_line();
+        }
+    }
+
+    /// The size of the event so far, for the limit: its data before the
+    /// current line, plus the bytes of the current line received so far.
+    fn pending_size(&self) -> usize {
+        match &self.streamed_line {
+            Some(streamed) => streamed.data_len_before + streamed.line_len,
+            None => self.data.len() + self.partial_line.len(),
+        }
+    }
+
+    /// Moves the unfinished `data` line from `partial_line` into `data`, and
+    /// streams the rest of it there as it arrives.
+    fn start_streaming_data_line(&mut self) {
+        let mut line = mem::take(&mut self.partial_line);
+        // The line starts with `data:`, so it has no byte-order mark to remove.
+        self.at_stream_start = false;
+        let data_len_before = self.data.len();
+        if mem::replace(&mut self.has_data, true) {
+            self.data.push('\n');
+        }
+        self.streamed_line = Some(StreamedDataLine {
+            line_len: line.len(),
+            data_len_before,
+            space_pending: true,
+        });
+        self.append_data_bytes(&line[b"data:".len()..]);
+        line.clear();
+        self.partial_line = line;
+    }
+
+    /// Appends the next bytes of a streamed `data` value to `data`, decoding
+    /// them as `String::from_utf8_lossy` would decode the whole value: a
+    /// character split across chunks is carried over, not replaced.
+    fn append_data_bytes(&mut self, mut bytes: &[u8]) {
+        if let Some(streamed) = &mut self.streamed_line
+            && streamed.space_pending
+            && let Some(&first) = bytes.first()
+        {
+            streamed.space_pending = false;
+            if first == b' ' {
+                bytes = &bytes[1..];
+            }
+        }
+        // Complete a carried character byte by byte (at most 3 bytes).
+        let mut completed = 0;
+        while !self.utf8_carry.is_empty()
+            && let Some(&next) = bytes.get(completed)
+        {
+            self.utf8_carry.push(next);
+            match std::str::from_utf8(&self.utf8_carry) {
+                Ok(character) => {
+                    self.data.push_str(character);
+                    self.utf8_carry.clear();
+                    completed += 1;
+                }
+                Err(incomplete) if incomplete.error_len().is_none() => completed += 1,
+                Err(_) => {
+                    // The carried bytes were a valid start that `next` does
+                    // not continue: they are one invalid sequence, and `next`
+                    // is decoded afresh.
+                    self.data.push(char::REPLACEMENT_CHARACTER);
+                    self.utf8_carry.clear();
+                }
+            }
+        }
+        bytes = &bytes[completed..];
+        loop {
+            // The `compat` flavour says where the first error is, still with SIMD:
+            // a chunk usually ends inside a character.
+            match simdutf8::compat::from_utf8(bytes) {
+                Ok(text) => {
+                    self.data.push_str(text);
+                    return;
+                }
+                Err(error) => {
+                    let (valid, after_valid) = bytes.split_at(error.valid_up_to());
+                    self.data.push_str(&decode_utf8_lossy(valid));
+                    match error.error_len() {
+                        Some(invalid_len) => {
+                            self.data.push(char::REPLACEMENT_CHARACTER);
+                            bytes = &after_valid[invalid_len..];
+                        }
+                        None => {
+                            self.utf8_carry.extend_from_slice(after_valid);
+                            return;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Ends the current line, whose last bytes are `tail`.
     fn end_line(&mut self, tail: &[u8], out: &mut Vec<Result<Event, DecodeError>>) {
+        if self.streamed_line.is_some() {
+            self.end_streamed_line(tail, out);
+            return;
+        }
         if !self.admit_line(self.partial_line.len() + tail.len(), out) {
             return;
         }
@@ -306,6 +428,21 @@ impl Decoder {
             release_if_grown(&mut line);
             self.partial_line = line;
         }
+    }
+
+    /// Ends a streamed `data` line, whose last bytes are `tail`.
+    fn end_streamed_line(&mut self, tail: &[u8], out: &mut Vec<Result<Event, DecodeError>>) {
+        if self.pending_size() + tail.len() > self.max_event_size {
+            self.reject_event(false, out);
+            return;
+        }
+        self.append_data_bytes(tail);
+        if !self.utf8_carry.is_empty() {
+            // A character cut short by the line end is one invalid sequence.
+            self.data.push(char::REPLACEMENT_CHARACTER);
+            self.utf8_carry.clear();
+        }
+        self.streamed_line = None;
     }
 
     /// Ends a line that is wholly in the current chunk and valid UTF-8.
@@ -434,6 +571,13 @@ impl Decoder {
         }));
     }
 
+    fn clear_line(&mut self) {
+        self.partial_line.clear();
+        release_if_grown(&mut self.partial_line);
+        self.streamed_line = None;
+        self.utf8_carry.clear();
+    }
+
     fn clear_data(&mut self) {
         self.data.clear();
         self.has_data = false;
@@ -448,8 +592,7 @@ impl Decoder {
             limit: self.max_event_size,
         }));
         self.clear_data();
-        self.partial_line.clear();
-        release_if_grown(&mut self.partial_line);
+        self.clear_line();
         self.event_type.clear();
         self.at_stream_start = false;
         self.mode = Mode::DiscardingEvent { line_has_bytes };
@@ -531,12 +674,35 @@ fn decode_utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
 }
 
 /// The index of the first CR or LF in `bytes`.
+///
+/// Most lines are short: their first bytes are scanned eight at a time in
+/// plain code, which beats the fixed cost of starting a SIMD search; the rest
+/// of a longer line is left to `memchr2`.
 fn find_line_end(bytes: &[u8]) -> Option<usize> {
-    // Blank lines (one per event) need no search.
-    match bytes.first() {
-        Some(b'\n' | b'\r') => Some(0),
-        _ => memchr2(b'\n', b'\r', bytes),
+    const WORD_SCANNED_LEN: usize = 64;
+    let head = &bytes[..bytes.len().min(WORD_SCANNED_LEN)];
+    let (words, rest) = head.as_chunks::<8>();
+    for (index, word) in words.iter().enumerate() {
+        let word = u64::from_le_bytes(*word);
+        let line_ends = zero_bytes(word ^ u64::from_ne_bytes([b'\n'; 8]))
+            | zero_bytes(word ^ u64::from_ne_bytes([b'\r'; 8]));
+        if line_ends != 0 {
+            return Some(index * 8 + line_ends.trailing_zeros() as usize / 8);
+        }
     }
+    if let Some(end) = rest.iter().position(|&byte| byte == b'\n' || byte == b'\r') {
+        return Some(words.len() * 8 + end);
+    }
+    let tail = bytes.get(WORD_SCANNED_LEN..)?;
+    memchr2(b'\n', b'\r', tail).map(|end| WORD_SCANNED_LEN + end)
+}
+
+/// The high bit of each zero byte of `word` is set, and no bit below the
+/// first zero byte (higher bytes may be wrong, but only the first counts).
+fn zero_bytes(word: u64) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
+    word.wrapping_sub(ONES) & !word & HIGH_BITS
 }
 
 /// Drops a buffer's allocation if a rare huge line or event grew it.

@@ -59,7 +59,7 @@ pub struct EventStream<S: TryStream> {
 /// ends, so that the caller consumes (and frees) the events of one slice
 /// before the next slice's are made: allocators recycle memory far better
 /// that way than when a whole large chunk's events are alive at once.
-const FEED_SLICE_LEN: usize = 512;
+const FEED_SLICE_LEN: usize = 1024;
 
 impl<S: TryStream> EventStream<S> {
     /// Decodes `bytes` with a [default](Decoder::new) decoder.
