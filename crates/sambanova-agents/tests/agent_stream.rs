@@ -549,3 +549,44 @@ async fn invalid_requests_are_refused_before_anything_is_sent() {
     assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
     assert_eq!(server.requests("POST", LOGIN), 0);
 }
+
+#[tokio::test]
+async fn concurrent_first_runs_share_one_login() {
+    let server = MockServer::start().await.unwrap();
+    let client = client(&server);
+    let requests = [
+        AgentRequest::new("a"),
+        AgentRequest::new("b"),
+        AgentRequest::new("c"),
+    ];
+    let (a, b, c) = tokio::join!(
+        run(&client, &requests[0]),
+        run(&client, &requests[1]),
+        run(&client, &requests[2]),
+    );
+    assert!([a.1, b.1, c.1].iter().all(AgentEventStream::run_ended));
+    assert_eq!(server.requests("POST", LOGIN), 1);
+    assert_eq!(server.requests("POST", STREAM), 3);
+}
+
+#[tokio::test]
+async fn a_refused_stored_token_falls_back_to_the_credentials() {
+    let server = MockServer::start().await.unwrap();
+    let client = AgentStreamClient::builder()
+        .base_url(server.url())
+        .token("a-token-the-server-never-issued")
+        .credentials("demo", "demo")
+        .build()
+        .unwrap();
+    run(&client, &AgentRequest::new("hi")).await;
+    assert_eq!(
+        server.requests("POST", STREAM),
+        2,
+        "refused once, resent once"
+    );
+    assert_eq!(server.requests("POST", LOGIN), 1);
+    assert_ne!(
+        client.access_token().unwrap().expose_secret(),
+        "a-token-the-server-never-issued"
+    );
+}

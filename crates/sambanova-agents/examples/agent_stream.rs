@@ -1,0 +1,84 @@
+//! The agent stream: log in, run the agent, print its answer live, and answer a research plan.
+//!
+//! Uses the backend at `SAMBANOVA_AGENT_STREAM_URL` (credentials from
+//! `SAMBANOVA_AGENT_STREAM_USERNAME`/`_PASSWORD`, `_TOKEN` or `_API_KEY`); without the variable,
+//! the embedded mock (user `demo`/`demo`).
+//!
+//! `cargo run -p sambanova-agents --example agent_stream -- "Create hello.py" [research]`
+
+use futures_util::StreamExt;
+use sambanova_agents::agent_stream::{
+    AGENT_STREAM_URL_ENV, AgentEvent, AgentEventStream, AgentModule, AgentRequest,
+    AgentStreamClient, AssistantText,
+};
+use sambanova_agents_mock::MockServer;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let prompt = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "Create hello.py that prints Hello World".to_owned());
+    let research = std::env::args()
+        .nth(2)
+        .is_some_and(|mode| mode == "research");
+    let mut _mock = None;
+    let client = if std::env::var_os(AGENT_STREAM_URL_ENV).is_some() {
+        AgentStreamClient::from_env()?
+    } else {
+        let mock = MockServer::start().await?;
+        eprintln!(
+            "{AGENT_STREAM_URL_ENV} is not set: using the embedded mock at {}",
+            mock.url()
+        );
+        let client = AgentStreamClient::builder()
+            .base_url(mock.url())
+            .credentials("demo", "demo")
+            .build()?;
+        _mock = Some(mock);
+        client
+    };
+
+    let mut request = AgentRequest::new(prompt);
+    if research {
+        request = request.module(AgentModule::Research);
+    }
+    let mut events = client.stream(&request).await?;
+    print_run(&mut events).await?;
+
+    // A research run stops on a plan: accept it on the same thread.
+    if let Some(interrupt) = events.interrupt() {
+        println!(
+            "\n--- plan ---\n{}",
+            interrupt.content.as_deref().unwrap_or("")
+        );
+        let answer = AgentRequest::answer(interrupt, "accepted").module(AgentModule::Research);
+        let mut report = client.stream(&answer).await?;
+        print_run(&mut report).await?;
+    }
+    eprintln!(
+        "\nthread {} (send it with the next request to continue)",
+        events.thread_id().unwrap_or("?")
+    );
+    Ok(())
+}
+
+/// Prints the answer as it arrives and the tools on stderr; returns the whole answer.
+async fn print_run(events: &mut AgentEventStream) -> Result<String, sambanova_agents::Error> {
+    let mut answer = AssistantText::new();
+    while let Some(event) = events.next().await {
+        let event = event?;
+        if let Some(piece) = answer.push(&event) {
+            print!("{piece}");
+        }
+        match &event {
+            AgentEvent::ToolCallStart(call) => {
+                eprintln!("[tool {}]", call.name.as_deref().unwrap_or("?"))
+            }
+            AgentEvent::Warning(warning) => eprintln!("[warning {:?}]", warning.kind),
+            AgentEvent::Error(error) => eprintln!("[error {:?}]", error.message),
+            _ => {}
+        }
+    }
+    println!();
+    Ok(answer.into_text())
+}
