@@ -7,8 +7,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use sambanova_agents::Error;
 use sambanova_agents::sessions::{
-    EventKind, Role, SandboxSpec, SandboxState, SessionEvent, SessionState, SessionsClient,
-    TurnText,
+    EventKind, PermissionMode, Role, SandboxSpec, SandboxState, SessionEvent, SessionState,
+    SessionsClient, TurnText,
 };
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, Fault, FaultRule, MockServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -257,7 +257,10 @@ async fn a_stalled_stream_is_reconnected_and_the_turn_completes() {
     while let Some(event) = events.next().await {
         all.push(event.unwrap());
     }
-    assert_eq!(events.reconnects(), 1);
+    // At least the stalled connection was replaced (a loaded machine may add a reconnection,
+    // which must not change what the consumer sees).
+    assert!(events.reconnects() >= 1);
+    assert!(mock.requests("GET", &path) >= 2);
     let ids: HashSet<_> = all.iter().map(|e| e.id.as_str()).collect();
     assert_eq!(ids.len(), all.len());
     assert_eq!(all.len(), 59);
@@ -499,4 +502,38 @@ async fn a_server_that_goes_away_ends_the_stream_after_the_allowed_reconnections
     // A stream that never connected fails at once, like any call.
     let error = client.events(sid).next().await.unwrap().unwrap_err();
     assert!(matches!(error, Error::Connection { .. }), "{error}");
+}
+
+#[tokio::test]
+async fn a_permission_request_is_typed_and_answered() {
+    let (_mock, client) = setup().await;
+    let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
+    client
+        .set_permission_mode(&session.id, &PermissionMode::ApproveAll)
+        .await
+        .unwrap();
+
+    let mut events = client
+        .send_and_stream(&session.id, "list #permission")
+        .await
+        .unwrap()
+        .events;
+    let mut request_id = None;
+    while let Some(event) = events.next().await {
+        if let EventKind::PermissionRequest(request) = event.unwrap().kind {
+            assert_eq!(request.tool_name.as_deref(), Some("Bash"));
+            request_id = Some(request.request_id);
+        }
+    }
+    let request_id = request_id.expect("a permission_request");
+    client
+        .respond_to_permission(&session.id, &request_id, true)
+        .await
+        .unwrap();
+    // Answered once: a second answer conflicts.
+    let again = client
+        .respond_to_permission(&session.id, &request_id, true)
+        .await
+        .unwrap_err();
+    assert!(matches!(again, Error::Conflict { .. }), "{again}");
 }

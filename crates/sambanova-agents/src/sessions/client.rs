@@ -16,7 +16,8 @@ use serde_json::{Map, Value};
 use super::events::EventKind;
 use super::stream::{SessionEventStream, StreamSettings, StreamTarget};
 use super::types::{
-    Message, QueueStatus, Sandbox, SandboxCreated, SandboxSpec, Session, SessionDetails,
+    Message, PermissionMode, QueueStatus, Sandbox, SandboxCreated, SandboxSpec, Session,
+    SessionDetails,
 };
 use crate::Error;
 use crate::auth::ApiKey;
@@ -345,6 +346,52 @@ impl SessionsClient {
         let _: Value = settle(
             client
                 .respond_to_permission(session_id, request_id, &body)
+                .await,
+            &slots,
+            &effective,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Sets which tool calls need approval in a session (each then sends a
+    /// `permission_request` to answer with [`Self::respond_to_permission`]).
+    pub async fn set_permission_mode(
+        &self,
+        session_id: &str,
+        mode: &PermissionMode,
+    ) -> Result<(), Error> {
+        let session_id = non_empty("session id", session_id)?;
+        let body: raw::types::SetPermissionModeRequest =
+            convert(&serde_json::json!({ "mode": mode }))?;
+        let effective = self.effective(false);
+        let (client, slots) = self.raw(effective.clone(), None);
+        let _: Value = settle(
+            client.set_permission_mode(session_id, &body).await,
+            &slots,
+            &effective,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Answers a `user_input_request` (a question the agent asked).
+    pub async fn respond_to_user_input(
+        &self,
+        session_id: &str,
+        request_id: &str,
+        answer: &str,
+    ) -> Result<(), Error> {
+        let session_id = non_empty("session id", session_id)?;
+        let request_id = non_empty("request id", request_id)?;
+        let body = raw::types::UserInputAnswer {
+            answer: answer.to_owned(),
+        };
+        let effective = self.effective(false);
+        let (client, slots) = self.raw(effective.clone(), None);
+        let _: Value = settle(
+            client
+                .respond_to_user_input(session_id, request_id, &body)
                 .await,
             &slots,
             &effective,

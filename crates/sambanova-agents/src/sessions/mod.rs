@@ -43,6 +43,6 @@ pub use client::{
 pub use events::{EventKind, SessionEvent, TurnText, data};
 pub use stream::SessionEventStream;
 pub use types::{
-    ContentBlock, Message, QueueStatus, Role, Sandbox, SandboxCreated, SandboxSpec, SandboxState,
-    Session, SessionDetails, SessionState,
+    ContentBlock, Message, PermissionMode, QueueStatus, Role, Sandbox, SandboxCreated, SandboxSpec,
+    SandboxState, Session, SessionDetails, SessionState,
 };

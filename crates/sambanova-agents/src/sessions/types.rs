@@ -132,6 +132,27 @@ open_enum! {
     }
 }
 
+open_enum! {
+    /// Which tool calls need approval in a session.
+    ///
+    /// ```
+    /// use sambanova_agents::sessions::PermissionMode;
+    /// assert_eq!(PermissionMode::ApproveAll.as_str(), "approve_all");
+    /// ```
+    PermissionMode {
+        /// Nothing needs approval.
+        AutoApprove = "auto_approve",
+        /// File edits need approval.
+        ApproveEdits = "approve_edits",
+        /// Every tool call needs approval.
+        ApproveAll = "approve_all",
+        /// The agent only plans.
+        PlanOnly = "plan_only",
+        /// No restriction at all.
+        Unrestricted = "unrestricted",
+    }
+}
+
 /// A sandbox: an isolated environment running one agent provider.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
