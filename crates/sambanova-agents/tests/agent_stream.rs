@@ -590,3 +590,17 @@ async fn a_refused_stored_token_falls_back_to_the_credentials() {
         "a-token-the-server-never-issued"
     );
 }
+
+/// The client and its streams go across tasks (a CLI spawns them; servers share clients).
+#[test]
+fn clients_futures_and_streams_are_send() {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<AgentStreamClient>();
+    send_sync::<AgentRequest>();
+    send_sync::<AgentEventStream>();
+    let client = AgentStreamClient::builder().token("t").build().unwrap();
+    let request = AgentRequest::new("x");
+    send(&client.stream(&request));
+    send(&client.login());
+}

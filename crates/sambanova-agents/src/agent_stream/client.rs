@@ -738,7 +738,7 @@ impl AgentStreamClientBuilder {
         if let Some(username) = var(AGENT_STREAM_USERNAME_ENV) {
             self.username = Some(username);
         }
-        if let Ok(password) = std::env::var(AGENT_STREAM_PASSWORD_ENV) {
+        if let Some(password) = var(AGENT_STREAM_PASSWORD_ENV) {
             self.password = Some(Password(password));
         }
         if let Some(token) = var(AGENT_STREAM_TOKEN_ENV) {
