@@ -537,3 +537,33 @@ async fn a_permission_request_is_typed_and_answered() {
         .unwrap_err();
     assert!(matches!(again, Error::Conflict { .. }), "{again}");
 }
+
+#[tokio::test]
+async fn a_placeholder_already_gone_is_resolved_by_name() {
+    let (mock, client) = setup().await;
+    // The placeholder's stream answers 404, as on the real server once it was replaced.
+    mock.faults().add(
+        FaultRule::new(
+            "GET",
+            "/api/v1/sandboxes/*",
+            Fault::Status {
+                status: 404,
+                headers: Vec::new(),
+                body: r#"{"error":{"code":"sandbox_not_found","message":"sandbox not found"}}"#
+                    .into(),
+                content_type: "application/json".into(),
+            },
+        )
+        .times(1),
+    );
+    let sandbox = client
+        .create_sandbox_and_wait(&SandboxSpec::new("claude-code").name("found-by-name"))
+        .await
+        .unwrap();
+    assert_eq!(sandbox.name.as_deref(), Some("found-by-name"));
+    assert!(
+        mock.requests("GET", "/api/v1/sandboxes") >= 1,
+        "found by listing"
+    );
+    assert!(client.get_sandbox(&sandbox.id).await.is_ok());
+}
