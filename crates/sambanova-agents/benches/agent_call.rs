@@ -5,14 +5,17 @@
 //! in-process mock, which has no artificial latency (its builder default). The SDK side is
 //! `client.coding().interactive(code, prompt)` (typed body, executor, retry policy,
 //! classification into an `AgentOutcome`); the plain side is one `reqwest::Client` POST whose
-//! answer is parsed into a `serde_json::Value`, so both do comparable work.
+//! answer is parsed into a `serde_json::Value`, so both do comparable work. A third side,
+//! `plain+timeout`, is the plain POST with the SDK's per-request timeout (600 s): it shows how
+//! much of the difference is the timers reqwest arms for a timeout.
 //!
 //! - `agent_call/sequential`: criterion's means and medians of one call.
-//! - Percentiles: `AGENT_CALL_SAMPLES` (default 5000) calls per side, SDK and plain
-//!   interleaved one by one so both see the same machine load; p50, p90, p99, ratio.
-//! - Throughput: `AGENT_CALL_BATCH` (default 20000) calls, 64 in flight on one client
-//!   (`buffer_unordered(64)`), `AGENT_CALL_ROUNDS` (default 3) rounds alternating the sides;
-//!   the median round of each side, and the ratio.
+//! - Percentiles: `AGENT_CALL_SAMPLES` (default 5000) calls per side, the sides interleaved
+//!   call by call so all see the same machine load; p50, p90, p99, ratios.
+//! - Throughput: `AGENT_CALL_BATCH` (default 5000) calls, 64 in flight on one client
+//!   (`buffer_unordered(64)`), `AGENT_CALL_ROUNDS` (default 9) rounds alternating the sides
+//!   (short rounds, many of them: the median resists the load of a shared machine);
+//!   the median round of each side, and the ratios.
 //!
 //! Run: `cargo bench -p sambanova-agents --bench agent_call -- --sample-size 20`
 
@@ -28,6 +31,8 @@ use serde_json::{Value, json};
 const CODE: &str = "print('hello from the benchmark')";
 const PROMPT: &str = "Run this";
 const CONCURRENCY: usize = 64;
+/// The SDK client's default total timeout per call.
+const SDK_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The two clients under comparison, aimed at one mock.
 struct Contenders {
@@ -75,14 +80,25 @@ impl Contenders {
     }
 
     async fn plain_call(&self) -> usize {
-        let response = self
+        self.plain_call_with(None).await
+    }
+
+    /// Plain `reqwest` with the SDK's per-request timeout (600 s, never reached): reqwest
+    /// then arms a timer per request and per body, which is part of what the SDK pays.
+    async fn plain_call_with_timeout(&self) -> usize {
+        self.plain_call_with(Some(SDK_TIMEOUT)).await
+    }
+
+    async fn plain_call_with(&self, timeout: Option<Duration>) -> usize {
+        let mut request = self
             .plain
             .post(&self.plain_url)
             .bearer_auth(TEST_API_KEY)
-            .json(&self.plain_body)
-            .send()
-            .await
-            .expect("the mock is reachable");
+            .json(&self.plain_body);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        let response = request.send().await.expect("the mock is reachable");
         assert!(response.status().is_success(), "{}", response.status());
         let value: Value = response.json().await.expect("the mock answers JSON");
         value["result"].as_str().map_or(0, str::len)
@@ -143,42 +159,54 @@ fn sequential(c: &mut Criterion) {
     group.finish();
 }
 
+/// The sides compared by the hand-rolled loops, in the order they are printed.
+const SIDES: [&str; 3] = ["sdk", "plain", "plain+timeout"];
+
+impl Contenders {
+    async fn call(&self, side: usize) -> usize {
+        match side {
+            0 => self.sdk_call().await,
+            1 => self.plain_call().await,
+            _ => self.plain_call_with_timeout().await,
+        }
+    }
+}
+
 fn latency_percentiles(_: &mut Criterion) {
     let runtime = runtime();
     let samples = setting("AGENT_CALL_SAMPLES", 5000, 8);
-    let (sdk, plain) = runtime.block_on(async {
+    let mut timings = runtime.block_on(async {
         let contenders = Contenders::start().await;
         for _ in 0..samples.min(500) {
-            black_box(contenders.sdk_call().await);
-            black_box(contenders.plain_call().await);
+            for side in 0..SIDES.len() {
+                black_box(contenders.call(side).await);
+            }
         }
-        let mut sdk = Vec::with_capacity(samples);
-        let mut plain = Vec::with_capacity(samples);
+        let mut timings = vec![Vec::with_capacity(samples); SIDES.len()];
         for _ in 0..samples {
-            let started = Instant::now();
-            black_box(contenders.sdk_call().await);
-            sdk.push(started.elapsed());
-            let started = Instant::now();
-            black_box(contenders.plain_call().await);
-            plain.push(started.elapsed());
+            for (side, timing) in timings.iter_mut().enumerate() {
+                let started = Instant::now();
+                black_box(contenders.call(side).await);
+                timing.push(started.elapsed());
+            }
         }
-        (sdk, plain)
+        timings
     });
-    let (mut sdk, mut plain) = (sdk, plain);
-    sdk.sort_unstable();
-    plain.sort_unstable();
+    for timing in &mut timings {
+        timing.sort_unstable();
+    }
     println!("\nagent_call/percentiles: {samples} sequential calls per side, interleaved");
     println!(
-        "{:<10} {:>10} {:>10} {:>10}",
-        "", "sdk µs", "plain µs", "sdk/plain"
+        "{:<6} {:>10} {:>10} {:>18} {:>10} {:>20}",
+        "", "sdk µs", "plain µs", "plain+timeout µs", "sdk/plain", "sdk/(plain+timeout)"
     );
     for (label, fraction) in [("p50", 0.50), ("p90", 0.90), ("p99", 0.99)] {
-        let (s, p) = (percentile(&sdk, fraction), percentile(&plain, fraction));
+        let [sdk, plain, timed] =
+            [0, 1, 2].map(|side| micros(percentile(&timings[side], fraction)));
         println!(
-            "{label:<10} {:>10.1} {:>10.1} {:>10.3}",
-            micros(s),
-            micros(p),
-            micros(s) / micros(p)
+            "{label:<6} {sdk:>10.1} {plain:>10.1} {timed:>18.1} {:>10.3} {:>20.3}",
+            sdk / plain,
+            sdk / timed
         );
     }
 }
@@ -205,29 +233,33 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 fn concurrent_throughput(_: &mut Criterion) {
     let runtime = runtime();
-    let calls = setting("AGENT_CALL_BATCH", 20_000, 64);
-    let rounds = setting("AGENT_CALL_ROUNDS", 3, 1);
-    let (sdk, plain) = runtime.block_on(async {
+    let calls = setting("AGENT_CALL_BATCH", 5000, 64);
+    let rounds = setting("AGENT_CALL_ROUNDS", 9, 1);
+    let rates = runtime.block_on(async {
         let contenders = Contenders::start().await;
-        // Warm-up: both pools open their 64 connections.
-        batch(CONCURRENCY * 4, || contenders.sdk_call()).await;
-        batch(CONCURRENCY * 4, || contenders.plain_call()).await;
-        let (mut sdk, mut plain) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            sdk.push(batch(calls, || contenders.sdk_call()).await);
-            plain.push(batch(calls, || contenders.plain_call()).await);
+        // Warm-up: every pool opens its 64 connections.
+        for side in 0..SIDES.len() {
+            batch(CONCURRENCY * 4, || contenders.call(side)).await;
         }
-        (sdk, plain)
+        let mut rates = vec![Vec::new(); SIDES.len()];
+        for _ in 0..rounds {
+            for (side, rate) in rates.iter_mut().enumerate() {
+                rate.push(batch(calls, || contenders.call(side)).await);
+            }
+        }
+        rates
     });
     println!(
-        "\nagent_call/throughput: {calls} calls, {CONCURRENCY} in flight, {rounds} rounds per side"
+        "\nagent_call/throughput: {calls} calls, {CONCURRENCY} in flight, {rounds} rounds per side, alternating"
     );
-    println!("  sdk rounds (calls/s):   {sdk:.0?}");
-    println!("  plain rounds (calls/s): {plain:.0?}");
-    let (sdk, plain) = (median(sdk), median(plain));
+    for (side, rate) in SIDES.iter().zip(&rates) {
+        println!("  {side:<14} rounds (calls/s): {rate:.0?}");
+    }
+    let [sdk, plain, timed] = [0, 1, 2].map(|side| median(rates[side].clone()));
     println!(
-        "  median: sdk {sdk:.0} calls/s, plain {plain:.0} calls/s, sdk/plain {:.3}",
-        sdk / plain
+        "  median calls/s: sdk {sdk:.0}, plain {plain:.0}, plain+timeout {timed:.0}; sdk/plain {:.3}, sdk/(plain+timeout) {:.3}",
+        sdk / plain,
+        sdk / timed
     );
 }
 

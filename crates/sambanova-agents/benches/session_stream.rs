@@ -1,25 +1,25 @@
 //! A session event stream end to end over loopback: server → HTTP → SSE decoder → typed
 //! events, and what each stage costs.
 //!
-//! 1. Mock end to end (printed): a session on the in-process mock, the prompt `#long N`
-//!    (`SESSION_STREAM_EVENTS`, default 200000 text deltas), its stream read through
-//!    [`EventStream`] and typed until `session_completed`, timed from sending the message.
-//!    The mock renders every event on the fly, so this is the mock's rate more than the
-//!    client's; the bytes it sent, as received chunk by chunk, are kept for the stages below.
+//! 1. Mock end to end (printed): a session on the in-process mock and the prompt `#long N`
+//!    (`SESSION_STREAM_EVENTS`, default 200000 text deltas), read with the SDK
+//!    (`SessionsClient::send_and_stream`) until the turn ends, timed from sending the
+//!    message. The mock renders every event on the fly (JSON, a UUID, a lock, a broadcast,
+//!    one HTTP chunk), so this is the mock's rate more than the client's. One more turn is
+//!    read with plain `reqwest` and kept, chunk by chunk as received, for the stages below.
 //! 2. Stages (criterion, elements = events), on those captured bytes:
 //!    - `decode_only`: the chunks fed to a [`Decoder`], no I/O;
-//!    - `decode_typed`: the same, each event also typed;
+//!    - `decode_typed`: the same, each event also typed ([`SessionEvent::from_sse`]);
 //!    - `http_bytes`: the bytes served pre-rendered (one HTTP chunk per event, like the real
 //!      server) by a minimal loopback server and read with `reqwest`, nothing decoded;
 //!    - `http_decode`: HTTP bytes through [`EventStream`];
-//!    - `http_typed`: the whole client pipeline, HTTP → decoder → typed events.
+//!    - `http_typed`: HTTP → [`EventStream`] → [`SessionEvent::from_sse`], by hand;
+//!    - `sdk_stream`: the SDK's own stream (`SessionsClient::events(..).until_turn_end()`:
+//!      decoder, typed events, de-duplication by id, stall watchdog) from the same server.
 //!
-//!    Shares of the full pipeline: HTTP = `http_bytes`/`http_typed`, decoding =
-//!    `decode_only`/`http_typed`, typing = (`decode_typed` − `decode_only`)/`http_typed`.
-//!
-//! Typed events: until the SDK's sessions module lands, the stage parses each `data:` into
-//! the generated `StreamEvent` and a `text_delta`'s payload into `TextDeltaData`, which is
-//! the work a typed layer does.
+//!    Shares of the SDK stream: HTTP = `http_bytes`/`sdk_stream`, decoding =
+//!    `decode_only`/`sdk_stream`, typing = (`decode_typed` − `decode_only`)/`sdk_stream`,
+//!    the SDK stream's own bookkeeping = (`sdk_stream` − `http_typed`)/`sdk_stream`.
 //!
 //! Run: `cargo bench -p sambanova-agents --bench session_stream -- --sample-size 10`
 
@@ -32,34 +32,18 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::{Stream, StreamExt};
-use sambanova_agents::sse::{Decoder, Event, EventStream};
+use sambanova_agents::sessions::{EventKind, SessionEvent, SessionsClient};
+use sambanova_agents::sse::{Decoder, EventStream};
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, MockServer};
-use sambanova_agents_raw::sessions::types::{StreamEvent, TextDeltaData};
 use serde_json::{Value, json};
 
 const DEFAULT_EVENTS: usize = 200_000;
 
-/// A typed session event, as a typed layer would hand it out.
-enum Typed {
-    TextDelta(TextDeltaData),
-    Other(StreamEvent),
-}
-
-fn typed(event: &Event) -> Typed {
-    let envelope: StreamEvent =
-        serde_json::from_str(&event.data).expect("the server sends StreamEvent JSON");
-    if envelope.event_type == "text_delta" {
-        Typed::TextDelta(serde_json::from_value(envelope.data).expect("text_delta data has a text"))
-    } else {
-        Typed::Other(envelope)
-    }
-}
-
 /// Text bytes of a typed event, so no stage can skip the work.
-fn weight(typed: &Typed) -> usize {
-    match typed {
-        Typed::TextDelta(delta) => delta.text.len(),
-        Typed::Other(event) => event.event_type.len(),
+fn weight(event: &SessionEvent) -> usize {
+    match &event.kind {
+        EventKind::TextDelta(delta) => delta.text.len(),
+        _ => event.event_type().len(),
     }
 }
 
@@ -86,14 +70,15 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime starts")
 }
 
-/// Events and the chunks they arrived in, from one `#long` turn on the mock.
+/// The events of one `#long` turn on the mock, in the chunks they arrived in.
 struct Capture {
     chunks: Vec<Bytes>,
     events: usize,
-    elapsed: Duration,
+    session_id: String,
 }
 
-async fn mock_turn(http: &reqwest::Client, mock: &MockServer, text_deltas: usize) -> Capture {
+/// One `#long` turn read with plain `reqwest` and the decoder, its bytes kept.
+async fn capture_turn(http: &reqwest::Client, mock: &MockServer, text_deltas: usize) -> Capture {
     let base = format!("{}/api/v1", mock.url());
     let session: Value = http
         .post(format!("{base}/sandboxes/{DEMO_SANDBOX_ID}/sessions"))
@@ -105,7 +90,10 @@ async fn mock_turn(http: &reqwest::Client, mock: &MockServer, text_deltas: usize
         .json()
         .await
         .expect("a session is JSON");
-    let session_id = session["id"].as_str().expect("a session has an id");
+    let session_id = session["id"]
+        .as_str()
+        .expect("a session has an id")
+        .to_owned();
     // Subscribed before sending, as a client must be.
     let stream = http
         .get(format!("{base}/sessions/{session_id}/stream"))
@@ -113,7 +101,6 @@ async fn mock_turn(http: &reqwest::Client, mock: &MockServer, text_deltas: usize
         .await
         .and_then(reqwest::Response::error_for_status)
         .expect("the mock streams the session");
-    let started = Instant::now();
     http.post(format!("{base}/sessions/{session_id}/messages"))
         .json(&json!({"message": format!("#long {text_deltas}")}))
         .send()
@@ -132,7 +119,6 @@ async fn mock_turn(http: &reqwest::Client, mock: &MockServer, text_deltas: usize
         for event in decoded.drain(..) {
             let event = event.expect("mock events are small");
             events += 1;
-            black_box(weight(&typed(&event)));
             if event.event == "session_completed" {
                 break 'read;
             }
@@ -141,8 +127,34 @@ async fn mock_turn(http: &reqwest::Client, mock: &MockServer, text_deltas: usize
     Capture {
         chunks,
         events,
-        elapsed: started.elapsed(),
+        session_id,
     }
+}
+
+/// One `#long` turn through the SDK, timed from sending the message to the turn's end.
+async fn sdk_turn(client: &SessionsClient, text_deltas: usize) -> (usize, Duration) {
+    let session = client
+        .create_session(DEMO_SANDBOX_ID)
+        .await
+        .expect("the mock creates a session");
+    let started = Instant::now();
+    let turn = client
+        .send_and_stream(&session.id, &format!("#long {text_deltas}"))
+        .await
+        .expect("the mock takes the message");
+    let events = sdk_count(turn.events).await;
+    (events, started.elapsed())
+}
+
+async fn sdk_count(
+    events: impl Stream<Item = Result<SessionEvent, sambanova_agents::Error>>,
+) -> usize {
+    events
+        .fold(0, |count, event| async move {
+            black_box(weight(&event.expect("the stream does not fail")));
+            count + 1
+        })
+        .await
 }
 
 fn decode_only(chunks: &[Bytes]) -> usize {
@@ -167,7 +179,7 @@ fn decode_typed(chunks: &[Bytes]) -> usize {
         decoder.feed(chunk, &mut decoded);
         for event in decoded.drain(..).flatten() {
             events += 1;
-            black_box(weight(&typed(&event)));
+            black_box(weight(&SessionEvent::from_sse(&event)));
         }
     }
     events
@@ -206,7 +218,9 @@ async fn http_decode(http: &reqwest::Client, url: &str) -> usize {
 async fn http_typed(http: &reqwest::Client, url: &str) -> usize {
     EventStream::new(get(http, url).await)
         .fold(0, |events, event| async move {
-            black_box(weight(&typed(&event.expect("valid events"))));
+            black_box(weight(&SessionEvent::from_sse(
+                &event.expect("valid events"),
+            )));
             events + 1
         })
         .await
@@ -216,44 +230,62 @@ fn per_second(events: usize, elapsed: Duration) -> f64 {
     events as f64 / elapsed.as_secs_f64()
 }
 
+fn sessions_client(base_url: String) -> SessionsClient {
+    SessionsClient::builder()
+        .base_url(base_url)
+        .build()
+        .expect("a loopback URL is valid")
+}
+
 fn session_stream(c: &mut Criterion) {
     let runtime = runtime();
     let text_deltas = text_deltas();
     let http = reqwest::Client::new();
 
-    let (capture, url) = runtime.block_on(async {
+    let (capture, url, sdk) = runtime.block_on(async {
         let mock = MockServer::start().await.expect("the mock binds a loopback port");
-        // A short turn first: connections and the mock's first session are warm.
-        mock_turn(&http, &mock, 1000).await;
+        let client = sessions_client(mock.url());
+        // A short turn first: connections are open and everything is warm.
+        sdk_turn(&client, 1000).await;
         let mut rates = Vec::new();
-        let mut capture = None;
+        let mut events = 0;
         for _ in 0..3 {
-            let turn = mock_turn(&http, &mock, text_deltas).await;
-            rates.push(per_second(turn.events, turn.elapsed));
-            capture = Some(turn);
+            let (turn_events, elapsed) = sdk_turn(&client, text_deltas).await;
+            rates.push(per_second(turn_events, elapsed));
+            events = turn_events;
         }
-        let capture = capture.expect("three turns ran");
         println!(
-            "\nsession_stream/mock_end_to_end: {} events per turn ({} text deltas), {} chunks; events/s per turn: {:.0?}",
-            capture.events,
-            text_deltas,
-            capture.chunks.len(),
-            rates
+            "\nsession_stream/mock_end_to_end (SDK send_and_stream): {events} events per turn ({text_deltas} text deltas); events/s per turn: {rates:.0?}"
         );
+        let capture = capture_turn(&http, &mock, text_deltas).await;
         let sse: Vec<u8> = capture.chunks.concat();
         let addr = loopback::serve_prerendered(loopback::chunked_body(&sse))
             .await
             .expect("the loopback server binds");
-        (capture, format!("http://{addr}/api/v1/sessions/captured/stream"))
+        let url = format!(
+            "http://{addr}/api/v1/sessions/{}/stream",
+            capture.session_id
+        );
+        (capture, url, sessions_client(format!("http://{addr}")))
     });
     let events = capture.events;
     let chunks = &capture.chunks;
+    let session_id = capture.session_id.as_str();
+    println!(
+        "session_stream/captured: {events} events, {} chunks, {} bytes",
+        chunks.len(),
+        chunks.iter().map(Bytes::len).sum::<usize>()
+    );
     assert_eq!(
         decode_only(chunks),
         events,
         "the captured bytes hold every event"
     );
     assert_eq!(runtime.block_on(http_typed(&http, &url)), events);
+    assert_eq!(
+        runtime.block_on(sdk_count(sdk.events(session_id).until_turn_end())),
+        events
+    );
 
     let mut group = c.benchmark_group("session_stream");
     group.throughput(Throughput::Elements(events as u64));
@@ -271,56 +303,87 @@ fn session_stream(c: &mut Criterion) {
     group.bench_function("http_typed", |b| {
         b.to_async(&runtime).iter(|| http_typed(&http, &url))
     });
+    group.bench_function("sdk_stream", |b| {
+        b.to_async(&runtime)
+            .iter(|| sdk_count(sdk.events(session_id).until_turn_end()))
+    });
     group.finish();
 
-    stage_shares(&runtime, &http, &url, chunks, events);
+    let stages = Stages {
+        runtime: &runtime,
+        http: &http,
+        url: &url,
+        sdk: &sdk,
+        session_id,
+        chunks,
+        events,
+    };
+    stages.print_shares();
 }
 
-/// One timed loop of every stage, in one place, so the shares come from one run.
-fn stage_shares(
-    runtime: &tokio::runtime::Runtime,
-    http: &reqwest::Client,
-    url: &str,
-    chunks: &[Bytes],
+/// Everything the stages run on, for one timed loop of each, so the shares come from one run.
+struct Stages<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    http: &'a reqwest::Client,
+    url: &'a str,
+    sdk: &'a SessionsClient,
+    session_id: &'a str,
+    chunks: &'a [Bytes],
     events: usize,
-) {
-    let rounds = if measuring() { 5 } else { 1 };
-    let best = |mut run: Box<dyn FnMut() -> usize + '_>| {
+}
+
+impl Stages<'_> {
+    /// The best of a few rounds of `run`, which must see every event.
+    fn best(&self, mut run: impl FnMut() -> usize) -> Duration {
+        let rounds = if measuring() { 5 } else { 1 };
         (0..rounds)
             .map(|_| {
                 let started = Instant::now();
-                assert_eq!(run(), events);
+                assert_eq!(run(), self.events);
                 started.elapsed()
             })
             .min()
             .expect("at least one round")
-    };
-    let decode = best(Box::new(|| decode_only(chunks)));
-    let decode_typed_time = best(Box::new(|| decode_typed(chunks)));
-    let bytes_time = best(Box::new(|| {
-        runtime.block_on(http_bytes(http, url));
-        events
-    }));
-    let full = best(Box::new(|| runtime.block_on(http_typed(http, url))));
-    let share = |part: Duration| 100.0 * part.as_secs_f64() / full.as_secs_f64();
-    let typing = decode_typed_time.saturating_sub(decode);
-    println!("\nsession_stream/shares: {events} events, best of {rounds} rounds per stage");
-    println!(
-        "  full pipeline (HTTP → decoder → typed): {:.1} ms, {:.0} events/s",
-        full.as_secs_f64() * 1e3,
-        per_second(events, full)
-    );
-    for (stage, time) in [
-        ("HTTP bytes only", bytes_time),
-        ("SSE decoding", decode),
-        ("typing (serde)", typing),
-    ] {
+    }
+
+    fn print_shares(&self) {
+        let events = self.events;
+        let decode = self.best(|| decode_only(self.chunks));
+        let decode_typed_time = self.best(|| decode_typed(self.chunks));
+        let bytes_time = self.best(|| {
+            self.runtime.block_on(http_bytes(self.http, self.url));
+            events
+        });
+        let by_hand = self.best(|| self.runtime.block_on(http_typed(self.http, self.url)));
+        let full = self.best(|| {
+            self.runtime
+                .block_on(sdk_count(self.sdk.events(self.session_id).until_turn_end()))
+        });
+        let share = |part: Duration| 100.0 * part.as_secs_f64() / full.as_secs_f64();
+        println!("\nsession_stream/shares: {events} events, best of each stage");
         println!(
-            "  {stage:<16} {:>8.1} ms  {:>5.1} %  ({:.0} events/s alone)",
-            time.as_secs_f64() * 1e3,
-            share(time),
-            per_second(events, time)
+            "  SDK stream (HTTP → decoder → typed → de-dup): {:.1} ms, {:.0} events/s",
+            full.as_secs_f64() * 1e3,
+            per_second(events, full)
         );
+        println!(
+            "  same by hand (reqwest → EventStream → from_sse): {:.1} ms, {:.0} events/s",
+            by_hand.as_secs_f64() * 1e3,
+            per_second(events, by_hand)
+        );
+        for (stage, time) in [
+            ("HTTP bytes only", bytes_time),
+            ("SSE decoding", decode),
+            ("typing (serde)", decode_typed_time.saturating_sub(decode)),
+            ("SDK stream's own", full.saturating_sub(by_hand)),
+        ] {
+            println!(
+                "  {stage:<17} {:>8.1} ms  {:>5.1} %  ({:.0} events/s alone)",
+                time.as_secs_f64() * 1e3,
+                share(time),
+                per_second(events, time)
+            );
+        }
     }
 }
 

@@ -1,0 +1,160 @@
+//! Memory probe: consumes one long session event stream (HTTP → SSE decoder → typed events)
+//! and reports the peak resident memory of this process. Run it with 100k and with 1M events:
+//! the peak must not grow with the stream's length.
+//!
+//! Sources (`--source`):
+//! - `generated` (default): a minimal loopback server in this process renders the mock's
+//!   events while it writes them, in constant memory, so the figure is the client's;
+//! - `mock`: the in-process mock and its `#long N` prompt. The mock itself keeps the turn's
+//!   whole text (for `text_complete` and the stored message), so its share of this
+//!   process's memory grows with N: use it to check the client against the real event
+//!   sequence, not for the memory figure.
+//!
+//! ```text
+//! cargo run --release -p sambanova-agents --example probe_stream -- --events 1000000
+//! /usr/bin/time -v target/release/examples/probe_stream --events 100000
+//! ```
+
+#[path = "../benches/support/loopback.rs"]
+mod loopback;
+
+use std::time::Instant;
+
+use futures::StreamExt;
+use sambanova_agents::sessions::{EventKind, SessionEvent};
+use sambanova_agents::sse::EventStream;
+use sambanova_agents_mock::{DEMO_SANDBOX_ID, MockServer};
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    Generated,
+    Mock,
+}
+
+struct Args {
+    events: u64,
+    source: Source,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        events: 1_000_000,
+        source: Source::Generated,
+    };
+    let mut given = std::env::args().skip(1);
+    while let Some(flag) = given.next() {
+        let value = given
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value"))?;
+        match (flag.as_str(), value.as_str()) {
+            ("--events", count) => {
+                args.events = count
+                    .parse()
+                    .map_err(|_| format!("--events takes a number, not {count:?}"))?;
+            }
+            ("--source", "generated") => args.source = Source::Generated,
+            ("--source", "mock") => args.source = Source::Mock,
+            (flag, _) => {
+                return Err(format!(
+                    "unknown argument {flag} {value:?} (--events N, --source generated|mock)"
+                ));
+            }
+        }
+    }
+    Ok(args)
+}
+
+/// Peak resident set size of this process so far (`VmHWM`), in KiB; Linux only.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Opens the stream to read; for the mock, also sends the `#long` message that fills it
+/// (the mock stays alive as long as the returned handle).
+async fn open(
+    http: &reqwest::Client,
+    args: &Args,
+) -> Result<(reqwest::Response, Option<MockServer>), Box<dyn std::error::Error>> {
+    if args.source == Source::Generated {
+        let addr = loopback::serve_generated(args.events, "generated-session".into()).await?;
+        let url = format!("http://{addr}/api/v1/sessions/generated-session/stream");
+        return Ok((http.get(url).send().await?.error_for_status()?, None));
+    }
+    let mock = MockServer::start().await?;
+    let base = format!("{}/api/v1", mock.url());
+    let session: Value = http
+        .post(format!("{base}/sandboxes/{DEMO_SANDBOX_ID}/sessions"))
+        .json(&json!({}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let session_id = session["id"]
+        .as_str()
+        .ok_or("the mock's session has no id")?;
+    let stream = http
+        .get(format!("{base}/sessions/{session_id}/stream"))
+        .send()
+        .await?
+        .error_for_status()?;
+    http.post(format!("{base}/sessions/{session_id}/messages"))
+        .json(&json!({"message": format!("#long {}", args.events)}))
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok((stream, Some(mock)))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = parse_args()?;
+    let http = reqwest::Client::new();
+    let rss_before = peak_rss_kib();
+    let started = Instant::now();
+    let (response, _mock) = open(&http, &args).await?;
+
+    let mut events = EventStream::new(response.bytes_stream());
+    let (mut total, mut text_deltas, mut text_bytes) = (0u64, 0u64, 0usize);
+    let mut completed = false;
+    while let Some(event) = events.next().await {
+        let event = SessionEvent::from_sse(&event?);
+        total += 1;
+        match &event.kind {
+            EventKind::TextDelta(delta) => {
+                text_deltas += 1;
+                text_bytes += delta.text.len();
+            }
+            EventKind::SessionCompleted(_) => {
+                completed = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let elapsed = started.elapsed();
+    if !completed || text_deltas != args.events {
+        return Err(format!(
+            "the stream ended early: {text_deltas} of {} text deltas",
+            args.events
+        )
+        .into());
+    }
+    println!(
+        "{total} events ({text_deltas} text deltas, {text_bytes} text bytes) in {:.2} s: {:.0} events/s",
+        elapsed.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64()
+    );
+    match (rss_before, peak_rss_kib()) {
+        (Some(before), Some(peak)) => println!(
+            "peak RSS: {:.1} MiB before the stream, {:.1} MiB at the end",
+            before as f64 / 1024.0,
+            peak as f64 / 1024.0
+        ),
+        _ => println!("peak RSS: not available on this platform (use /usr/bin/time -v)"),
+    }
+    Ok(())
+}
