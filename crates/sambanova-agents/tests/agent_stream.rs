@@ -1,5 +1,7 @@
 //! The agent stream client against the mock backend (loopback, no sleeps).
 
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -603,4 +605,98 @@ fn clients_futures_and_streams_are_send() {
     let request = AgentRequest::new("x");
     send(&client.stream(&request));
     send(&client.login());
+}
+
+/// Everything this test binary logged from the moment the first test asked, at TRACE, from
+/// every crate (the SDK's spans, reqwest's and hyper's records).
+fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        use tracing_subscriber::util::SubscriberInitExt;
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || SharedWriter(sink.clone()))
+            .finish()
+            .try_init()
+            .expect("the only subscriber of this test binary");
+        buffer
+    })
+}
+
+struct SharedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_password_token_or_refresh_cookie_reaches_the_logs() {
+    let logs = logs();
+    let server = MockServer::builder()
+        .agent_stream_user("carol", "pw-canary-93b1c7")
+        .token_ttl(Duration::from_secs(30))
+        .start()
+        .await
+        .unwrap();
+    // A 401 and an expiring token: the run goes through login, refresh and a resend.
+    server
+        .faults()
+        .add(FaultRule::new("POST", STREAM, Fault::status(401)).times(1));
+    let client = AgentStreamClient::builder()
+        .base_url(server.url())
+        .credentials("carol", "pw-canary-93b1c7")
+        .build()
+        .unwrap();
+    let mut tokens = Vec::new();
+    tokens.push(client.login().await.unwrap());
+    run(&client, &AgentRequest::new("one")).await;
+    tokens.extend(client.access_token());
+    run(&client, &AgentRequest::new("two")).await;
+    tokens.extend(client.access_token());
+    assert!(
+        server.requests("POST", REFRESH) >= 2,
+        "the refresh path ran"
+    );
+    let wrong = AgentStreamClient::builder()
+        .base_url(server.url())
+        .credentials("carol", "pw-canary-wrong")
+        .build()
+        .unwrap();
+    let refused = wrong.login().await.unwrap_err();
+
+    let text =
+        String::from_utf8_lossy(&logs.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+    assert!(
+        text.contains("new access token"),
+        "the SDK's own records are captured"
+    );
+    let mut secrets = vec!["pw-canary-93b1c7".to_owned(), "pw-canary-wrong".to_owned()];
+    secrets.extend(tokens.iter().map(|token| token.expose_secret().to_owned()));
+    for secret in &secrets {
+        assert!(!text.contains(secret.as_str()), "the logs show {secret:?}");
+        for shown in [
+            format!("{refused:?}"),
+            refused.to_string(),
+            format!("{client:?}"),
+        ] {
+            assert!(!shown.contains(secret.as_str()), "{shown}");
+        }
+    }
+    assert!(
+        !text.contains("fba_refresh_token="),
+        "the logs show the refresh cookie"
+    );
 }

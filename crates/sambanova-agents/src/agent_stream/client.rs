@@ -219,6 +219,7 @@ impl AgentStreamClient {
         let token = self.usable_token().await?;
         match self.open(&body, token.as_ref()).await {
             Err(refused @ Error::Authentication { .. }) => {
+                tracing::debug!(request_id = ?refused.request_id(), "token refused; renewing it to resend once");
                 match self.renew_after_refusal(token.as_ref()).await? {
                     Some(renewed) => self.open(&body, Some(&renewed)).await,
                     None => Err(refused),
@@ -289,8 +290,8 @@ impl AgentStreamClient {
             match self.refresh_now(&cookies).await {
                 Ok(token) => return Ok(Some(token)),
                 // A refresh token expires too; the password does not.
-                Err(_) if self.inner.password.is_some() => {
-                    tracing::debug!("token refresh failed; logging in again");
+                Err(error) if self.inner.password.is_some() => {
+                    tracing::debug!(%error, "token refresh failed; logging in again");
                 }
                 Err(error) => return Err(error),
             }
@@ -372,6 +373,12 @@ impl AgentStreamClient {
             }
             self.inner.auth_paths.store(index, Ordering::Relaxed);
             let token = token_of(&meta, &body)?;
+            tracing::debug!(
+                operation,
+                path = path_of(&AUTH_PATHS[index]),
+                expires_at = ?token.expires_at(),
+                "new access token"
+            );
             let mut session = self.session();
             session.token = Some(token.clone());
             if cookies.is_some() {

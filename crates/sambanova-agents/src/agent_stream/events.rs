@@ -649,6 +649,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Total: whatever the server sends, an event comes out, and an unknown one keeps
+        /// the bytes it came with.
+        #[test]
+        fn decoding_never_fails(
+            name in proptest::sample::select(vec![
+                "status", "message", "tool", "warning", "error", "reasoning_start",
+                "reasoning_message_content", "tool_call_start", "tool_call_args",
+                "tool_call_end", "tool_result", "interrupt", "novel",
+            ]),
+            data in proptest::prop_oneof![
+                proptest::prelude::any::<String>(),
+                r#"\{"(type|content|thread_id|name|message|options|args|sandbox_id|skill_count)": ?("[a-z_]{0,8}"|[0-9]{1,3}|null|\[\]|\{\}|true)\}"#,
+            ],
+        ) {
+            if let AgentEvent::Unknown { event, data: kept } = ev(name, &data) {
+                proptest::prop_assert_eq!(event, name);
+                proptest::prop_assert_eq!(kept, data);
+            }
+        }
+    }
+
     #[test]
     fn unknown_types_are_kept_as_text() {
         assert!(matches!(
