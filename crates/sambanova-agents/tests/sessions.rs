@@ -110,6 +110,9 @@ async fn sessions_are_created_listed_read_messaged_and_interrupted() {
 
     let help = client.send_message(&session.id, "/help").await.unwrap();
     assert_eq!(help.role, Role::Assistant);
+    let turn = client.send_and_stream(&session.id, "/help").await.unwrap();
+    assert_eq!(turn.message.role, Role::Assistant);
+    assert!(collect(turn.events).await.is_empty(), "no turn runs");
 }
 
 #[tokio::test]

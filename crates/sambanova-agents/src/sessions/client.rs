@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use super::events::EventKind;
 use super::stream::{SessionEventStream, StreamSettings, StreamTarget};
 use super::types::{
-    Message, PermissionMode, QueueStatus, Sandbox, SandboxCreated, SandboxSpec, Session,
+    Message, PermissionMode, QueueStatus, Role, Sandbox, SandboxCreated, SandboxSpec, Session,
     SessionDetails,
 };
 use crate::Error;
@@ -433,7 +433,8 @@ impl SessionsClient {
     /// Sends a message and streams that turn's events, ending after its last one. The stream
     /// is connected before the message is sent, so no event is missed, and the replay of
     /// earlier turns is skipped (by timestamp: the events of this turn are stamped after the
-    /// stored message). If a turn is already running, the stream ends with that turn: the
+    /// stored message). A slash command the server answers itself (`/help`) runs no turn:
+    /// its stream is empty. If a turn is already running, the stream ends with that turn: the
     /// server's events do not say which message a turn answers.
     ///
     /// ```no_run
@@ -453,7 +454,12 @@ impl SessionsClient {
         let mut events = self.events(session_id).until_turn_end();
         events.connect().await?;
         let message = self.send_message(session_id, text).await?;
-        events.skip_before(&message.timestamp);
+        if message.role == Role::User {
+            events.skip_before(&message.timestamp);
+        } else {
+            // A slash command the server answered itself: no turn runs, no event follows.
+            events.end();
+        }
         Ok(Turn { message, events })
     }
 

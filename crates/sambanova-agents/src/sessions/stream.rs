@@ -186,6 +186,14 @@ impl SessionEventStream {
         Ok(())
     }
 
+    /// Ends the stream before its first event.
+    pub(crate) fn end(&mut self) {
+        if let Some(state) = self.state.as_mut() {
+            state.finished = true;
+            state.body = None;
+        }
+    }
+
     /// Skips the events stamped before `timestamp` (the replay of earlier turns).
     pub(crate) fn skip_before(&mut self, timestamp: &str) {
         if let Some(state) = self.state.as_mut() {
