@@ -601,3 +601,344 @@ async fn download_stalled_every_time_is_a_timeout() {
     }
     assert_eq!(mock.requests("GET", &path), 2);
 }
+
+// ---- session event streams (GET /api/v1/sessions/{sid}/stream, resumable) ----
+
+mod session_stream {
+    use std::collections::HashSet;
+    use std::time::Duration;
+
+    use futures_util::StreamExt;
+    use sambanova_agents::sessions::{EventKind, SessionEvent, SessionsClient};
+    use sambanova_agents::{Error, RetryPolicy};
+    use sambanova_agents_mock::{DEMO_SANDBOX_ID, Fault, FaultRule, MockServer};
+
+    fn client_for(mock: &MockServer) -> SessionsClient {
+        SessionsClient::builder()
+            .base_url(mock.url())
+            .reconnect_backoff(Duration::from_millis(1), Duration::from_millis(5))
+            .build()
+            .expect("client builds")
+    }
+
+    /// A session and the paths of its stream and its messages.
+    async fn session(client: &SessionsClient) -> (String, String, String) {
+        let session = client
+            .create_session(DEMO_SANDBOX_ID)
+            .await
+            .expect("session");
+        let stream = format!("/api/v1/sessions/{}/stream", session.id);
+        let messages = format!("/api/v1/sessions/{}/messages", session.id);
+        (session.id, stream, messages)
+    }
+
+    /// Runs a `#long n` turn to its end, asserting every event came once and every delta in
+    /// order; returns the stream's reconnection count.
+    async fn long_turn_arrives_whole(client: &SessionsClient, session_id: &str, n: usize) -> u64 {
+        let mut events = client
+            .send_and_stream(session_id, &format!("#long {n}"))
+            .await
+            .expect("turn starts")
+            .events;
+        let mut all: Vec<SessionEvent> = Vec::new();
+        while let Some(event) = events.next().await {
+            all.push(event.expect("no stream error"));
+        }
+        let ids: HashSet<_> = all.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids.len(), all.len(), "an event was repeated");
+        let deltas: Vec<String> = all
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::TextDelta(delta) => Some(delta.text.clone()),
+                _ => None,
+            })
+            .collect();
+        let expected: Vec<String> = (0..n)
+            .map(|i| format!("{i} "))
+            .chain(["Done.".to_owned()])
+            .collect();
+        assert_eq!(deltas, expected, "an event was lost or reordered");
+        assert_eq!(
+            all.last().map(SessionEvent::event_type),
+            Some("session_completed")
+        );
+        events.reconnects()
+    }
+
+    #[tokio::test]
+    async fn closed_after_each_of_the_first_events_resumes_losing_and_repeating_nothing() {
+        for after in [1, 2, 3, 5, 8] {
+            let mock = MockServer::start().await.expect("mock starts");
+            let client = client_for(&mock);
+            let (id, stream, _) = session(&client).await;
+            mock.faults().add(
+                FaultRule::new("GET", &stream, Fault::CloseStreamAfter { events: after }).times(4),
+            );
+            let reconnects = long_turn_arrives_whole(&client, &id, 30).await;
+            assert_eq!(reconnects, 4, "closed after {after}");
+            assert_eq!(mock.requests("GET", &stream), 5, "closed after {after}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stalled_stream_is_replaced_by_the_watchdog() {
+        let mock = MockServer::start().await.expect("mock starts");
+        let client = SessionsClient::builder()
+            .base_url(mock.url())
+            .reconnect_backoff(Duration::from_millis(1), Duration::from_millis(5))
+            .stall_timeout(Duration::from_millis(300))
+            .build()
+            .expect("client builds");
+        let (id, stream, _) = session(&client).await;
+        mock.faults()
+            .add(FaultRule::new("GET", &stream, Fault::StallStream { after_events: 3 }).times(1));
+        let reconnects = long_turn_arrives_whole(&client, &id, 20).await;
+        assert!(reconnects >= 1);
+        assert!(mock.requests("GET", &stream) >= 2);
+    }
+
+    #[tokio::test]
+    async fn an_oversized_event_is_dropped_and_the_turn_goes_on() {
+        let mock = MockServer::start().await.expect("mock starts");
+        let client = SessionsClient::builder()
+            .base_url(mock.url())
+            .max_event_size(16 * 1024)
+            .build()
+            .expect("client builds");
+        let (id, stream, _) = session(&client).await;
+        mock.faults().add(
+            FaultRule::new(
+                "GET",
+                &stream,
+                Fault::OversizedEvent {
+                    bytes: 4 * 1024 * 1024,
+                },
+            )
+            .times(1),
+        );
+        let reconnects = long_turn_arrives_whole(&client, &id, 10).await;
+        assert_eq!(reconnects, 0);
+        assert_eq!(mock.requests("GET", &stream), 1);
+    }
+
+    #[tokio::test]
+    async fn a_stream_connection_answered_503_is_retried() {
+        let mock = MockServer::start().await.expect("mock starts");
+        let client = SessionsClient::builder()
+            .base_url(mock.url())
+            .retry(RetryPolicy::idempotent().initial_backoff(Duration::from_millis(1)))
+            .build()
+            .expect("client builds");
+        let (id, stream, _) = session(&client).await;
+        mock.faults()
+            .add(FaultRule::new("GET", &stream, Fault::status(503)).times(2));
+        long_turn_arrives_whole(&client, &id, 5).await;
+        assert_eq!(mock.requests("GET", &stream), 3);
+    }
+
+    #[tokio::test]
+    async fn a_message_reset_before_the_answer_is_not_sent_again() {
+        let mock = MockServer::start().await.expect("mock starts");
+        let client = client_for(&mock);
+        let (id, _, messages) = session(&client).await;
+        mock.faults()
+            .add(FaultRule::new("POST", &messages, Fault::Reset).times(1));
+        match client.send_message(&id, "hello").await {
+            Err(Error::Connection {
+                maybe_delivered, ..
+            }) => assert!(maybe_delivered),
+            other => panic!("expected a connection error, got {other:?}"),
+        }
+        assert_eq!(mock.requests("POST", &messages), 1);
+    }
+
+    #[tokio::test]
+    async fn a_message_answered_500_is_not_sent_again_and_503_is() {
+        let mock = MockServer::start().await.expect("mock starts");
+        let client = SessionsClient::builder()
+            .base_url(mock.url())
+            .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
+            .build()
+            .expect("client builds");
+        let (id, _, messages) = session(&client).await;
+        mock.faults()
+            .add(FaultRule::new("POST", &messages, Fault::status(500)).times(1));
+        match client.send_message(&id, "hello").await {
+            Err(Error::Server(error)) => assert_eq!(error.http_status.as_u16(), 500),
+            other => panic!("expected a server error, got {other:?}"),
+        }
+        assert_eq!(mock.requests("POST", &messages), 1);
+        mock.faults()
+            .add(FaultRule::new("POST", &messages, Fault::status(503)).times(1));
+        client.send_message(&id, "hello").await.expect("sent");
+        assert_eq!(mock.requests("POST", &messages), 3);
+    }
+
+    #[tokio::test]
+    async fn a_stalled_message_times_out_and_is_not_sent_again() {
+        let mock = MockServer::start().await.expect("mock starts");
+        let client = SessionsClient::builder()
+            .base_url(mock.url())
+            .timeout(super::TIMEOUT)
+            .build()
+            .expect("client builds");
+        let (id, _, messages) = session(&client).await;
+        mock.faults()
+            .add(FaultRule::new("POST", &messages, Fault::Stall).times(1));
+        match client.send_message(&id, "hello").await {
+            Err(Error::Timeout { after }) => assert_eq!(after, super::TIMEOUT),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert_eq!(mock.requests("POST", &messages), 1);
+    }
+}
+
+// ---- the agent stream (POST /agent/agent/stream: a run, never resent) ----
+
+mod agent_stream {
+    use std::time::Duration;
+
+    use futures_util::StreamExt;
+    use sambanova_agents::agent_stream::{AgentEvent, AgentRequest, AgentStreamClient};
+    use sambanova_agents::{Error, RetryPolicy};
+    use sambanova_agents_mock::{Fault, FaultRule, MockServer};
+
+    const STREAM: &str = "/agent/agent/stream";
+
+    fn client_for(mock: &MockServer) -> AgentStreamClient {
+        AgentStreamClient::builder()
+            .base_url(mock.url())
+            .credentials("demo", "demo")
+            .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
+            .idle_timeout(Duration::from_millis(300))
+            .max_event_size(16 * 1024)
+            .build()
+            .expect("client builds")
+    }
+
+    async fn items(client: &AgentStreamClient) -> Result<Vec<Result<AgentEvent, Error>>, Error> {
+        let mut events = client.stream(&AgentRequest::new("hello")).await?;
+        let mut all = Vec::new();
+        while let Some(item) = events.next().await {
+            all.push(item);
+        }
+        Ok(all)
+    }
+
+    #[tokio::test]
+    async fn a_normal_run_ends_with_a_terminal_event() {
+        let mock = MockServer::start().await.expect("mock starts");
+        let all = items(&client_for(&mock)).await.expect("stream opens");
+        assert!(all.iter().all(Result::is_ok), "{all:?}");
+        assert!(
+            all.last()
+                .and_then(|item| item.as_ref().ok())
+                .is_some_and(AgentEvent::is_terminal)
+        );
+        assert_eq!(mock.requests("POST", STREAM), 1);
+    }
+
+    #[tokio::test]
+    async fn closed_after_n_events_is_a_stream_error_and_the_run_is_not_resent() {
+        for after in [0, 1, 3] {
+            let mock = MockServer::start().await.expect("mock starts");
+            mock.faults().add(FaultRule::new(
+                "POST",
+                STREAM,
+                Fault::CloseStreamAfter { events: after },
+            ));
+            let all = items(&client_for(&mock)).await.expect("stream opens");
+            assert_eq!(all.len(), after + 1, "closed after {after}: {all:?}");
+            assert!(all[..after].iter().all(Result::is_ok));
+            assert!(
+                matches!(all[after], Err(Error::Stream { .. })),
+                "closed after {after}: {:?}",
+                all[after]
+            );
+            assert_eq!(mock.requests("POST", STREAM), 1, "closed after {after}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stalled_stream_times_out_and_the_run_is_not_resent() {
+        let mock = MockServer::start().await.expect("mock starts");
+        mock.faults().add(FaultRule::new(
+            "POST",
+            STREAM,
+            Fault::StallStream { after_events: 1 },
+        ));
+        let all = items(&client_for(&mock)).await.expect("stream opens");
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert!(matches!(all[1], Err(Error::Timeout { .. })), "{:?}", all[1]);
+        assert_eq!(mock.requests("POST", STREAM), 1);
+    }
+
+    #[tokio::test]
+    async fn an_oversized_event_is_response_too_large_then_the_run_goes_on() {
+        let mock = MockServer::start().await.expect("mock starts");
+        mock.faults().add(FaultRule::new(
+            "POST",
+            STREAM,
+            Fault::OversizedEvent {
+                bytes: 4 * 1024 * 1024,
+            },
+        ));
+        let all = items(&client_for(&mock)).await.expect("stream opens");
+        assert!(
+            matches!(all[0], Err(Error::ResponseTooLarge { limit, .. }) if limit == 16 * 1024),
+            "{:?}",
+            all[0]
+        );
+        assert!(all[1..].iter().all(Result::is_ok), "{all:?}");
+        assert_eq!(mock.requests("POST", STREAM), 1);
+    }
+
+    #[tokio::test]
+    async fn a_reset_run_request_is_not_resent() {
+        let mock = MockServer::start().await.expect("mock starts");
+        mock.faults()
+            .add(FaultRule::new("POST", STREAM, Fault::Reset).times(1));
+        match items(&client_for(&mock)).await {
+            Err(Error::Connection {
+                maybe_delivered, ..
+            }) => assert!(maybe_delivered),
+            other => panic!("expected a connection error, got {other:?}"),
+        }
+        assert_eq!(mock.requests("POST", STREAM), 1);
+    }
+
+    #[tokio::test]
+    async fn a_502_run_request_is_retried_and_a_500_is_not() {
+        let mock = MockServer::start().await.expect("mock starts");
+        let client = client_for(&mock);
+        mock.faults()
+            .add(FaultRule::new("POST", STREAM, Fault::status(502)).times(2));
+        items(&client).await.expect("third attempt runs");
+        assert_eq!(mock.requests("POST", STREAM), 3);
+        mock.faults()
+            .add(FaultRule::new("POST", STREAM, Fault::status(500)).times(1));
+        match items(&client).await {
+            Err(Error::Server(error)) => assert_eq!(error.http_status.as_u16(), 500),
+            other => panic!("expected a server error, got {other:?}"),
+        }
+        assert_eq!(mock.requests("POST", STREAM), 4);
+    }
+
+    #[tokio::test]
+    async fn a_run_request_that_never_answers_times_out_and_is_not_resent() {
+        let mock = MockServer::start().await.expect("mock starts");
+        let client = AgentStreamClient::builder()
+            .base_url(mock.url())
+            .credentials("demo", "demo")
+            .response_timeout(super::TIMEOUT)
+            .build()
+            .expect("client builds");
+        mock.faults()
+            .add(FaultRule::new("POST", STREAM, Fault::Stall));
+        match items(&client).await {
+            Err(Error::Timeout { .. }) => {}
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert_eq!(mock.requests("POST", STREAM), 1);
+    }
+}
