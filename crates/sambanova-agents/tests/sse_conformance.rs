@@ -419,6 +419,19 @@ fn split_character_cut_short_by_an_invalid_byte_is_one_replacement_char() {
 }
 
 #[test]
+fn invalid_bytes_count_as_their_replacement_chars_for_the_limit() {
+    // 16 bytes on the wire, but 33 bytes of text once each 0xFF is U+FFFD.
+    let line = [&b"data:"[..], &[0xFF; 11], b"\n\ndata: ok\n\n"].concat();
+    for chunks in [vec![&line[..]], line.chunks(3).collect()] {
+        let mut decoder = Decoder::with_max_event_size(16);
+        assert_eq!(
+            decode_with(&mut decoder, &chunks),
+            vec![Err(DecodeError::EventTooLarge { limit: 16 }), message("ok")]
+        );
+    }
+}
+
+#[test]
 fn eight_mib_line_in_8_kib_chunks_decodes_whole() {
     let value = "é".repeat(4 * 1024 * 1024 - 8);
     let stream = format!("data: {value}\n\nid: 1\ndata: next\n\n");

@@ -177,6 +177,9 @@ proptest! {
         max in prop_oneof![Just(usize::MAX), 0..40usize],
     ) {
         let whole = decode_chunks(max, [&input[..]]);
+        for event in whole.items.iter().flatten() {
+            prop_assert!(event.data.len() <= max, "{} bytes of data", event.data.len());
+        }
         prop_assert_eq!(decode_chunks(max, chunks_at(&input, &cuts)), whole);
     }
 

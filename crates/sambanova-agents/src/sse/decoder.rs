@@ -24,8 +24,8 @@ const RETAINED_CAPACITY: usize = 256 * 1024;
 ///
 /// Feed it the body's bytes in chunks of any size, split anywhere (even inside
 /// a line end or a multi-byte character); it appends every event completed by
-/// the chunk to a caller-owned `Vec`, so a long-lived stream allocates nothing
-/// per chunk. Decoding follows the WHATWG HTML
+/// the chunk to a caller-owned `Vec`, so that decoding allocates little beyond
+/// the events' own strings. Decoding follows the WHATWG HTML
 /// [event stream interpretation][spec] rules:
 ///
 /// - lines end with CR, LF or CRLF; a CR ends its line at once, and an LF
@@ -42,9 +42,10 @@ const RETAINED_CAPACITY: usize = 256 * 1024;
 ///   makes its `id` the last event id);
 /// - bytes that are not valid UTF-8 become U+FFFD and decoding goes on.
 ///
-/// Memory is bounded: an event (its data so far plus the current line) larger
-/// than the limit is reported once as [`DecodeError::EventTooLarge`] and
-/// skipped up to the next blank line. The `id` and `retry` fields read before
+/// Memory is bounded: an event larger than the limit (its data so far, as
+/// text, plus the bytes of its current line; or its data alone, where invalid
+/// bytes grew into U+FFFD) is reported once as [`DecodeError::EventTooLarge`]
+/// and skipped up to the next blank line. The `id` and `retry` fields read before
 /// the limit was crossed keep their effect; the skipped event's blank line
 /// makes its `id` the last event id, as for an event without data.
 ///
@@ -85,9 +86,10 @@ pub struct Decoder {
     /// empty value, which still dispatches an event.
     has_data: bool,
     event_type: String,
-    /// The spec's "last event ID buffer", when an `id` field set it since the
-    /// last dispatch (otherwise it equals `last_event_id`, and holds garbage:
-    /// the two are swapped at dispatch instead of copied).
+    /// The spec's "last event ID buffer", meaningful when `id_buffer_set`
+    /// (an `id` field came since the last dispatch). Otherwise the buffer's
+    /// value is `last_event_id` and this holds a stale id: the two are
+    /// swapped at dispatch rather than copied.
     id_buffer: String,
     id_buffer_set: bool,
     last_event_id: String,
@@ -169,6 +171,11 @@ impl Decoder {
     /// Bytes of an unfinished line or event are kept for the next call; each
     /// byte is examined once, so feeding is linear in the input size however
     /// the stream is chunked.
+    ///
+    /// With chunks of many kilobytes, feeding them in slices of about 1 KiB
+    /// cut after line ends, and consuming each slice's events before feeding
+    /// the next, is faster: the allocator recycles the strings of consumed
+    /// events. [`EventStream`](super::EventStream) does so.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<Result<Event, DecodeError>>) {
         let mut rest = chunk;
         if self.after_cr {
@@ -310,6 +317,9 @@ impl Decoder {
         if let Some(streamed) = &mut self.streamed_line {
             streamed.line_len += bytes.len();
             self.append_data_bytes(bytes);
+            if self.data.len() > self.max_event_size {
+                self.reject_event(true, out);
+            }
             return;
         }
         self.partial_line.extend_from_slice(bytes);
@@ -443,6 +453,9 @@ impl Decoder {
             self.utf8_carry.clear();
         }
         self.streamed_line = None;
+        if self.data.len() > self.max_event_size {
+            self.reject_event(false, out);
+        }
     }
 
     /// Ends a line that is wholly in the current chunk and valid UTF-8.
@@ -492,25 +505,25 @@ impl Decoder {
         // The fields agent streams use, recognised without a search for the colon.
         let bytes = line.as_bytes();
         if bytes.first_chunk() == Some(b"data:") {
-            self.push_data(strip_one_space(&line[5..]));
+            self.push_data(strip_one_space(&line[5..]), out);
         } else if bytes.first_chunk() == Some(b"event:") {
             self.set_event_type(strip_one_space(&line[6..]));
         } else if bytes.first_chunk() == Some(b"id:") {
             self.set_id(strip_one_space(&line[3..]));
         } else {
-            self.interpret_field(line);
+            self.interpret_field(line, out);
         }
     }
 
     /// Any field line: split at the first colon, then as in `interpret_line`.
-    fn interpret_field(&mut self, line: &str) {
+    fn interpret_field(&mut self, line: &str, out: &mut Vec<Result<Event, DecodeError>>) {
         // ':' is ASCII, so these slices are on character boundaries.
         let (name, value) = match line.bytes().position(|byte| byte == b':') {
             Some(colon) => (&line[..colon], strip_one_space(&line[colon + 1..])),
             None => (line, ""),
         };
         match name {
-            "data" => self.push_data(value),
+            "data" => self.push_data(value, out),
             "event" => self.set_event_type(value),
             "id" => self.set_id(value),
             "retry" => {
@@ -522,13 +535,17 @@ impl Decoder {
         }
     }
 
-    fn push_data(&mut self, value: &str) {
+    fn push_data(&mut self, value: &str, out: &mut Vec<Result<Event, DecodeError>>) {
         if mem::replace(&mut self.has_data, true) {
             self.data.push('\n');
             self.data.push_str(value);
         } else {
             // An exact allocation; growing an empty buffer takes a slower path.
             self.data = value.to_owned();
+        }
+        // Replacing invalid bytes can make the text longer than the bytes.
+        if self.data.len() > self.max_event_size {
+            self.reject_event(false, out);
         }
     }
 

@@ -22,36 +22,41 @@
 //!
 //! # Why not an existing crate
 //!
-//! We checked the two Rust SSE decoders one would reach for first, and neither
-//! is both conformant and fast enough for long agent sessions:
+//! We read the source of, and tested, the two Rust SSE decoders one would
+//! reach for first; neither is both conformant and fast enough for long agent
+//! sessions:
 //!
 //! - **`eventsource-stream` 0.2.3** (the most used):
-//!   - it panics on a stream that starts with a byte-order mark: it sees the
-//!     3-byte U+FEFF and slices the string at byte 1 (`&string[1..]`), which is
+//!   - it panics on any stream that starts with a byte-order mark: it sees the
+//!     3-byte U+FEFF and slices its string at byte 1 (`&string[1..]`), which is
 //!     not a character boundary;
-//!   - it is quadratic on long lines: every chunk re-runs its `nom` line parser
-//!     from the start of the accumulated buffer until a line end shows up, and
+//!   - it is quadratic on long lines: each chunk re-runs its `nom` line parser
+//!     from the start of the accumulated buffer until a line end shows up (a
+//!     line fed in 8 KiB chunks takes 4 times longer each time it doubles), and
 //!     every parsed line copies the rest of the buffer (`split_off`);
-//!   - invalid UTF-8 is never replaced: its UTF-8 layer keeps the invalid byte
-//!     at the head of its buffer, so from then on every chunk decodes to an empty
-//!     string, no further event is ever produced, the buffer grows without bound,
-//!     and only the end of the stream reports a `Utf8` error;
+//!   - one invalid UTF-8 byte stalls it: its UTF-8 layer keeps the byte at the
+//!     head of its buffer, so every later chunk decodes to an empty string, no
+//!     further event is ever produced, the buffer grows without bound, and only
+//!     the end of the stream reports a `Utf8` error;
 //!   - `retry` goes through `u64::from_str`, which also accepts a leading `+`;
 //!   - it has no limit on event size.
 //! - **`sse-stream` 0.3.0** (the fastest):
 //!   - it ends the stream on a single invalid UTF-8 byte in a `data`, `event`,
-//!     `id` or `retry` value (`Error::Utf8Parse`, "returned once, then the
-//!     stream ends") instead of replacing it with U+FFFD;
-//!   - it yields raw field blocks rather than dispatched events: blocks with no
-//!     `data` (such as `id`-only or `retry`-only blocks) are returned as events,
-//!     ids are not carried over to later events, and a missing event type is
-//!     `None` rather than `message`;
+//!     `id` or `retry` value (`Error::Utf8Parse`, then the stream ends), where
+//!     the spec replaces it with U+FFFD and goes on;
+//!   - it yields raw field blocks, not dispatched events: blocks without `data`
+//!     (`id`-only or `retry`-only ones) come out as events, ids are not carried
+//!     over to later events, and a missing event type is `None`, not `message`;
 //!   - it has no limit on event size, so one endless line exhausts memory.
 //!
 //! This decoder follows the spec to the letter, replaces invalid UTF-8 instead
 //! of failing, bounds memory with a per-event size limit
 //! ([`Decoder::with_max_event_size`]), never rescans bytes it has already seen,
-//! and avoids per-byte work (line ends are found with `memchr`).
+//! and avoids per-byte work: line ends are found eight bytes at a time or with
+//! `memchr`, UTF-8 is validated once per chunk with SIMD (`simdutf8`), field
+//! values are copied once, straight into the event's strings. On an agent
+//! event stream it decodes faster than `sse-stream` (see
+//! `benches/sse_decoder.rs`).
 //!
 //! [spec]: https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
 
