@@ -8,10 +8,13 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use sambanova_agents::agent_stream::{AgentRequest, AgentStreamClient};
+use sambanova_agents::sessions::SessionsClient;
 use sambanova_agents::{
     AgentOutcome, ApiKey, CallOptions, Client, ClientBuilder, Error, RetryPolicy, Upload,
 };
-use sambanova_agents_mock::{Fault, FaultRule, MockServer};
+use sambanova_agents_mock::{DEMO_SANDBOX_ID, Fault, FaultRule, MockServer};
 
 /// UUID-shaped, so the mock accepts it.
 const KEY: &str = "5ec7e7ab-cafe-4bad-beef-00c0ffee1ea5";
@@ -19,7 +22,9 @@ const KEY: &str = "5ec7e7ab-cafe-4bad-beef-00c0ffee1ea5";
 const REFUSED_KEY: &str = "sk-canary-do-not-print-7f3a9c";
 /// An extra header the caller marks as a secret.
 const HEADER_SECRET: &str = "hdr-canary-4d2e8b1f";
-const SECRETS: [&str; 3] = [KEY, REFUSED_KEY, HEADER_SECRET];
+/// The agent stream's login password.
+const PASSWORD: &str = "pw-canary-91c4e2d7a0";
+const SECRETS: [&str; 4] = [KEY, REFUSED_KEY, HEADER_SECRET, PASSWORD];
 
 /// Everything any test logged, at TRACE, from every crate (`log` records included).
 fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
@@ -73,17 +78,24 @@ fn assert_no_secret(what: &str, text: &str) {
 }
 
 fn assert_logs_clean() {
+    let text = logged();
+    // The capture sees the SDK's spans and the HTTP stack's TRACE lines (hyper-util's, and
+    // reqwest's through `log`), or it would prove nothing.
+    for expected in ["sambanova.request", "hyper_util::client", "reqwest::"] {
+        assert!(
+            text.contains(expected),
+            "no {expected:?} in the log:\n{text}"
+        );
+    }
+    assert_no_secret("the TRACE log", &text);
+}
+
+fn logged() -> String {
     let logs = logs()
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .clone();
-    let text = String::from_utf8_lossy(&logs);
-    // The capture sees the SDK's spans and the HTTP stack's TRACE lines (hyper-util's, and
-    // reqwest's through `log`), or it would prove nothing.
-    for expected in ["sambanova.request", "hyper_util::client", "reqwest::"] {
-        assert!(text.contains(expected), "no {expected:?} in the log:\n{text}");
-    }
-    assert_no_secret("the TRACE log", &text);
+    String::from_utf8_lossy(&logs).into_owned()
 }
 
 fn builder(base_url: &str, key: &str) -> ClientBuilder {
@@ -293,4 +305,96 @@ fn configuration_types_and_errors_show_no_secret() {
             .build()
             .expect_err("refused"),
     );
+}
+
+#[tokio::test]
+async fn session_and_agent_stream_clients_log_no_secret() {
+    logs();
+    let mock = MockServer::builder()
+        .sessions_api_key(Some(KEY.to_owned()))
+        .agent_stream_user("alice", PASSWORD)
+        .start()
+        .await
+        .expect("mock starts");
+
+    // Sessions: the key as bearer, a refused key, a turn streamed to its end.
+    let refused = SessionsClient::builder()
+        .base_url(mock.url())
+        .api_key(REFUSED_KEY)
+        .build()
+        .expect("builds");
+    match refused.list_sandboxes().await {
+        Err(error) => show_error("sessions 401", &error),
+        Ok(list) => panic!("a refused key listed sandboxes: {list:?}"),
+    }
+    let sessions_builder = SessionsClient::builder()
+        .base_url(mock.url())
+        .api_key(KEY)
+        .header("x-team-secret", HEADER_SECRET);
+    show("SessionsClientBuilder", &sessions_builder);
+    let sessions = sessions_builder.build().expect("builds");
+    show("SessionsClient", &sessions);
+    let session = sessions
+        .create_session(DEMO_SANDBOX_ID)
+        .await
+        .expect("session");
+    let mut turn = sessions
+        .send_and_stream(&session.id, "hi")
+        .await
+        .expect("turn");
+    show("SessionEventStream", &turn.events);
+    while let Some(event) = turn.events.next().await {
+        show("session event", &event);
+    }
+
+    // Agent stream: login with the password, a run, a wrong password, an API key.
+    let agent_builder = AgentStreamClient::builder()
+        .base_url(mock.url())
+        .credentials("alice", PASSWORD)
+        .header("x-team-secret", HEADER_SECRET);
+    let agent = agent_builder.build().expect("builds");
+    show("AgentStreamClient", &agent);
+    let token = agent.login().await.expect("login");
+    show("AccessToken", &token);
+    let mut events = agent
+        .stream(&AgentRequest::new("hello"))
+        .await
+        .expect("stream");
+    while let Some(event) = events.next().await {
+        show("agent event", &event);
+    }
+    show("AgentEventStream", &events);
+    let wrong = AgentStreamClient::builder()
+        .base_url(mock.url())
+        .credentials("alice", REFUSED_KEY)
+        .build()
+        .expect("builds");
+    match wrong.login().await {
+        Err(error) => show_error("agent stream 401", &error),
+        Ok(_) => panic!("a wrong password logged in"),
+    }
+    let machine = AgentStreamClient::builder()
+        .base_url(mock.url())
+        .api_key(KEY)
+        .build()
+        .expect("builds");
+    show("AgentStreamClient with an API key", &machine);
+    let mut events = machine
+        .stream(&AgentRequest::new("m2m"))
+        .await
+        .expect("stream");
+    while let Some(event) = events.next().await {
+        show("agent event", &event);
+    }
+
+    assert_logs_clean();
+    let issued = token.expose_secret();
+    assert!(!logged().contains(issued), "the access token was logged");
+    for shown in [
+        format!("{agent:?}"),
+        format!("{token:?}"),
+        format!("{events:?}"),
+    ] {
+        assert!(!shown.contains(issued), "{shown}");
+    }
 }
