@@ -608,15 +608,18 @@ fn clients_futures_and_streams_are_send() {
 }
 
 /// Everything this test binary logged from the moment the first test asked, at TRACE, from
-/// every crate (the SDK's spans, reqwest's and hyper's records).
+/// every crate but the test's own httpmock server (the SDK's spans, reqwest's and hyper's
+/// records).
 fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
     static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOGS.get_or_init(|| {
         use tracing_subscriber::util::SubscriberInitExt;
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let sink = buffer.clone();
+        // httpmock's server logs what it receives, cookies included: it is the test's server,
+        // not the client under test.
         tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
+            .with_env_filter(tracing_subscriber::EnvFilter::new("trace,httpmock=off"))
             .with_ansi(false)
             .with_writer(move || SharedWriter(sink.clone()))
             .finish()
@@ -695,8 +698,123 @@ async fn no_password_token_or_refresh_cookie_reaches_the_logs() {
             assert!(!shown.contains(secret.as_str()), "{shown}");
         }
     }
+    let leak = text
+        .find("fba_refresh_token=")
+        .map(|i| text[i.saturating_sub(300)..(i + 100).min(text.len())].to_owned());
+    assert!(leak.is_none(), "the logs show the refresh cookie: {leak:?}");
+}
+
+/// `{"alg":"HS256"}.{"exp":1}.sig`: a token that expired in 1970.
+const EXPIRED_JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln";
+
+const CHAT_EVENTS: &str = "event: message\ndata: {\"type\":\"chunk\",\"content\":\"Because.\",\"thread_id\":\"th-9\"}\n\n\
+                           : keepalive\n\n\
+                           event: status\ndata: {\"type\":\"complete\"}\n\n";
+
+/// What goes on the wire, checked by a server that matches requests field by field: the login
+/// form, the bearer token, the JSON body, and the chat endpoint.
+#[tokio::test]
+async fn the_wire_format_of_login_and_chat() {
+    use httpmock::Method::POST;
+    let server = httpmock::MockServer::start_async().await;
+    let login = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(LOGIN)
+                .form_urlencoded_tuple("username", "dave")
+                .form_urlencoded_tuple("password", "p&ss=word");
+            then.status(200)
+                .header("content-type", "application/json")
+                .header("set-cookie", "fba_refresh_token=r-1; HttpOnly; Path=/")
+                .body(r#"{"code":200,"msg":"Success","data":{"access_token":"tok-1","access_token_expire_time":"2099-01-01T00:00:00Z"}}"#);
+        })
+        .await;
+    let chat = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/agent/chat/stream")
+                .header("authorization", "Bearer tok-1")
+                .header("content-type", "application/json")
+                .json_body_includes(
+                    r#"{"thread_id":"th-9","session_id":"th-9","messages":[{"role":"user","content":"why?"}],"enable_web_search":true}"#,
+                );
+            then.status(200)
+                .header("content-type", "text/event-stream; charset=utf-8")
+                .body(CHAT_EVENTS);
+        })
+        .await;
+    let client = AgentStreamClient::builder()
+        .base_url(server.base_url())
+        .credentials("dave", "p&ss=word")
+        .build()
+        .unwrap();
+    let request = AgentRequest::new("why?")
+        .conversation("th-9")
+        .web_search(true);
+    let mut events = client.chat_stream(&request).await.expect("the chat opens");
+    let items = drain(&mut events).await;
+    login.assert_async().await;
+    chat.assert_async().await;
+    let mut answer = AssistantText::new();
+    for item in &items {
+        answer.push(item.as_ref().expect("no error"));
+    }
+    assert_eq!(answer.text(), "Because.");
+    assert_eq!(events.thread_id(), Some("th-9"));
+    assert!(events.run_ended());
+}
+
+/// An expired token is refreshed before the run, with the cookie the login set.
+#[tokio::test]
+async fn the_refresh_sends_back_the_login_cookie() {
+    use httpmock::Method::POST;
+    let server = httpmock::MockServer::start_async().await;
+    let login = server
+        .mock_async(|when, then| {
+            when.method(POST).path(LOGIN);
+            then.status(200)
+                .header("content-type", "application/json")
+                .header("set-cookie", "fba_refresh_token=r-1; HttpOnly; Path=/")
+                .body(format!(r#"{{"data":{{"access_token":"{EXPIRED_JWT}"}}}}"#));
+        })
+        .await;
+    let refresh = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(REFRESH)
+                .header("cookie", "fba_refresh_token=r-1");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(r#"{"code":200,"data":{"access_token":"tok-2"}}"#);
+        })
+        .await;
+    let run = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(STREAM)
+                .header("authorization", "Bearer tok-2");
+            then.status(200)
+                .header("content-type", "text/event-stream")
+                .body(CHAT_EVENTS);
+        })
+        .await;
+    let client = AgentStreamClient::builder()
+        .base_url(server.base_url())
+        .credentials("demo", "demo")
+        .build()
+        .unwrap();
+    let token = client.login().await.unwrap();
     assert!(
-        !text.contains("fba_refresh_token="),
-        "the logs show the refresh cookie"
+        token
+            .expires_at()
+            .is_some_and(|at| at < std::time::SystemTime::now())
     );
+    let mut events = client
+        .stream(&AgentRequest::new("hi"))
+        .await
+        .expect("opens with tok-2");
+    assert!(drain(&mut events).await.iter().all(Result::is_ok));
+    login.assert_async().await;
+    refresh.assert_async().await;
+    run.assert_async().await;
 }

@@ -215,13 +215,42 @@ impl AgentStreamClient {
     /// # Ok(()) }
     /// ```
     pub async fn stream(&self, request: &AgentRequest) -> Result<AgentEventStream, Error> {
+        self.run(Endpoint::Agent, request).await
+    }
+
+    /// Chats without a sandbox: `POST /agent/chat/stream`, for questions, explanations and
+    /// web research rather than running code. The same request, events and guarantees as
+    /// [`Self::stream`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sambanova_agents::agent_stream::AgentStreamClient) -> Result<(), sambanova_agents::Error> {
+    /// use futures_util::StreamExt;
+    /// use sambanova_agents::agent_stream::{AgentRequest, AssistantText};
+    ///
+    /// let mut events = client.chat_stream(&AgentRequest::new("What does `?` do in Rust?")).await?;
+    /// let mut answer = AssistantText::new();
+    /// while let Some(event) = events.next().await {
+    ///     answer.push(&event?);
+    /// }
+    /// println!("{}", answer.text());
+    /// # Ok(()) }
+    /// ```
+    pub async fn chat_stream(&self, request: &AgentRequest) -> Result<AgentEventStream, Error> {
+        self.run(Endpoint::Chat, request).await
+    }
+
+    async fn run(
+        &self,
+        endpoint: Endpoint,
+        request: &AgentRequest,
+    ) -> Result<AgentEventStream, Error> {
         let body = request.to_wire()?;
         let token = self.usable_token().await?;
-        match self.open(&body, token.as_ref()).await {
+        match self.open(endpoint, &body, token.as_ref()).await {
             Err(refused @ Error::Authentication { .. }) => {
                 tracing::debug!(request_id = ?refused.request_id(), "token refused; renewing it to resend once");
                 match self.renew_after_refusal(token.as_ref()).await? {
-                    Some(renewed) => self.open(&body, Some(&renewed)).await,
+                    Some(renewed) => self.open(endpoint, &body, Some(&renewed)).await,
                     None => Err(refused),
                 }
             }
@@ -391,6 +420,7 @@ impl AgentStreamClient {
     /// Sends the run request once with `token`, and reads the answer's head.
     async fn open(
         &self,
+        endpoint: Endpoint,
         body: &raw::types::AgentStreamRequest,
         token: Option<&AccessToken>,
     ) -> Result<AgentEventStream, Error> {
@@ -418,7 +448,13 @@ impl AgentStreamClient {
         let client =
             raw::Client::new_with_client(&self.inner.base_url, shared.http.clone(), executor);
         let response_timeout = settings.response_timeout;
-        let result = tokio::time::timeout(response_timeout, client.agent_stream(body))
+        let call = async {
+            match endpoint {
+                Endpoint::Agent => client.agent_stream(body).await,
+                Endpoint::Chat => client.chat_stream(body).await,
+            }
+        };
+        let result = tokio::time::timeout(response_timeout, call)
             .await
             .map_err(|_| Error::Timeout {
                 after: response_timeout,
@@ -479,6 +515,13 @@ impl AgentStreamClient {
             }
         }
     }
+}
+
+/// The two run endpoints: with a sandbox, or chat only.
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    Agent,
+    Chat,
 }
 
 fn no_credentials() -> Error {
