@@ -20,6 +20,10 @@ mod content_disposition {
     include!("../../../fuzz/targets/content_disposition.rs");
 }
 
+mod stream_events {
+    include!("../../../fuzz/targets/stream_events.rs");
+}
+
 /// Generated inputs per target, on top of the seeds.
 const CASES: u32 = 3000;
 
@@ -97,4 +101,9 @@ fn agent_response_target() {
 #[test]
 fn content_disposition_target() {
     smoke("content_disposition", content_disposition::run);
+}
+
+#[test]
+fn stream_events_target() {
+    smoke("stream_events", stream_events::run);
 }
