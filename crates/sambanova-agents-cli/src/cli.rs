@@ -10,12 +10,21 @@ use clap_complete::Shell;
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
-  1  the command is not available in this build
+  1  local error (a file could not be written, the token store failed)
   2  usage error (bad flags or arguments)
   3  authentication failed (check --api-key / SAMBANOVA_API_KEY)
   4  the server or the agent failed
   5  network error (server unreachable, timeout)
   6  research plan not approved (input ended before \"approve\")
+
+Servers:
+  research, code, main, finance, datascience, files: the Agents API at --base-url, else
+    $SAMBANOVA_BASE_URL, else https://chat.sambanova.ai/api; key --api-key or $SAMBANOVA_API_KEY
+  sessions: --base-url, else $SAMBANOVA_SESSIONS_URL, else http://127.0.0.1:8080; key (if the
+    server wants one) --api-key or $SAMBANOVA_SESSIONS_API_KEY
+  agent, login: --base-url, else $SAMBANOVA_AGENT_STREAM_URL, else http://localhost:8000; the
+    token stored by `login`, or $SAMBANOVA_AGENT_STREAM_USERNAME and _PASSWORD, _TOKEN, _API_KEY
+  --mock: all of them, on an embedded mock server (no key, no network)
 
 Examples:
   sambanova-agents --mock research \"AI accelerator market\" --yes
@@ -46,10 +55,10 @@ pub struct Cli {
 /// Options shared by every command.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Base URL of the server (defaults to the public SambaNova endpoint).
+    /// Base URL of the server (defaults per command: see "Servers" in the top-level --help).
     #[arg(long, global = true, value_name = "URL", value_parser = parse_base_url)]
     pub base_url: Option<String>,
-    /// API key; never printed. Defaults to $SAMBANOVA_API_KEY.
+    /// API key; never printed. Defaults to $SAMBANOVA_API_KEY (for the Agents API only).
     #[arg(
         long,
         global = true,
@@ -58,6 +67,10 @@ pub struct GlobalArgs {
         value_name = "KEY"
     )]
     pub api_key: Option<String>,
+    /// Whether `api_key` was typed on the command line rather than taken from the
+    /// environment: only then is it sent to a sessions or agent-stream server.
+    #[arg(skip)]
+    pub api_key_on_command_line: bool,
     /// Request timeout in seconds.
     #[arg(
         long,
@@ -156,10 +169,17 @@ pub enum Command {
         token_file: Option<PathBuf>,
     },
     /// Store the agent-stream token in the user's config dir (0600).
+    #[command(
+        after_help = "Examples:\n  sambanova-agents login < token.txt\n  printf 'PASSWORD\\n' | sambanova-agents login --username demo"
+    )]
     Login {
         /// Read the token from this file instead of stdin.
-        #[arg(long, value_name = "PATH")]
+        #[arg(long, value_name = "PATH", conflicts_with = "username")]
         token_file: Option<PathBuf>,
+        /// Log in with this user instead (password from $SAMBANOVA_AGENT_STREAM_PASSWORD or
+        /// the first line of stdin) and store the token the server issues.
+        #[arg(long, value_name = "NAME")]
+        username: Option<String>,
     },
     /// Run the mock server in the foreground and print its base URL.
     #[command(after_help = "Example:\n  sambanova-agents mock --bind 127.0.0.1:8080")]
@@ -220,10 +240,10 @@ pub enum SessionsCommand {
     },
     /// Stream live events (Ctrl-C stops cleanly).
     #[command(
-        after_help = "Examples:\n  sambanova-agents sessions stream SID --turn\n  sambanova-agents sessions stream SID --raw --once"
+        after_help = "Examples:\n  sambanova-agents sessions stream SID --turn\n  sambanova-agents sessions stream SID --raw --once\n  sambanova-agents sessions stream https://example.com/events --raw"
     )]
     Stream {
-        /// Session id.
+        /// Session id, or the URL of any server-sent events stream.
         sid: String,
         /// Stop at the end of the current turn.
         #[arg(long)]

@@ -1,57 +1,169 @@
-//! What every API command needs: an SDK client configured from the global flags (or pointed
-//! at an embedded mock with `--mock`), and the output mode.
+//! What every API command needs: SDK clients configured from the global flags (or pointed at
+//! an embedded mock with `--mock`), and the output mode.
+//!
+//! Three servers are involved and each has its own configuration: the Agents API (the
+//! SambaNova key, required), a Sessions server (self-hosted, key optional) and an agent-stream
+//! backend (a login). The SambaNova key from the environment is only ever sent to the Agents
+//! API; a key typed with `--api-key` goes to whichever server the command talks to.
 
 use std::time::Duration;
 
 use sambanova_agents::Client;
+use sambanova_agents::agent_stream::{AgentStreamClient, AgentStreamClientBuilder};
+use sambanova_agents::sessions::{SESSIONS_API_KEY_ENV, SESSIONS_URL_ENV, SessionsClient};
 use sambanova_agents_mock::{MockServer, TEST_API_KEY};
 
 use crate::cli::GlobalArgs;
 use crate::error::CliError;
 use crate::output::Output;
 
-/// The client, the output mode, and the embedded mock server when there is one.
+/// The user the embedded mock's agent-stream backend accepts.
+const MOCK_AGENT_STREAM_USER: (&str, &str) = ("demo", "demo");
+
+/// The flags, the output mode, and the embedded mock server when there is one.
 pub struct Context {
-    /// The configured SDK client.
-    pub client: Client,
     /// Where results and notes go.
     pub output: Output,
+    base_url: Option<String>,
+    api_key: Option<String>,
+    api_key_on_command_line: bool,
+    timeout: Option<Duration>,
     /// Kept alive for as long as the command runs; dropping it stops the server.
-    _mock: Option<MockServer>,
+    mock: Option<MockServer>,
 }
 
 impl Context {
-    /// Builds the client from the flags: `--mock` starts the mock server in-process and uses
-    /// its test key; otherwise `--api-key`/`SAMBANOVA_API_KEY` and `--base-url` (else
-    /// `SAMBANOVA_BASE_URL`, else the public endpoint).
+    /// Reads the flags; `--mock` starts the mock server in-process.
     pub async fn new(global: &GlobalArgs) -> Result<Self, CliError> {
         let mock = if global.mock {
             Some(MockServer::start().await.map_err(CliError::Mock)?)
         } else {
             None
         };
-        let (api_key, base_url) = match &mock {
+        Ok(Context {
+            output: Output::new(global.json),
+            base_url: global.base_url.clone(),
+            api_key: global.api_key.clone().filter(|key| !key.trim().is_empty()),
+            api_key_on_command_line: global.api_key_on_command_line,
+            timeout: global.timeout.map(Duration::from_secs),
+            mock,
+        })
+    }
+
+    /// The Agents API client: `--mock` uses the mock's test key; otherwise
+    /// `--api-key`/`SAMBANOVA_API_KEY` (required) and `--base-url` (else
+    /// `SAMBANOVA_BASE_URL`, else the public endpoint).
+    pub fn agents(&self) -> Result<Client, CliError> {
+        let (api_key, base_url) = match &self.mock {
             Some(server) => (Some(TEST_API_KEY.to_owned()), Some(server.agents_url())),
-            None => (global.api_key.clone(), global.base_url.clone()),
+            None => (self.api_key.clone(), self.base_url.clone()),
         };
-        let api_key = api_key
-            .filter(|key| !key.trim().is_empty())
-            .ok_or(CliError::MissingKey)?;
+        let api_key = api_key.ok_or(CliError::MissingKey)?;
         // `from_env` first, so explicit flags win over the environment.
         let mut builder = Client::builder()
             .from_env()
             .api_key(api_key)
-            .user_agent(concat!("sambanova-agents-cli/", env!("CARGO_PKG_VERSION")));
+            .user_agent(user_agent());
         if let Some(url) = base_url {
             builder = builder.base_url(url);
         }
-        if let Some(seconds) = global.timeout {
-            builder = builder.timeout(Duration::from_secs(seconds));
+        if let Some(timeout) = self.timeout {
+            builder = builder.timeout(timeout);
         }
-        Ok(Context {
-            client: builder.build()?,
-            output: Output::new(global.json),
-            _mock: mock,
+        Ok(builder.build()?)
+    }
+
+    /// The Sessions client: the mock's root with `--mock`, else `--base-url` (else
+    /// `SAMBANOVA_SESSIONS_URL`, else the SDK's local default), keyed with a `--api-key`
+    /// typed on the command line or `SAMBANOVA_SESSIONS_API_KEY`.
+    pub fn sessions(&self) -> Result<SessionsClient, CliError> {
+        let mut builder = SessionsClient::builder()
+            .from_env()
+            .user_agent(user_agent());
+        if let Some(url) = self.sessions_base_url() {
+            builder = builder.base_url(url);
+        }
+        if let Some(key) = self.explicit_api_key() {
+            builder = builder.api_key(key);
+        }
+        if let Some(timeout) = self.timeout {
+            builder = builder.timeout(timeout);
+        }
+        Ok(builder.build()?)
+    }
+
+    /// The Sessions server's root URL as the raw stream reader needs it (the same choice
+    /// as [`Self::sessions`]).
+    pub fn sessions_root(&self) -> String {
+        self.sessions_base_url()
+            .or_else(|| {
+                std::env::var(SESSIONS_URL_ENV)
+                    .ok()
+                    .filter(|v| !v.trim().is_empty())
+            })
+            .unwrap_or_else(|| sambanova_agents::sessions::DEFAULT_SESSIONS_URL.to_owned())
+    }
+
+    /// The key the raw stream reader sends, chosen like [`Self::sessions`]'s.
+    pub fn sessions_key(&self) -> Option<String> {
+        self.explicit_api_key().map(str::to_owned).or_else(|| {
+            std::env::var(SESSIONS_API_KEY_ENV)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
         })
     }
+
+    /// The agent-stream client builder: the mock's root and user with `--mock`, else
+    /// `--base-url` (else `SAMBANOVA_AGENT_STREAM_URL`, else the SDK's local default) and the
+    /// credentials of the environment; the caller adds a stored token if it has one.
+    pub fn agent_stream(&self) -> AgentStreamClientBuilder {
+        let mut builder = AgentStreamClient::builder()
+            .from_env()
+            .user_agent(user_agent());
+        match &self.mock {
+            Some(server) => {
+                let (user, password) = MOCK_AGENT_STREAM_USER;
+                builder = builder.base_url(server.url()).credentials(user, password);
+            }
+            None => {
+                if let Some(url) = &self.base_url {
+                    builder = builder.base_url(url.clone());
+                }
+                if let Some(key) = self.explicit_api_key() {
+                    builder = builder.api_key(key);
+                }
+            }
+        }
+        if let Some(timeout) = self.timeout {
+            builder = builder.response_timeout(timeout);
+        }
+        builder
+    }
+
+    /// Whether `--mock` started an embedded server.
+    pub fn is_mock(&self) -> bool {
+        self.mock.is_some()
+    }
+
+    /// Whether a `--api-key` typed on the command line applies to this command's server.
+    pub fn has_explicit_api_key(&self) -> bool {
+        self.explicit_api_key().is_some()
+    }
+
+    fn sessions_base_url(&self) -> Option<String> {
+        match &self.mock {
+            Some(server) => Some(server.url()),
+            None => self.base_url.clone(),
+        }
+    }
+
+    fn explicit_api_key(&self) -> Option<&str> {
+        self.api_key
+            .as_deref()
+            .filter(|_| self.api_key_on_command_line && self.mock.is_none())
+    }
+}
+
+fn user_agent() -> &'static str {
+    concat!("sambanova-agents-cli/", env!("CARGO_PKG_VERSION"))
 }

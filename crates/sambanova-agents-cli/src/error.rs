@@ -11,12 +11,6 @@ use sambanova_agents::Error as SdkError;
 /// Everything that can make a command fail.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// The command exists in the grammar but its SDK support has not landed.
-    #[error("`{command}` is not available in this build yet: the SDK does not provide it")]
-    NotAvailable {
-        /// The command that was asked for.
-        command: &'static str,
-    },
     /// The arguments make no sense together (found after parsing).
     #[error("{message}")]
     Usage {
@@ -34,9 +28,20 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
-    /// The SDK call failed; shown with advice for its kind.
-    #[error("{}", Advised(.0))]
-    Api(#[from] SdkError),
+    /// An SDK call failed; shown with advice for its kind and the server it went to.
+    #[error("{}", Advised(.error, .service))]
+    Api {
+        /// What went wrong.
+        error: SdkError,
+        /// Which server the call went to (the advice differs).
+        service: Service,
+    },
+    /// A session turn ended with an error event.
+    #[error("the agent's turn failed: {message}")]
+    TurnFailed {
+        /// What the agent or server said.
+        message: String,
+    },
     /// The research plan was never approved.
     #[error(
         "research stopped: input ended before the plan was approved (type \"approve\" or pass --yes)"
@@ -53,15 +58,44 @@ pub enum CliError {
     Io(#[from] std::io::Error),
 }
 
+/// The server an SDK call went to: each has its own credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// The SambaNova Agents API.
+    Agents,
+    /// A Sessions server.
+    Sessions,
+    /// An agent-stream backend.
+    AgentStream,
+}
+
+impl From<SdkError> for CliError {
+    fn from(error: SdkError) -> Self {
+        CliError::Api {
+            error,
+            service: Service::Agents,
+        }
+    }
+}
+
 impl CliError {
+    /// Attributes an SDK error to `service`, for the right advice.
+    pub fn attributed_to(self, service: Service) -> Self {
+        match self {
+            CliError::Api { error, .. } => CliError::Api { error, service },
+            other => other,
+        }
+    }
+
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
-            CliError::NotAvailable { .. } | CliError::Io(_) | CliError::Mock(_) => 1,
+            CliError::Io(_) | CliError::Mock(_) => 1,
             CliError::Usage { .. } | CliError::Input { .. } => 2,
             CliError::MissingKey | CliError::Token(crate::token::TokenError::NotLoggedIn) => 3,
             CliError::Token(_) => 1,
-            CliError::Api(error) => sdk_exit_code(error),
+            CliError::Api { error, .. } => sdk_exit_code(error),
+            CliError::TurnFailed { .. } => 4,
             CliError::NotApproved => 6,
         })
     }
@@ -85,10 +119,20 @@ fn sdk_exit_code(error: &SdkError) -> u8 {
 }
 
 /// What the user can do about an SDK error, when there is something to say.
-fn advice(error: &SdkError) -> Option<&'static str> {
+fn advice(error: &SdkError, service: Service) -> Option<&'static str> {
     Some(match error {
-        SdkError::Authentication { .. } => "set SAMBANOVA_API_KEY or pass --api-key",
-        SdkError::NotFound { .. } => "check the id (files belong to the API key that created them)",
+        SdkError::Authentication { .. } => match service {
+            Service::Agents => "set SAMBANOVA_API_KEY or pass --api-key",
+            Service::Sessions => "set SAMBANOVA_SESSIONS_API_KEY or pass --api-key",
+            Service::AgentStream => {
+                "run `sambanova-agents login` again, or set SAMBANOVA_AGENT_STREAM_USERNAME and SAMBANOVA_AGENT_STREAM_PASSWORD"
+            }
+        },
+        SdkError::NotFound { .. } => match service {
+            Service::Agents => "check the id (files belong to the API key that created them)",
+            Service::Sessions => "check the session or sandbox id",
+            Service::AgentStream => "check --base-url",
+        },
         SdkError::RateLimited { .. } => "wait a moment and try again",
         SdkError::Server(_) => "try again later",
         SdkError::UnexpectedResponse { .. } => {
@@ -102,7 +146,7 @@ fn advice(error: &SdkError) -> Option<&'static str> {
 
 /// An SDK error as one line: the SDK's message, the advice, then the request id (which the
 /// SDK appends itself; moved last so the advice reads with the message).
-struct Advised<'a>(&'a SdkError);
+struct Advised<'a>(&'a SdkError, &'a Service);
 
 impl fmt::Display for Advised<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -117,7 +161,7 @@ impl fmt::Display for Advised<'_> {
         // Messages can quote server text with newlines; the error stays on one line.
         let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
         f.write_str(&message)?;
-        if let Some(advice) = advice(error) {
+        if let Some(advice) = advice(error, *self.1) {
             write!(f, "; {advice}")?;
         }
         if let Some(id) = request_id {

@@ -10,30 +10,30 @@ mod context;
 mod error;
 mod output;
 mod progress;
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "used by `sessions stream --raw` once the SDK's sessions module lands"
-    )
-)]
 mod raw_events;
 mod token;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
-use cli::{Cli, Command, FilesCommand, SessionsCommand};
+use cli::{Cli, Command, FilesCommand};
 use commands::agents::{self, Approval};
 use context::Context;
-use error::CliError;
+use error::{CliError, Service};
 
 fn main() -> ExitCode {
     // clap exits with 2 on usage errors and 0 for --help/--version by itself.
-    let cli = Cli::parse();
-    match run(cli) {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
+    // Only a key typed on the command line may go to a server other than the Agents API.
+    let api_key_on_command_line =
+        matches.value_source("api_key") == Some(clap::parser::ValueSource::CommandLine);
+    match run(cli, api_key_on_command_line) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of stdout went away (`| head`): nothing left to say to anyone.
         Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
@@ -44,7 +44,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), CliError> {
+fn run(mut cli: Cli, api_key_on_command_line: bool) -> Result<(), CliError> {
+    cli.global.api_key_on_command_line = api_key_on_command_line;
     match cli.command {
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
@@ -53,7 +54,6 @@ fn run(cli: Cli) -> Result<(), CliError> {
             out.flush()?;
             Ok(())
         }
-        Command::Login { token_file } => login(token_file.as_deref(), cli.global.json),
         Command::Mock(args) => {
             runtime()?.block_on(sambanova_agents_mock::serve_foreground(args))?;
             Ok(())
@@ -72,20 +72,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 async fn run_api_command(global: &cli::GlobalArgs, command: Command) -> Result<(), CliError> {
-    // Commands whose SDK support has not landed refuse before asking for a key.
-    let not_available = match &command {
-        Command::Sessions(SessionsCommand::Create { .. }) => Some("sessions create"),
-        Command::Sessions(SessionsCommand::List { .. }) => Some("sessions list"),
-        Command::Sessions(SessionsCommand::Get { .. }) => Some("sessions get"),
-        Command::Sessions(SessionsCommand::Send { .. }) => Some("sessions send"),
-        Command::Sessions(SessionsCommand::Interrupt { .. }) => Some("sessions interrupt"),
-        Command::Sessions(SessionsCommand::Stream { .. }) => Some("sessions stream"),
-        Command::Agent { .. } => Some("agent"),
-        _ => None,
-    };
-    if let Some(command) = not_available {
-        return Err(CliError::NotAvailable { command });
-    }
     let ctx = Context::new(global).await?;
     match command {
         Command::Research {
@@ -108,40 +94,23 @@ async fn run_api_command(global: &cli::GlobalArgs, command: Command) -> Result<(
         Command::Files(FilesCommand::Get { id, output }) => {
             commands::files::get(&ctx, &id, output.as_deref()).await
         }
-        Command::Sessions(_)
-        | Command::Agent { .. }
-        | Command::Login { .. }
-        | Command::Mock(_)
-        | Command::Completions { .. } => Err(CliError::Usage {
-            message: "this command does not talk to the Agents API".to_owned(),
-        }),
+        Command::Sessions(command) => commands::sessions::run(&ctx, command)
+            .await
+            .map_err(|error| error.attributed_to(Service::Sessions)),
+        Command::Agent {
+            prompt,
+            thread,
+            token_file,
+        } => commands::agent_stream::agent(&ctx, &prompt, thread.as_deref(), token_file.as_deref())
+            .await
+            .map_err(|error| error.attributed_to(Service::AgentStream)),
+        Command::Login {
+            token_file,
+            username,
+        } => commands::agent_stream::login(&ctx, token_file.as_deref(), username.as_deref())
+            .await
+            .map_err(|error| error.attributed_to(Service::AgentStream)),
+        // Handled before a runtime exists.
+        Command::Mock(_) | Command::Completions { .. } => Ok(()),
     }
-}
-
-/// Stores the agent-stream token read from `token_file` or stdin; reports
-/// where it went but never the token itself.
-fn login(token_file: Option<&std::path::Path>, json: bool) -> Result<(), CliError> {
-    let token = match token_file {
-        Some(path) => {
-            let file = std::fs::File::open(path).map_err(|source| token::TokenError::Io {
-                path: path.to_owned(),
-                source,
-            })?;
-            token::read_token(file)?
-        }
-        None => {
-            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                eprintln!("Paste the agent-stream token, then press Ctrl-D:");
-            }
-            token::read_token(std::io::stdin().lock())?
-        }
-    };
-    let path = token::default_token_path()?;
-    token::store_token(&path, &token)?;
-    if json {
-        println!("{}", serde_json::json!({ "token_path": path }));
-    } else {
-        eprintln!("token stored in {}", path.display());
-    }
-    Ok(())
 }

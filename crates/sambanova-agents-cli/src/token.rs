@@ -81,13 +81,6 @@ pub fn store_token(path: &Path, token: &str) -> Result<(), TokenError> {
 }
 
 /// Loads the token from `override_path`, else from the default location.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "used by `agent` once the SDK's agent stream lands"
-    )
-)]
 pub fn load_token(override_path: Option<&Path>) -> Result<String, TokenError> {
     let path = match override_path {
         Some(path) => path.to_owned(),

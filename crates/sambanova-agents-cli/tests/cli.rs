@@ -100,21 +100,6 @@ fn completions_are_generated_for_each_shell() {
 }
 
 #[test]
-fn unwired_command_fails_with_one_clear_line_not_a_panic() {
-    let out = bin()
-        .args(["--api-key", "sk-very-secret", "sessions", "get", "SID"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8(out.stderr).expect("utf-8");
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.starts_with("error: `sessions get` is not available"));
-    assert!(!stderr.contains("panicked"));
-    assert!(!stderr.contains("sk-very-secret"));
-    assert!(out.stdout.is_empty());
-}
-
-#[test]
 fn login_stores_token_privately_and_never_prints_it() {
     let config = tempfile::tempdir().expect("tempdir");
     let out = bin()

@@ -38,7 +38,7 @@ pub async fn research(
     approval: Approval,
     no_plan: bool,
 ) -> Result<(), CliError> {
-    let agent = ctx.client.deep_research();
+    let agent = ctx.agents()?.deep_research();
     let outcome = if no_plan {
         with_spinner(&ctx.output, "deep research: researching", agent.run(prompt)).await?
     } else {
@@ -64,7 +64,7 @@ pub async fn code(
     let code = read_code(file)?;
     // The server requires a prompt but does not use it; any text does.
     let prompt = prompt.unwrap_or("Run this code");
-    let agent = ctx.client.coding();
+    let agent = ctx.agents()?.coding();
     let outcome = match thread {
         Some(thread) => {
             with_spinner(
@@ -82,7 +82,7 @@ pub async fn code(
 
 /// `main PROMPT [--thread ID]`: a new thread (so it can be continued), or a resumed one.
 pub async fn main_agent(ctx: &Context, prompt: &str, thread: Option<&str>) -> Result<(), CliError> {
-    let agent = ctx.client.main_agent();
+    let agent = ctx.agents()?.main_agent();
     let outcome = match thread {
         Some(thread) => {
             with_spinner(&ctx.output, "main agent", agent.resume(thread, prompt)).await?
@@ -99,7 +99,7 @@ pub async fn finance(ctx: &Context, prompt: &str) -> Result<(), CliError> {
     let outcome = with_spinner(
         &ctx.output,
         "financial analysis",
-        ctx.client.financial().run(prompt),
+        ctx.agents()?.financial().run(prompt),
     )
     .await?;
     let analysis = outcome.into_completion()?;
@@ -125,7 +125,7 @@ pub async fn datascience(
     let planned = with_spinner(
         &ctx.output,
         "data science: uploading and planning",
-        ctx.client.data_science().interactive(uploads, prompt),
+        ctx.agents()?.data_science().interactive(uploads, prompt),
     )
     .await?;
     let outcome = settle_plans(ctx, planned, approval, "data science: analysing").await?;

@@ -16,7 +16,7 @@ pub async fn get(ctx: &Context, id: &str, dir: Option<&Path>) -> Result<(), CliE
     // The size is known only once the response arrives, so the bar is made on first progress.
     let mut bar: Option<ProgressBar> = None;
     let saved = ctx
-        .client
+        .agents()?
         .files()
         .save_with_progress(id, dir, |done, total| {
             bar.get_or_insert_with(|| progress::download_bar(enabled, total))

@@ -1,7 +1,10 @@
 //! One module per concept; each command is an async function over a [`Context`](crate::context::Context).
 
+pub mod agent_stream;
 pub mod agents;
 pub mod files;
+pub mod raw_stream;
+pub mod sessions;
 
 use std::future::Future;
 
