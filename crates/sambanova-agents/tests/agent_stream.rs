@@ -818,3 +818,25 @@ async fn the_refresh_sends_back_the_login_cookie() {
     refresh.assert_async().await;
     run.assert_async().await;
 }
+
+#[tokio::test]
+async fn a_failed_early_refresh_falls_back_to_the_still_valid_token() {
+    let server = MockServer::builder()
+        .token_ttl(Duration::from_secs(30))
+        .start()
+        .await
+        .unwrap();
+    let client = client(&server);
+    let token = client.login().await.unwrap();
+    // Within the 60 s margin but valid for 30 s: renewal is attempted, and both ways fail.
+    server
+        .faults()
+        .add(FaultRule::new("POST", REFRESH, Fault::status(502)).times(1));
+    server
+        .faults()
+        .add(FaultRule::new("POST", LOGIN, Fault::status(502)).times(1));
+    run(&client, &AgentRequest::new("still fine")).await;
+    assert_eq!(server.requests("POST", REFRESH), 1);
+    assert_eq!(server.requests("POST", LOGIN), 2);
+    assert_eq!(client.access_token(), Some(token), "the old token served");
+}

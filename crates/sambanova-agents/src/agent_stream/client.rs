@@ -286,11 +286,20 @@ impl AgentStreamClient {
         if let Some(token) = self.fresh_token() {
             return Ok(Some(token));
         }
-        if let Some(token) = self.renew().await? {
-            return Ok(Some(token));
+        let current = self.session().token.clone();
+        match self.renew().await {
+            Ok(Some(token)) => return Ok(Some(token)),
+            Ok(None) => {}
+            // Renewing ahead of time failed; a token that has not expired yet still serves.
+            Err(error) => match current {
+                Some(token) if !token.expires_within(Duration::ZERO, SystemTime::now()) => {
+                    tracing::debug!(%error, "early token renewal failed; using the current one");
+                    return Ok(Some(token));
+                }
+                _ => return Err(error),
+            },
         }
         // Nothing to renew with: a token about to expire may still be accepted.
-        let current = self.session().token.clone();
         if current.is_some() || self.inner.has_api_key {
             return Ok(current);
         }
