@@ -594,6 +594,8 @@ fn token_of(meta: &ResponseMeta, body: &[u8]) -> Result<AccessToken, Error> {
         access_token: Option<String>,
         #[serde(default)]
         access_token_expire_time: Option<String>,
+        #[serde(default)]
+        expires_in: Option<f64>,
     }
     #[derive(Deserialize)]
     struct Reply {
@@ -617,7 +619,13 @@ fn token_of(meta: &ResponseMeta, body: &[u8]) -> Result<AccessToken, Error> {
         return Err(unexpected(meta, body, "the answer has no access_token"));
     };
     AccessToken::new(token)
-        .map(|token| token.with_fallback_expiry(fields.access_token_expire_time.as_deref()))
+        .map(|token| {
+            token.with_fallback_expiry(
+                fields.access_token_expire_time.as_deref(),
+                fields.expires_in,
+                SystemTime::now(),
+            )
+        })
         .map_err(|_| unexpected(meta, b"", "the access_token is not usable in a header"))
 }
 
@@ -1028,10 +1036,11 @@ mod tests {
         assert!(nested.expires_at().is_some());
         let flat = token_of(
             &meta(200),
-            br#"{"access_token":"xyz","token_type":"bearer"}"#,
+            br#"{"access_token":"xyz","token_type":"bearer","expires_in":1800}"#,
         )
         .unwrap();
         assert_eq!(flat.expose_secret(), "xyz");
+        assert!(flat.expires_at().is_some());
         assert!(matches!(
             token_of(&meta(200), br#"{"data":null}"#),
             Err(Error::UnexpectedResponse { .. })

@@ -9,7 +9,8 @@ use crate::{ApiKey, Error};
 /// value is sent as a sensitive header only.
 ///
 /// The expiry is read from the token's `exp` claim (decoded, not verified: checking the
-/// signature is the server's job), else from the login's `access_token_expire_time`.
+/// signature is the server's job), else from the login's `access_token_expire_time` (or an
+/// OAuth2-style `expires_in`).
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
@@ -41,9 +42,20 @@ impl AccessToken {
         Ok(AccessToken { key, expires_at })
     }
 
-    pub(crate) fn with_fallback_expiry(mut self, expire_time: Option<&str>) -> Self {
+    /// Fills in the expiry the token does not carry: from an ISO 8601 `expire_time`, else
+    /// from an OAuth2-style `expires_in` (seconds from `now`).
+    pub(crate) fn with_fallback_expiry(
+        mut self,
+        expire_time: Option<&str>,
+        expires_in: Option<f64>,
+        now: SystemTime,
+    ) -> Self {
         if self.expires_at.is_none() {
-            self.expires_at = expire_time.and_then(parse_datetime);
+            self.expires_at = expire_time.and_then(parse_datetime).or_else(|| {
+                expires_in
+                    .filter(|seconds| (0.0..=1e10).contains(seconds))
+                    .map(|seconds| now + Duration::from_secs_f64(seconds))
+            });
         }
         self
     }
@@ -246,13 +258,26 @@ mod tests {
 
     #[test]
     fn expiry_margin() {
-        let token = AccessToken::new("opaque")
-            .unwrap()
-            .with_fallback_expiry(Some("2023-11-14T22:13:20Z"));
+        let token = AccessToken::new("opaque").unwrap().with_fallback_expiry(
+            Some("2023-11-14T22:13:20Z"),
+            None,
+            at(0),
+        );
         let margin = Duration::from_secs(60);
         assert!(!token.expires_within(margin, at(1_700_000_000 - 61)));
         assert!(token.expires_within(margin, at(1_700_000_000 - 59)));
         assert!(token.expires_within(margin, at(1_700_000_000 + 10)));
         assert!(!format!("{token:?}").contains("opaque"));
+        let relative =
+            AccessToken::new("opaque")
+                .unwrap()
+                .with_fallback_expiry(None, Some(1800.0), at(1000));
+        assert_eq!(relative.expires_at(), Some(at(2800)));
+        let odd = AccessToken::new("opaque").unwrap().with_fallback_expiry(
+            Some("soon"),
+            Some(f64::NAN),
+            at(1000),
+        );
+        assert_eq!(odd.expires_at(), None);
     }
 }
