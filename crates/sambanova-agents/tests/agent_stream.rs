@@ -423,7 +423,8 @@ async fn a_stalled_stream_times_out_and_is_not_resent() {
         STREAM,
         Fault::StallStream { after_events: 2 },
     ));
-    let idle = Duration::from_millis(300);
+    // Short, but long enough that a loaded machine does not fire it between the first events.
+    let idle = Duration::from_secs(1);
     let client = AgentStreamClient::builder()
         .base_url(server.url())
         .credentials("demo", "demo")
