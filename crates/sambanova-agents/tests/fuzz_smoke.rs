@@ -107,3 +107,28 @@ fn content_disposition_target() {
 fn stream_events_target() {
     smoke("stream_events", stream_events::run);
 }
+
+/// Regression (fuzz: sse_decoder): an unfinished `data` line whose invalid bytes grow past
+/// the limit once replaced by U+FFFD was an error when fed byte by byte, but not in one chunk.
+#[test]
+fn regression_a_size_error_does_not_depend_on_the_chunking() {
+    use sambanova_agents::sse::{DecodeError, Decoder};
+
+    let stream: &[u8] = b"data:\xff\xff\xff";
+    let decode = |chunks: &mut dyn Iterator<Item = &[u8]>| {
+        let mut decoder = Decoder::with_max_event_size(8);
+        let mut items = Vec::new();
+        for chunk in chunks {
+            decoder.feed(chunk, &mut items);
+        }
+        decoder.finish(&mut items);
+        items
+    };
+    let whole = decode(&mut std::iter::once(stream));
+    assert_eq!(whole, vec![Err(DecodeError::EventTooLarge { limit: 8 })]);
+    assert_eq!(decode(&mut stream.chunks(1)), whole);
+    assert_eq!(decode(&mut stream.chunks(3)), whole);
+    sse_decoder::run(&[
+        2, 0, b'd', b'a', b't', b'a', b':', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    ]);
+}

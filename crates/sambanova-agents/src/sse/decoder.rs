@@ -325,6 +325,11 @@ impl Decoder {
         self.partial_line.extend_from_slice(bytes);
         if self.partial_line.starts_with(b"data:") {
             self.start_streaming_data_line();
+            // As for the streamed bytes below: the decoded text may outgrow the bytes, and
+            // the verdict must not depend on where the chunks were cut.
+            if self.data.len() > self.max_event_size {
+                self.reject_event(true, out);
+            }
         }
     }
 
