@@ -149,7 +149,8 @@ fn shorten(name: &str) -> String {
     while !name.is_char_boundary(end) {
         end -= 1;
     }
-    let stem = name[..end].trim_end_matches(['.', ' ']);
+    // The same trimming as the whole name had: the cut may end on any whitespace.
+    let stem = name[..end].trim_end_matches(|c: char| c == '.' || c.is_whitespace());
     format!("{stem}{extension}")
 }
 

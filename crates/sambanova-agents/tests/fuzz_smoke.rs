@@ -132,3 +132,17 @@ fn regression_a_size_error_does_not_depend_on_the_chunking() {
         2, 0, b'd', b'a', b't', b'a', b':', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     ]);
 }
+
+/// Regression (fuzz: content_disposition): shortening a long name could end it on a Unicode
+/// space (here U+2001), which sanitising again would have removed: the result was not stable.
+#[test]
+fn regression_a_shortened_name_does_not_end_with_unicode_whitespace() {
+    use sambanova_agents::filename::{MAX_FILE_NAME_BYTES, sanitize_file_name};
+
+    // The cut keeps MAX_FILE_NAME_BYTES - ".txt".len() bytes: up to and with the U+2001.
+    let name = format!("{}\u{2001}tail.txt", "a".repeat(MAX_FILE_NAME_BYTES - 7));
+    let safe = sanitize_file_name(&name).expect("a usable name");
+    assert!(!safe.contains('\u{2001}'), "{safe:?}");
+    assert_eq!(sanitize_file_name(&safe).as_deref(), Some(safe.as_str()));
+    content_disposition::run(name.as_bytes());
+}
