@@ -139,7 +139,13 @@ pub fn run(data: &[u8]) {
             Expect::Json => Expect::JsonOrHtml,
             Expect::JsonOrHtml => Expect::Json,
         };
-        let again = classify(other, input.status, content_type, input.request_id, input.body);
+        let again = classify(
+            other,
+            input.status,
+            content_type,
+            input.request_id,
+            input.body,
+        );
         assert_eq!(format!("{outcome:?}"), format!("{again:?}"));
     }
 }

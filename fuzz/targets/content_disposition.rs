@@ -29,13 +29,19 @@ pub fn check_safe(name: &str) {
             .any(|c| matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')),
         "{name:?}"
     );
-    assert!(name != "." && name != ".." && !name.starts_with('.'), "{name:?}");
+    assert!(
+        name != "." && name != ".." && !name.starts_with('.'),
+        "{name:?}"
+    );
     assert!(!name.ends_with(['.', ' ']), "{name:?}");
     let stem = name.split('.').next().unwrap_or("").to_ascii_uppercase();
     let device = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
         || ["COM", "LPT"].iter().any(|prefix| {
             stem.strip_prefix(prefix).is_some_and(|digit| {
-                matches!(digit, "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "¹" | "²" | "³")
+                matches!(
+                    digit,
+                    "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "¹" | "²" | "³"
+                )
             })
         });
     assert!(!device, "a device name: {name:?}");

@@ -141,7 +141,11 @@ pub fn run(data: &[u8]) {
     assert_eq!(whole, bytewise, "byte-by-byte feeding changed the result");
     // The limit counts decoded text, where an invalid byte becomes a 3-byte U+FFFD.
     if limit >= String::from_utf8_lossy(stream).len() {
-        assert_eq!(whole, reference(stream), "the decoder disagrees with the spec");
+        assert_eq!(
+            whole,
+            reference(stream),
+            "the decoder disagrees with the spec"
+        );
     }
 
     for item in &whole.items {

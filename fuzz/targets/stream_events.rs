@@ -14,7 +14,11 @@ use sambanova_agents::sse::Decoder;
 fn session_round_trip(event: &SessionEvent) {
     let json = event.to_json();
     let again = SessionEvent::from_json(&json.to_string());
-    assert_eq!(again.to_json(), json, "to_json does not read back: {event:?}");
+    assert_eq!(
+        again.to_json(),
+        json,
+        "to_json does not read back: {event:?}"
+    );
     assert_eq!(again.event_type(), event.event_type());
     assert_eq!(again.is_turn_end(), event.is_turn_end());
 }
@@ -40,7 +44,12 @@ pub fn run(data: &[u8]) {
             assert!(answer.text().ends_with(piece));
         }
     }
-    let _ = (turn.as_str(), turn.streamed(), answer.text(), answer.chunks());
+    let _ = (
+        turn.as_str(),
+        turn.streamed(),
+        answer.text(),
+        answer.chunks(),
+    );
 
     let line = String::from_utf8_lossy(data);
     session_round_trip(&SessionEvent::from_json(&line));
