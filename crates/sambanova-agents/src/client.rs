@@ -5,12 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Url;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use sambanova_agents_raw::agents as raw;
 
 use crate::auth::ApiKey;
 use crate::retry::RetryPolicy;
-use crate::transport::{CallExecutor, CallOptions, Effective, Transport};
+use crate::transport::{CallExecutor, CallOptions, Connection, Effective, Transport};
 use crate::{Coding, DataScience, DeepResearch, Error, Files, Financial, MainAgent};
 
 /// The SambaNova Agents API's public base URL (the spec's server).
@@ -204,14 +203,10 @@ impl CallSlots {
 pub struct ClientBuilder {
     api_key: Option<String>,
     base_url: Option<String>,
-    connect_timeout: Duration,
+    connection: Connection,
     timeout: Duration,
     retry: RetryPolicy,
     download_retry: RetryPolicy,
-    user_agent: String,
-    headers: Vec<(String, String)>,
-    http: Option<reqwest::Client>,
-    allow_insecure_http: bool,
     max_response_bytes: usize,
 }
 
@@ -220,14 +215,10 @@ impl Default for ClientBuilder {
         ClientBuilder {
             api_key: None,
             base_url: None,
-            connect_timeout: Duration::from_secs(5),
+            connection: Connection::default(),
             timeout: Duration::from_secs(600),
             retry: RetryPolicy::default(),
             download_retry: RetryPolicy::idempotent(),
-            user_agent: concat!("sambanova-agents-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
-            headers: Vec::new(),
-            http: None,
-            allow_insecure_http: false,
             max_response_bytes: 64 * 1024 * 1024,
         }
     }
@@ -238,26 +229,18 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("base_url", &self.base_url)
-            .field("connect_timeout", &self.connect_timeout)
+            .field("connection", &self.connection)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("download_retry", &self.download_retry)
-            .field("user_agent", &self.user_agent)
-            .field(
-                "headers",
-                &self
-                    .headers
-                    .iter()
-                    .map(|(name, _)| name.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .field("allow_insecure_http", &self.allow_insecure_http)
             .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
 
 impl ClientBuilder {
+    crate::transport::connection_setters!();
+
     /// Takes the key and base URL from the environment, where set (see [`Client::from_env`]).
     pub fn from_env(mut self) -> Self {
         if let Ok(key) = std::env::var(API_KEY_ENV) {
@@ -284,12 +267,6 @@ impl ClientBuilder {
         self
     }
 
-    /// How long to wait for a connection (default 5 s). Ignored with [`Self::http_client`].
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
     /// The total time for one call (default 600 s: agents take minutes).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -305,32 +282,6 @@ impl ClientBuilder {
     /// The retry policy of downloads (default [`RetryPolicy::idempotent`]).
     pub fn download_retry(mut self, policy: RetryPolicy) -> Self {
         self.download_retry = policy;
-        self
-    }
-
-    /// The `User-Agent` sent with every request.
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = user_agent.into();
-        self
-    }
-
-    /// An extra header sent with every request (its value is treated as a secret).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// Your own `reqwest::Client` (proxies, certificates, …). Its timeouts apply as well as
-    /// the SDK's; build it with [`reqwest::ClientBuilder::connect_timeout`] if you want one.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    /// Allows sending the key over plain `http://` to a host that is not loopback. Off by
-    /// default: anyone on the path could read the key.
-    pub fn allow_insecure_http(mut self, allowed: bool) -> Self {
-        self.allow_insecure_http = allowed;
         self
     }
 
@@ -352,30 +303,11 @@ impl ClientBuilder {
             }
         };
         let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        let base_url = checked_base_url(&base_url, self.allow_insecure_http)?;
-        let mut headers = HeaderMap::new();
-        for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::config(format!("{name:?} is not a valid header name")))?;
-            headers.insert(name, crate::transport::sensitive(value)?);
-        }
-        let user_agent = HeaderValue::from_str(&self.user_agent)
-            .map_err(|_| Error::config("the user agent holds characters HTTP does not allow"))?;
-        headers.insert(reqwest::header::USER_AGENT, user_agent);
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .build()
-                .map_err(|error| Error::config(format!("cannot build the HTTP client: {error}")))?,
-        };
+        let base_url = checked_base_url(&base_url, self.connection.allow_insecure_http)?;
+        let transport = self.connection.transport(Some(api_key))?;
         Ok(Client {
             inner: Arc::new(Inner {
-                transport: Arc::new(Transport {
-                    http,
-                    api_key: Some(api_key),
-                    headers,
-                }),
+                transport: Arc::new(transport),
                 base_url,
                 timeout: self.timeout,
                 retry: self.retry,

@@ -5,8 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use crate::transport::Connection;
 use futures_util::StreamExt;
-use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{self, HeaderName, HeaderValue};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use sambanova_agents_raw::Error as RawError;
 use sambanova_agents_raw::agent_stream as raw;
@@ -728,17 +729,13 @@ pub struct AgentStreamClientBuilder {
     password: Option<Password>,
     token: Option<String>,
     api_key: Option<String>,
-    connect_timeout: Duration,
+    connection: Connection,
     response_timeout: Duration,
     idle_timeout: Duration,
     max_duration: Duration,
     refresh_margin: Duration,
     retry: RetryPolicy,
     max_event_size: usize,
-    user_agent: String,
-    headers: Vec<(String, String)>,
-    http: Option<reqwest::Client>,
-    allow_insecure_http: bool,
 }
 
 impl Default for AgentStreamClientBuilder {
@@ -749,17 +746,13 @@ impl Default for AgentStreamClientBuilder {
             password: None,
             token: None,
             api_key: None,
-            connect_timeout: Duration::from_secs(5),
+            connection: Connection::default(),
             response_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(300),
             max_duration: Duration::from_secs(2 * 60 * 60),
             refresh_margin: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             max_event_size: Decoder::DEFAULT_MAX_EVENT_SIZE,
-            user_agent: concat!("sambanova-agents-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
-            headers: Vec::new(),
-            http: None,
-            allow_insecure_http: false,
         }
     }
 }
@@ -773,28 +766,20 @@ impl fmt::Debug for AgentStreamClientBuilder {
             .field("password", &redacted(self.password.is_some()))
             .field("token", &redacted(self.token.is_some()))
             .field("api_key", &redacted(self.api_key.is_some()))
-            .field("connect_timeout", &self.connect_timeout)
             .field("response_timeout", &self.response_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_duration", &self.max_duration)
             .field("refresh_margin", &self.refresh_margin)
             .field("retry", &self.retry)
             .field("max_event_size", &self.max_event_size)
-            .field("user_agent", &self.user_agent)
-            .field(
-                "headers",
-                &self
-                    .headers
-                    .iter()
-                    .map(|(name, _)| name.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("connection", &self.connection)
             .finish()
     }
 }
 
 impl AgentStreamClientBuilder {
+    crate::transport::connection_setters!();
+
     /// Takes the base URL and credentials from the environment, where set (see
     /// [`AgentStreamClient::from_env`]).
     pub fn from_env(mut self) -> Self {
@@ -844,12 +829,6 @@ impl AgentStreamClientBuilder {
         self
     }
 
-    /// How long to wait for a connection (default 5 s). Ignored with [`Self::http_client`].
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
     /// How long to wait for the server's answer to a login or to a run request, up to its
     /// status and headers (default 60 s).
     pub fn response_timeout(mut self, timeout: Duration) -> Self {
@@ -892,31 +871,6 @@ impl AgentStreamClientBuilder {
         self
     }
 
-    /// The `User-Agent` sent with every request.
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = user_agent.into();
-        self
-    }
-
-    /// An extra header sent with every request (its value is treated as a secret).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// Your own `reqwest::Client` (proxies, certificates, …).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    /// Allows sending credentials over plain `http://` to a host that is not loopback. Off by
-    /// default: anyone on the path could read them.
-    pub fn allow_insecure_http(mut self, allowed: bool) -> Self {
-        self.allow_insecure_http = allowed;
-        self
-    }
-
     /// Checks the settings and builds the client.
     ///
     /// ```
@@ -939,34 +893,17 @@ impl AgentStreamClientBuilder {
         let base_url = self
             .base_url
             .unwrap_or_else(|| DEFAULT_AGENT_STREAM_URL.to_owned());
-        let base_url = checked_base_url(&base_url, self.allow_insecure_http)?;
+        let base_url = checked_base_url(&base_url, self.connection.allow_insecure_http)?;
         let token = self.token.map(AccessToken::new).transpose()?;
-        let mut headers = HeaderMap::new();
-        for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::config(format!("{name:?} is not a valid header name")))?;
-            headers.insert(name, sensitive(value)?);
-        }
+        let mut transport = self.connection.transport(None)?;
         if let Some(key) = &self.api_key {
-            headers.insert(HeaderName::from_static("x-api-key"), sensitive(key.trim())?);
+            transport
+                .headers
+                .insert(HeaderName::from_static("x-api-key"), sensitive(key.trim())?);
         }
-        let user_agent = HeaderValue::from_str(&self.user_agent)
-            .map_err(|_| Error::config("the user agent holds characters HTTP does not allow"))?;
-        headers.insert(header::USER_AGENT, user_agent);
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .build()
-                .map_err(|error| Error::config(format!("cannot build the HTTP client: {error}")))?,
-        };
         Ok(AgentStreamClient {
             inner: Arc::new(Inner {
-                transport: Transport {
-                    http,
-                    api_key: None,
-                    headers,
-                },
+                transport,
                 base_url,
                 username: self.username,
                 password: self.password,

@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use crate::transport::Connection;
+use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Request, StatusCode};
 use sambanova_agents_raw::sessions as raw;
 use sambanova_agents_raw::{Error as RawError, Execute, ExecuteFuture, ResponseValue};
@@ -787,13 +788,9 @@ pub(crate) fn error_from_body(meta: &ResponseMeta, body: &[u8]) -> Error {
 pub struct SessionsClientBuilder {
     api_key: Option<String>,
     base_url: Option<String>,
-    connect_timeout: Duration,
+    connection: Connection,
     timeout: Duration,
     retry: Option<RetryPolicy>,
-    user_agent: String,
-    headers: Vec<(String, String)>,
-    http: Option<reqwest::Client>,
-    allow_insecure_http: bool,
     max_response_bytes: usize,
     provisioning_timeout: Duration,
     stream: StreamSettings,
@@ -804,13 +801,9 @@ impl Default for SessionsClientBuilder {
         SessionsClientBuilder {
             api_key: None,
             base_url: None,
-            connect_timeout: Duration::from_secs(5),
+            connection: Connection::default(),
             timeout: Duration::from_secs(30),
             retry: None,
-            user_agent: concat!("sambanova-agents-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
-            headers: Vec::new(),
-            http: None,
-            allow_insecure_http: false,
             max_response_bytes: 64 * 1024 * 1024,
             provisioning_timeout: Duration::from_secs(300),
             stream: StreamSettings::default(),
@@ -823,19 +816,9 @@ impl fmt::Debug for SessionsClientBuilder {
         f.debug_struct("SessionsClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("base_url", &self.base_url)
-            .field("connect_timeout", &self.connect_timeout)
+            .field("connection", &self.connection)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
-            .field("user_agent", &self.user_agent)
-            .field(
-                "headers",
-                &self
-                    .headers
-                    .iter()
-                    .map(|(name, _)| name.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .field("allow_insecure_http", &self.allow_insecure_http)
             .field("provisioning_timeout", &self.provisioning_timeout)
             .field("stream", &self.stream)
             .finish()
@@ -843,6 +826,8 @@ impl fmt::Debug for SessionsClientBuilder {
 }
 
 impl SessionsClientBuilder {
+    crate::transport::connection_setters!();
+
     /// Takes the URL and key from the environment, where set (see
     /// [`SessionsClient::from_env`]).
     pub fn from_env(mut self) -> Self {
@@ -869,12 +854,6 @@ impl SessionsClientBuilder {
         self
     }
 
-    /// How long to wait for a connection (default 5 s). Ignored with [`Self::http_client`].
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
     /// The total time for one request (default 30 s); for a stream, the time until the
     /// server answers (its body is watched by [`Self::stall_timeout`] instead).
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -887,31 +866,6 @@ impl SessionsClientBuilder {
     /// server may have seen them).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
-        self
-    }
-
-    /// The `User-Agent` sent with every request.
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = user_agent.into();
-        self
-    }
-
-    /// An extra header sent with every request (its value is treated as a secret).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// Your own `reqwest::Client` (proxies, certificates, …).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    /// Allows sending the key over plain `http://` to a host that is not loopback. Off by
-    /// default; without a key, plain HTTP is always allowed.
-    pub fn allow_insecure_http(mut self, allowed: bool) -> Self {
-        self.allow_insecure_http = allowed;
         self
     }
 
@@ -971,35 +925,19 @@ impl SessionsClientBuilder {
             .base_url
             .unwrap_or_else(|| DEFAULT_SESSIONS_URL.to_owned());
         // Without a key there is nothing to leak over plain HTTP.
-        let base_url = checked_base_url(&url, self.allow_insecure_http || api_key.is_none())?;
+        let base_url = checked_base_url(
+            &url,
+            self.connection.allow_insecure_http || api_key.is_none(),
+        )?;
         let base_url = base_url
             .strip_suffix(API_PREFIX)
             .unwrap_or(&base_url)
             .trim_end_matches('/')
             .to_owned();
-        let mut headers = HeaderMap::new();
-        for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::config(format!("{name:?} is not a valid header name")))?;
-            headers.insert(name, crate::transport::sensitive(value)?);
-        }
-        let user_agent = HeaderValue::from_str(&self.user_agent)
-            .map_err(|_| Error::config("the user agent holds characters HTTP does not allow"))?;
-        headers.insert(reqwest::header::USER_AGENT, user_agent);
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .build()
-                .map_err(|error| Error::config(format!("cannot build the HTTP client: {error}")))?,
-        };
+        let transport = self.connection.transport(api_key)?;
         Ok(SessionsClient {
             inner: Arc::new(Inner {
-                transport: Arc::new(Transport {
-                    http,
-                    api_key,
-                    headers,
-                }),
+                transport: Arc::new(transport),
                 base_url,
                 timeout: self.timeout,
                 retry: self.retry,
