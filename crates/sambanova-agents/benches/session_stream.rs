@@ -2,7 +2,7 @@
 //! events, and what each stage costs.
 //!
 //! 1. Mock end to end (printed): a session on the in-process mock and the prompt `#long N`
-//!    (`SESSION_STREAM_EVENTS`, default 200000 text deltas), read with the SDK
+//!    (`SESSION_STREAM_EVENTS`, default 100000 text deltas), read with the SDK
 //!    (`SessionsClient::send_and_stream`) until the turn ends, timed from sending the
 //!    message. The mock renders every event on the fly (JSON, a UUID, a lock, a broadcast,
 //!    one HTTP chunk), so this is the mock's rate more than the client's. One more turn is
@@ -10,14 +10,20 @@
 //! 2. Stages (criterion, elements = events), on those captured bytes:
 //!    - `decode_only`: the chunks fed to a [`Decoder`], no I/O;
 //!    - `decode_typed`: the same, each event also typed ([`SessionEvent::from_sse`]);
-//!    - `http_bytes`: the bytes served pre-rendered (one HTTP chunk per event, like the real
-//!      server) by a minimal loopback server and read with `reqwest`, nothing decoded;
-//!    - `http_decode`: HTTP bytes through [`EventStream`];
-//!    - `http_typed`: HTTP → [`EventStream`] → [`SessionEvent::from_sse`], by hand;
-//!    - `sdk_stream`: the SDK's own stream (`SessionsClient::events(..).until_turn_end()`:
+//!    - `http_bytes/*`: the bytes served pre-rendered by a minimal loopback server and read
+//!      with `reqwest`, nothing decoded;
+//!    - `http_decode/*`: HTTP bytes through [`EventStream`];
+//!    - `http_typed/*`: HTTP → [`EventStream`] → [`SessionEvent::from_sse`], by hand;
+//!    - `sdk_stream/*`: the SDK's own stream (`SessionsClient::events(..).until_turn_end()`:
 //!      decoder, typed events, de-duplication by id, stall watchdog) from the same server.
 //!
-//!    Shares of the SDK stream: HTTP = `http_bytes`/`sdk_stream`, decoding =
+//!    Each HTTP stage runs on three targets: `multi_thread` (the server's framing, one HTTP
+//!    chunk per event, read on a multi-thread runtime), `current_thread` (the same bytes
+//!    read on a current-thread runtime) and `coalesced_64KiB` (the same events in 64 KiB
+//!    HTTP chunks, multi-thread runtime). hyper hands a response body over one HTTP chunk at
+//!    a time, from its connection task to the reader, so the cost per chunk shows here.
+//!
+//!    Shares of the SDK stream, per target: HTTP = `http_bytes`/`sdk_stream`, decoding =
 //!    `decode_only`/`sdk_stream`, typing = (`decode_typed` − `decode_only`)/`sdk_stream`,
 //!    the SDK stream's own bookkeeping = (`sdk_stream` − `http_typed`)/`sdk_stream`.
 //!
@@ -37,7 +43,7 @@ use sambanova_agents::sse::{Decoder, EventStream};
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, MockServer};
 use serde_json::{Value, json};
 
-const DEFAULT_EVENTS: usize = 200_000;
+const DEFAULT_EVENTS: usize = 100_000;
 
 /// Text bytes of a typed event, so no stage can skip the work.
 fn weight(event: &SessionEvent) -> usize {
@@ -237,12 +243,62 @@ fn sessions_client(base_url: String) -> SessionsClient {
         .expect("a loopback URL is valid")
 }
 
+/// Where and how the HTTP stages run: a runtime, clients made for it (a pooled connection
+/// belongs to the runtime that opened it), and a pre-rendered server.
+struct Target<'a> {
+    name: &'static str,
+    runtime: &'a tokio::runtime::Runtime,
+    http: reqwest::Client,
+    sdk: SessionsClient,
+    url: String,
+    session_id: &'a str,
+}
+
+impl<'a> Target<'a> {
+    fn new(
+        name: &'static str,
+        runtime: &'a tokio::runtime::Runtime,
+        addr: std::net::SocketAddr,
+        session_id: &'a str,
+    ) -> Self {
+        Target {
+            name,
+            runtime,
+            http: reqwest::Client::new(),
+            sdk: sessions_client(format!("http://{addr}")),
+            url: format!("http://{addr}/api/v1/sessions/{session_id}/stream"),
+            session_id,
+        }
+    }
+
+    fn http_bytes(&self) -> usize {
+        self.runtime.block_on(http_bytes(&self.http, &self.url))
+    }
+
+    fn http_decode(&self) -> usize {
+        self.runtime.block_on(http_decode(&self.http, &self.url))
+    }
+
+    fn http_typed(&self) -> usize {
+        self.runtime.block_on(http_typed(&self.http, &self.url))
+    }
+
+    fn sdk_stream(&self) -> usize {
+        self.runtime
+            .block_on(sdk_count(self.sdk.events(self.session_id).until_turn_end()))
+    }
+}
+
 fn session_stream(c: &mut Criterion) {
     let runtime = runtime();
+    let current_thread = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
     let text_deltas = text_deltas();
-    let http = reqwest::Client::new();
 
-    let (capture, url, sdk) = runtime.block_on(async {
+    // The servers run on the multi-thread runtime's workers, whichever runtime reads.
+    let (capture, per_event, coalesced) = runtime.block_on(async {
         let mock = MockServer::start().await.expect("the mock binds a loopback port");
         let client = sessions_client(mock.url());
         // A short turn first: connections are open and everything is warm.
@@ -257,16 +313,15 @@ fn session_stream(c: &mut Criterion) {
         println!(
             "\nsession_stream/mock_end_to_end (SDK send_and_stream): {events} events per turn ({text_deltas} text deltas); events/s per turn: {rates:.0?}"
         );
-        let capture = capture_turn(&http, &mock, text_deltas).await;
+        let capture = capture_turn(&reqwest::Client::new(), &mock, text_deltas).await;
         let sse: Vec<u8> = capture.chunks.concat();
-        let addr = loopback::serve_prerendered(loopback::chunked_body(&sse))
+        let per_event = loopback::serve_prerendered(loopback::chunked_body(&sse))
             .await
             .expect("the loopback server binds");
-        let url = format!(
-            "http://{addr}/api/v1/sessions/{}/stream",
-            capture.session_id
-        );
-        (capture, url, sessions_client(format!("http://{addr}")))
+        let coalesced = loopback::serve_prerendered(loopback::coalesced_body(&sse, 64 * 1024))
+            .await
+            .expect("the loopback server binds");
+        (capture, per_event, coalesced)
     });
     let events = capture.events;
     let chunks = &capture.chunks;
@@ -281,11 +336,15 @@ fn session_stream(c: &mut Criterion) {
         events,
         "the captured bytes hold every event"
     );
-    assert_eq!(runtime.block_on(http_typed(&http, &url)), events);
-    assert_eq!(
-        runtime.block_on(sdk_count(sdk.events(session_id).until_turn_end())),
-        events
-    );
+    let targets = [
+        Target::new("multi_thread", &runtime, per_event, session_id),
+        Target::new("current_thread", &current_thread, per_event, session_id),
+        Target::new("coalesced_64KiB", &runtime, coalesced, session_id),
+    ];
+    for target in &targets {
+        assert_eq!(target.http_typed(), events, "{}", target.name);
+        assert_eq!(target.sdk_stream(), events, "{}", target.name);
+    }
 
     let mut group = c.benchmark_group("session_stream");
     group.throughput(Throughput::Elements(events as u64));
@@ -294,96 +353,78 @@ fn session_stream(c: &mut Criterion) {
     group.bench_function("decode_typed", |b| {
         b.iter(|| decode_typed(black_box(chunks)))
     });
-    group.bench_function("http_bytes", |b| {
-        b.to_async(&runtime).iter(|| http_bytes(&http, &url))
-    });
-    group.bench_function("http_decode", |b| {
-        b.to_async(&runtime).iter(|| http_decode(&http, &url))
-    });
-    group.bench_function("http_typed", |b| {
-        b.to_async(&runtime).iter(|| http_typed(&http, &url))
-    });
-    group.bench_function("sdk_stream", |b| {
-        b.to_async(&runtime)
-            .iter(|| sdk_count(sdk.events(session_id).until_turn_end()))
-    });
+    for target in &targets {
+        let name = target.name;
+        group.bench_function(format!("http_bytes/{name}"), |b| {
+            b.iter(|| target.http_bytes())
+        });
+        group.bench_function(format!("http_decode/{name}"), |b| {
+            b.iter(|| target.http_decode())
+        });
+        group.bench_function(format!("http_typed/{name}"), |b| {
+            b.iter(|| target.http_typed())
+        });
+        group.bench_function(format!("sdk_stream/{name}"), |b| {
+            b.iter(|| target.sdk_stream())
+        });
+    }
     group.finish();
 
-    let stages = Stages {
-        runtime: &runtime,
-        http: &http,
-        url: &url,
-        sdk: &sdk,
-        session_id,
-        chunks,
-        events,
-    };
-    stages.print_shares();
-}
-
-/// Everything the stages run on, for one timed loop of each, so the shares come from one run.
-struct Stages<'a> {
-    runtime: &'a tokio::runtime::Runtime,
-    http: &'a reqwest::Client,
-    url: &'a str,
-    sdk: &'a SessionsClient,
-    session_id: &'a str,
-    chunks: &'a [Bytes],
-    events: usize,
-}
-
-impl Stages<'_> {
-    /// The best of a few rounds of `run`, which must see every event.
-    fn best(&self, mut run: impl FnMut() -> usize) -> Duration {
-        let rounds = if measuring() { 5 } else { 1 };
-        (0..rounds)
-            .map(|_| {
-                let started = Instant::now();
-                assert_eq!(run(), self.events);
-                started.elapsed()
-            })
-            .min()
-            .expect("at least one round")
+    for target in &targets {
+        print_shares(target, chunks, events);
     }
+}
 
-    fn print_shares(&self) {
-        let events = self.events;
-        let decode = self.best(|| decode_only(self.chunks));
-        let decode_typed_time = self.best(|| decode_typed(self.chunks));
-        let bytes_time = self.best(|| {
-            self.runtime.block_on(http_bytes(self.http, self.url));
-            events
-        });
-        let by_hand = self.best(|| self.runtime.block_on(http_typed(self.http, self.url)));
-        let full = self.best(|| {
-            self.runtime
-                .block_on(sdk_count(self.sdk.events(self.session_id).until_turn_end()))
-        });
-        let share = |part: Duration| 100.0 * part.as_secs_f64() / full.as_secs_f64();
-        println!("\nsession_stream/shares: {events} events, best of each stage");
+/// The best of a few rounds of `run`, which must see every event.
+fn best(events: usize, mut run: impl FnMut() -> usize) -> Duration {
+    let rounds = if measuring() { 5 } else { 1 };
+    (0..rounds)
+        .map(|_| {
+            let started = Instant::now();
+            assert_eq!(run(), events);
+            started.elapsed()
+        })
+        .min()
+        .expect("at least one round")
+}
+
+/// One timed loop of every stage, back to back, so the shares come from one run.
+fn print_shares(target: &Target<'_>, chunks: &[Bytes], events: usize) {
+    let decode = best(events, || decode_only(chunks));
+    let decode_typed_time = best(events, || decode_typed(chunks));
+    let bytes_time = best(events, || {
+        target.http_bytes();
+        events
+    });
+    let by_hand = best(events, || target.http_typed());
+    let full = best(events, || target.sdk_stream());
+    let share = |part: Duration| 100.0 * part.as_secs_f64() / full.as_secs_f64();
+    println!(
+        "\nsession_stream/shares/{}: {events} events, best of 5 per stage",
+        target.name
+    );
+    println!(
+        "  SDK stream (HTTP → decoder → typed → de-dup): {:.1} ms, {:.0} events/s",
+        full.as_secs_f64() * 1e3,
+        per_second(events, full)
+    );
+    println!(
+        "  same by hand (reqwest → EventStream → from_sse): {:.1} ms, {:.0} events/s",
+        by_hand.as_secs_f64() * 1e3,
+        per_second(events, by_hand)
+    );
+    for (stage, time) in [
+        ("HTTP bytes only", bytes_time),
+        ("SSE decoding", decode),
+        ("typing (serde)", decode_typed_time.saturating_sub(decode)),
+        ("SDK stream's own", full.saturating_sub(by_hand)),
+    ] {
         println!(
-            "  SDK stream (HTTP → decoder → typed → de-dup): {:.1} ms, {:.0} events/s",
-            full.as_secs_f64() * 1e3,
-            per_second(events, full)
+            "  {stage:<17} {:>8.1} ms  {:>5.1} %  ({:.0} events/s alone)",
+            time.as_secs_f64() * 1e3,
+            share(time),
+            per_second(events, time)
         );
-        println!(
-            "  same by hand (reqwest → EventStream → from_sse): {:.1} ms, {:.0} events/s",
-            by_hand.as_secs_f64() * 1e3,
-            per_second(events, by_hand)
-        );
-        for (stage, time) in [
-            ("HTTP bytes only", bytes_time),
-            ("SSE decoding", decode),
-            ("typing (serde)", decode_typed_time.saturating_sub(decode)),
-            ("SDK stream's own", full.saturating_sub(by_hand)),
-        ] {
-            println!(
-                "  {stage:<17} {:>8.1} ms  {:>5.1} %  ({:.0} events/s alone)",
-                time.as_secs_f64() * 1e3,
-                share(time),
-                per_second(events, time)
-            );
-        }
     }
 }
 

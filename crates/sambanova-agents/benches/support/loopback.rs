@@ -35,6 +35,17 @@ pub fn chunked_body(sse: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
+/// Renders an SSE body as chunked HTTP body in chunks of `size` bytes, whatever the event
+/// boundaries: what a server that buffers its writes would send.
+pub fn coalesced_body(sse: &[u8], size: usize) -> Bytes {
+    let mut out = Vec::with_capacity(sse.len() + sse.len() / size.max(1) * 8 + 8);
+    for chunk in sse.chunks(size.max(1)) {
+        push_chunk(&mut out, chunk);
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    Bytes::from(out)
+}
+
 fn push_chunk(out: &mut Vec<u8>, frame: &[u8]) {
     out.extend_from_slice(format!("{:x}\r\n", frame.len()).as_bytes());
     out.extend_from_slice(frame);
