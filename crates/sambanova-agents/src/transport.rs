@@ -395,6 +395,26 @@ fn stand_in_response() -> Response {
     Response::from(response)
 }
 
+/// Follows redirects on the same origin only (a server may redirect, e.g., for a trailing
+/// slash). reqwest drops `Authorization` on a redirect to another host, but it would carry
+/// the caller's extra headers, which the SDK treats as secrets, and the request itself to a
+/// server the caller never chose; so such a redirect is answered as it came.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > 10 {
+            attempt.error("more than 10 redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
 /// A header value that never prints.
 pub(crate) fn sensitive(value: &str) -> Result<HeaderValue, Error> {
     let mut value = HeaderValue::from_str(value)
@@ -461,6 +481,8 @@ impl Connection {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
+                .redirect(redirect_policy())
+                .referer(false)
                 .build()
                 .map_err(|error| Error::config(format!("cannot build the HTTP client: {error}")))?,
         };

@@ -397,3 +397,101 @@ async fn a_body_shorter_than_its_length_leaves_no_file_behind() {
         "the idempotent policy downloads again 4 times"
     );
 }
+
+/// A server that answers every request with `response` and records the request heads.
+async fn recording_server(response: String) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = heads.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                match stream.read(&mut byte).await {
+                    Ok(1) => head.push(byte[0]),
+                    _ => break,
+                }
+            }
+            recorded
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(String::from_utf8_lossy(&head).into_owned());
+            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+    });
+    (format!("http://{address}"), heads)
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_server_does_not_take_the_key_or_secret_headers_along() {
+    let (elsewhere, seen) = recording_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok".to_owned(),
+    )
+    .await;
+    let (server, _) = recording_server(format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nlocation: {elsewhere}/steal\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    ))
+    .await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{server}/api"))
+        .header("x-team-secret", "team-canary-5b1")
+        .download_retry(RetryPolicy::none())
+        .build()
+        .expect("client builds");
+    let outcome = client.files().download("file-1").await;
+    let heads = seen
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone();
+    for head in &heads {
+        let lower = head.to_ascii_lowercase();
+        assert!(
+            !lower.contains(KEY),
+            "the key went to another server:\n{head}"
+        );
+        assert!(
+            !lower.contains("team-canary-5b1"),
+            "a secret header went to another server:\n{head}"
+        );
+    }
+    assert!(
+        heads.is_empty(),
+        "the request was sent elsewhere: {heads:?}"
+    );
+    match outcome {
+        Err(error) => assert_eq!(error.status().map(|s| s.as_u16()), Some(307), "{error:?}"),
+        Ok(download) => panic!("a cross-origin redirect was followed: {download:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_redirect_on_the_same_server_is_followed() {
+    let server = httpmock::MockServer::start_async().await;
+    let moved = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/agent/files/file-1");
+            then.status(307)
+                .header("location", server.url("/agent/files/file-1/"));
+        })
+        .await;
+    let target = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/agent/files/file-1/")
+                .header("authorization", format!("Bearer {KEY}"));
+            then.status(200).body(FILE_BYTES);
+        })
+        .await;
+    let download = client(&server.base_url())
+        .files()
+        .download("file-1")
+        .await
+        .expect("followed");
+    assert_eq!(&download.bytes().await.expect("body")[..], FILE_BYTES);
+    moved.assert_async().await;
+    target.assert_async().await;
+}
