@@ -1,5 +1,6 @@
-//! Memory probe: consumes one long session event stream (HTTP → SSE decoder → typed events)
-//! and reports the peak resident memory of this process. Run it with 100k and with 1M events:
+//! Memory probe: consumes one long session event stream with the SDK
+//! (`SessionsClient::events(..).until_turn_end()`: HTTP → SSE decoder → typed events) and
+//! reports the peak resident memory of this process. Run it with 100k and with 1M events:
 //! the peak must not grow with the stream's length.
 //!
 //! Sources (`--source`):
@@ -21,10 +22,8 @@ mod loopback;
 use std::time::Instant;
 
 use futures::StreamExt;
-use sambanova_agents::sessions::{EventKind, SessionEvent};
-use sambanova_agents::sse::EventStream;
+use sambanova_agents::sessions::{EventKind, SessionEventStream, SessionsClient};
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, MockServer};
-use serde_json::{Value, json};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Source {
@@ -72,71 +71,51 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Opens the stream to read; for the mock, also sends the `#long` message that fills it
+/// The turn's events through the SDK; for the mock, after sending the `#long` message
 /// (the mock stays alive as long as the returned handle).
 async fn open(
-    http: &reqwest::Client,
     args: &Args,
-) -> Result<(reqwest::Response, Option<MockServer>), Box<dyn std::error::Error>> {
+) -> Result<(SessionEventStream, Option<MockServer>), Box<dyn std::error::Error>> {
     if args.source == Source::Generated {
-        let addr = loopback::serve_generated(args.events, "generated-session".into()).await?;
-        let url = format!("http://{addr}/api/v1/sessions/generated-session/stream");
-        return Ok((http.get(url).send().await?.error_for_status()?, None));
+        let session_id = "00000000-0000-4000-8000-5e5510000000";
+        let addr = loopback::serve_generated(args.events, session_id.into()).await?;
+        let client = SessionsClient::builder()
+            .base_url(format!("http://{addr}"))
+            .build()?;
+        return Ok((client.events(session_id).until_turn_end(), None));
     }
     let mock = MockServer::start().await?;
-    let base = format!("{}/api/v1", mock.url());
-    let session: Value = http
-        .post(format!("{base}/sandboxes/{DEMO_SANDBOX_ID}/sessions"))
-        .json(&json!({}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
+    let client = SessionsClient::builder().base_url(mock.url()).build()?;
+    let session = client.create_session(DEMO_SANDBOX_ID).await?;
+    let turn = client
+        .send_and_stream(&session.id, &format!("#long {}", args.events))
         .await?;
-    let session_id = session["id"]
-        .as_str()
-        .ok_or("the mock's session has no id")?;
-    let stream = http
-        .get(format!("{base}/sessions/{session_id}/stream"))
-        .send()
-        .await?
-        .error_for_status()?;
-    http.post(format!("{base}/sessions/{session_id}/messages"))
-        .json(&json!({"message": format!("#long {}", args.events)}))
-        .send()
-        .await?
-        .error_for_status()?;
-    Ok((stream, Some(mock)))
+    Ok((turn.events, Some(mock)))
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
-    let http = reqwest::Client::new();
     let rss_before = peak_rss_kib();
     let started = Instant::now();
-    let (response, _mock) = open(&http, &args).await?;
-
-    let mut events = EventStream::new(response.bytes_stream());
+    let (mut events, _mock) = open(&args).await?;
     let (mut total, mut text_deltas, mut text_bytes) = (0u64, 0u64, 0usize);
     let mut completed = false;
     while let Some(event) = events.next().await {
-        let event = SessionEvent::from_sse(&event?);
+        let event = event?;
         total += 1;
         match &event.kind {
             EventKind::TextDelta(delta) => {
                 text_deltas += 1;
                 text_bytes += delta.text.len();
             }
-            EventKind::SessionCompleted(_) => {
-                completed = true;
-                break;
-            }
+            EventKind::SessionCompleted(_) => completed = true,
             _ => {}
         }
     }
     let elapsed = started.elapsed();
-    if !completed || text_deltas != args.events {
+    // The mock adds a closing "Done." delta of its own.
+    if !completed || text_deltas < args.events {
         return Err(format!(
             "the stream ended early: {text_deltas} of {} text deltas",
             args.events
