@@ -339,10 +339,28 @@ async fn get_session(State(st): Shared, Path(sid): Path<uuid::Uuid>) -> Response
     let Some(s) = sessions.get(&sid) else {
         return session_not_found(&sid);
     };
-    // serde_json's default map is a BTreeMap, so keys come out in alphabetical order like the real server.
     let mut json = s.json.clone();
     json["messages"] = Value::Array(s.messages.clone());
-    Json(json).into_response()
+    Json(alphabetical(json)).into_response()
+}
+
+/// The real server emits this body's keys in alphabetical order. Sorted explicitly: serde_json
+/// keeps insertion order instead when any crate in the build enables `preserve_order`.
+fn alphabetical(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| (key, alphabetical(value)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(alphabetical).collect()),
+        other => other,
+    }
 }
 
 fn message(sid: &str, role: &str, text: &str) -> Value {
