@@ -2,87 +2,14 @@
 //! `files get`: results, `--json` documents, plan approval, and the error paths with their
 //! exit codes.
 
+mod common;
+
 use std::path::Path;
 
-use assert_cmd::Command;
+use common::{Mock, bin, single_error_line, stderr_of, stdout_json};
 use predicates::prelude::*;
-use sambanova_agents_mock::{Fault, FaultRule, MockServer, TEST_API_KEY};
+use sambanova_agents_mock::{Fault, FaultRule, TEST_API_KEY};
 use serde_json::Value;
-
-/// A mock server started in this test process, served by its own runtime's worker threads
-/// while the test blocks on the binary.
-struct Mock {
-    server: MockServer,
-    // Declared after `server` so the server is dropped while its runtime still exists.
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Mock {
-    fn start() -> Mock {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let server = runtime.block_on(MockServer::start()).expect("mock starts");
-        Mock {
-            server,
-            _runtime: runtime,
-        }
-    }
-
-    /// The binary, pointed at this mock with a key it accepts.
-    fn cli(&self) -> Command {
-        let mut cmd = bin();
-        cmd.args([
-            "--base-url",
-            &self.server.agents_url(),
-            "--api-key",
-            TEST_API_KEY,
-        ]);
-        cmd
-    }
-
-    fn requests(&self, method: &str, path: &str) -> usize {
-        self.server.requests(method, path)
-    }
-}
-
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("sambanova-agents").expect("binary is built");
-    // The developer's environment must not change what the tests see.
-    for name in [
-        "SAMBANOVA_API_KEY",
-        "SAMBANOVA_BASE_URL",
-        "SAMBA_NOVA_BASE_URL",
-    ] {
-        cmd.env_remove(name);
-    }
-    cmd
-}
-
-fn stdout_json(output: &std::process::Output) -> Value {
-    let stdout = std::str::from_utf8(&output.stdout).expect("utf-8 stdout");
-    assert_eq!(
-        stdout.lines().count(),
-        1,
-        "one JSON document on stdout: {stdout}"
-    );
-    serde_json::from_str(stdout).expect("stdout is JSON")
-}
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("utf-8 stderr")
-}
-
-/// The one line an error leaves on stderr, checked for the shape every error must have.
-fn single_error_line(output: &std::process::Output) -> String {
-    let stderr = stderr_of(output);
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("Error {"));
-    stderr
-}
 
 // ---------- research ----------
 
