@@ -355,3 +355,38 @@ fn embedded_mock_serves_sessions() {
         .success()
         .stdout(predicate::str::is_match("^[0-9a-f-]{36}\n$").expect("regex"));
 }
+
+#[test]
+fn raw_stream_resumes_after_the_server_closes_it_without_repeating_events() {
+    let mock = Mock::start();
+    let sid = create_session(&mock);
+    mock.root_cli()
+        .args(["sessions", "send", &sid, "resume me", "--follow"])
+        .assert()
+        .success();
+    let ids = |output: &std::process::Output| -> Vec<Value> {
+        json_lines(&output.stdout)
+            .into_iter()
+            .map(|line| line["id"].clone())
+            .collect()
+    };
+    let whole = mock
+        .root_cli()
+        .args(["sessions", "stream", &sid, "--raw", "--turn"])
+        .output()
+        .expect("runs");
+    assert!(whole.status.success(), "{whole:?}");
+    let path = format!("/api/v1/sessions/{sid}/stream");
+    mock.server
+        .faults()
+        .add(FaultRule::new("GET", &path, Fault::CloseStreamAfter { events: 2 }).times(1));
+    let connections_before = mock.requests("GET", &path);
+    let resumed = mock
+        .root_cli()
+        .args(["sessions", "stream", &sid, "--raw", "--turn"])
+        .output()
+        .expect("runs");
+    assert!(resumed.status.success(), "{resumed:?}");
+    assert_eq!(ids(&resumed), ids(&whole), "each event once, in order");
+    assert_eq!(mock.requests("GET", &path), connections_before + 2);
+}
