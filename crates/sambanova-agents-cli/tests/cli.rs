@@ -168,3 +168,22 @@ fn mock_command_serves_and_prints_its_base_url() {
     assert!(url.is_some(), "no base URL in {line:?}");
     assert_eq!(reachable, Some(true), "mock not reachable at {url:?}");
 }
+
+#[test]
+fn mock_command_with_json_prints_one_document() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sambanova-agents"))
+        .args(["--json", "mock", "--bind", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("reads the first line");
+    child.kill().expect("stops the mock");
+    child.wait().expect("reaped");
+    let doc: serde_json::Value = serde_json::from_str(&line).expect("one JSON document");
+    let url = doc["url"].as_str().expect("url");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert_eq!(doc["agents_url"], format!("{url}/api"));
+}
