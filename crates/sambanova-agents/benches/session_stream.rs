@@ -375,10 +375,13 @@ fn session_stream(c: &mut Criterion) {
     }
 }
 
+fn rounds() -> usize {
+    if measuring() { 5 } else { 1 }
+}
+
 /// The best of a few rounds of `run`, which must see every event.
 fn best(events: usize, mut run: impl FnMut() -> usize) -> Duration {
-    let rounds = if measuring() { 5 } else { 1 };
-    (0..rounds)
+    (0..rounds())
         .map(|_| {
             let started = Instant::now();
             assert_eq!(run(), events);
@@ -400,8 +403,9 @@ fn print_shares(target: &Target<'_>, chunks: &[Bytes], events: usize) {
     let full = best(events, || target.sdk_stream());
     let share = |part: Duration| 100.0 * part.as_secs_f64() / full.as_secs_f64();
     println!(
-        "\nsession_stream/shares/{}: {events} events, best of 5 per stage",
-        target.name
+        "\nsession_stream/shares/{}: {events} events, best of {} per stage",
+        target.name,
+        rounds()
     );
     println!(
         "  SDK stream (HTTP → decoder → typed → de-dup): {:.1} ms, {:.0} events/s",
