@@ -32,7 +32,8 @@ pub struct RetryPolicy {
     initial_backoff: Duration,
     max_backoff: Duration,
     max_retry_after: Duration,
-    statuses: Vec<u16>,
+    // Shared: a policy is cloned into every call, and most never change it.
+    statuses: std::sync::Arc<[u16]>,
     after_delivery: bool,
 }
 
@@ -44,7 +45,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(120),
-            statuses: vec![429, 502, 503, 504],
+            statuses: [429, 502, 503, 504].into(),
             after_delivery: false,
         }
     }
@@ -64,7 +65,7 @@ impl RetryPolicy {
     pub fn idempotent() -> Self {
         RetryPolicy {
             max_retries: 4,
-            statuses: vec![429, 500, 502, 503, 504],
+            statuses: [429, 500, 502, 503, 504].into(),
             after_delivery: true,
             ..RetryPolicy::default()
         }
@@ -98,7 +99,9 @@ impl RetryPolicy {
     /// Also retry on this HTTP status.
     pub fn retry_status(mut self, status: u16) -> Self {
         if !self.statuses.contains(&status) {
-            self.statuses.push(status);
+            let mut statuses = self.statuses.to_vec();
+            statuses.push(status);
+            self.statuses = statuses.into();
         }
         self
     }

@@ -128,11 +128,6 @@ impl Transport {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let retry_copy = if attempt <= effective.retry.max_retries_value() {
-                build()
-            } else {
-                None
-            };
             self.prepare(&mut request, effective.timeout);
             let span = tracing::info_span!(
                 "sambanova.request",
@@ -179,13 +174,21 @@ impl Transport {
                     }
                 }
             };
-            match (wait, retry_copy) {
-                (Some(wait), Some(next)) => {
+            // The next attempt's request is built only when there is one: most calls need
+            // no copy at all.
+            let next = match wait {
+                Some(wait) if attempt <= effective.retry.max_retries_value() => {
+                    build().map(|next| (wait, next))
+                }
+                _ => None,
+            };
+            match next {
+                Some((wait, next)) => {
                     tracing::debug!(parent: &span, ?wait, "retrying");
                     tokio::time::sleep(wait).await;
                     request = next;
                 }
-                _ => {
+                None => {
                     return outcome.map_err(|error| transport_error(error, effective.timeout));
                 }
             }
@@ -263,6 +266,11 @@ impl std::error::Error for BodyTooLarge {}
 /// Caps the body of `response` at `limit` bytes: reading past it fails with [`BodyTooLarge`].
 pub(crate) fn limit_body(response: Response, limit: usize) -> Response {
     use futures_util::StreamExt;
+    match response.content_length() {
+        // A declared length within the limit is all hyper will read: nothing to wrap.
+        Some(length) if length <= limit as u64 => return response,
+        _ => {}
+    }
     if response
         .content_length()
         .is_some_and(|length| length > limit as u64)
