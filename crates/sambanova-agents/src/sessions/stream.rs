@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::{Stream, StreamExt};
+use futures_util::{Stream, StreamExt, ready};
 use sambanova_agents_raw::ByteStream;
+use tokio::time::{Instant, Sleep};
 
 use super::client::SessionsClient;
 use super::events::{EventKind, SessionEvent};
@@ -63,7 +64,8 @@ pub(crate) enum StreamTarget {
     Sandbox(String),
 }
 
-type Step = Pin<Box<dyn Future<Output = (Option<Result<SessionEvent, Error>>, Box<State>)> + Send>>;
+/// A reconnection in progress; the state comes back with the result.
+type Reconnecting = Pin<Box<dyn Future<Output = (Result<(), Error>, Box<State>)> + Send>>;
 
 /// A live stream of [`SessionEvent`]s, as a [`futures_util::Stream`].
 ///
@@ -90,9 +92,14 @@ type Step = Pin<Box<dyn Future<Output = (Option<Result<SessionEvent, Error>>, Bo
 #[must_use = "a stream does nothing unless polled"]
 pub struct SessionEventStream {
     state: Option<Box<State>>,
-    step: Option<Step>,
+    reconnecting: Option<Reconnecting>,
     until_turn_end: bool,
     stall_timeout: Duration,
+    /// When the last byte arrived (keepalive comments count).
+    last_data: Instant,
+    /// Fires at the stall deadline; re-armed lazily, so a busy stream pays for no timer
+    /// per chunk.
+    stall: Option<Pin<Box<Sleep>>>,
 }
 
 impl fmt::Debug for SessionEventStream {
@@ -132,6 +139,7 @@ impl SessionEventStream {
                 body: None,
                 decoder,
                 decoded: VecDeque::new(),
+                scratch: Vec::new(),
                 last_event_id,
                 seen,
                 failures: 0,
@@ -142,9 +150,11 @@ impl SessionEventStream {
                 reconnects: 0,
                 finished: false,
             })),
-            step: None,
+            reconnecting: None,
             until_turn_end: false,
             stall_timeout,
+            last_data: Instant::now(),
+            stall: None,
         }
     }
 
@@ -164,13 +174,12 @@ impl SessionEventStream {
     }
 
     /// The id of the last event seen (to resume later with
-    /// [`SessionsClient::events_after`]); `None` before the first, or while an event is
-    /// being read.
+    /// [`SessionsClient::events_after`]); `None` before the first, or while reconnecting.
     pub fn last_event_id(&self) -> Option<&str> {
         self.state.as_ref()?.last_event_id.as_deref()
     }
 
-    /// How many times the stream reconnected so far (0 while an event is being read).
+    /// How many times the stream reconnected so far (0 while reconnecting).
     pub fn reconnects(&self) -> u64 {
         self.state.as_ref().map_or(0, |state| state.reconnects)
     }
@@ -205,25 +214,74 @@ impl SessionEventStream {
 impl Stream for SessionEventStream {
     type Item = Result<SessionEvent, Error>;
 
+    // Written as a poll loop rather than one boxed future per event: events already decoded
+    // and chunks already arrived are handed out without allocating; only a reconnection is
+    // an `async` step.
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        if this.step.is_none() {
-            let Some(state) = this.state.take() else {
+        loop {
+            if let Some(reconnecting) = this.reconnecting.as_mut() {
+                let (result, mut state) = ready!(reconnecting.as_mut().poll(cx));
+                this.reconnecting = None;
+                this.last_data = Instant::now();
+                this.stall = None;
+                if let Err(error) = result {
+                    state.finished = true;
+                    this.state = Some(state);
+                    return Poll::Ready(Some(Err(error)));
+                }
+                this.state = Some(state);
+            }
+            let Some(state) = this.state.as_mut() else {
                 return Poll::Ready(None);
             };
-            this.step = Some(Box::pin(
-                state.next_event(this.until_turn_end, this.stall_timeout),
-            ));
-        }
-        let Some(step) = this.step.as_mut() else {
-            return Poll::Ready(None);
-        };
-        match step.as_mut().poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready((item, state)) => {
-                this.step = None;
-                this.state = Some(state);
-                Poll::Ready(item)
+            if state.finished {
+                return Poll::Ready(None);
+            }
+            if let Some(decoded) = state.decoded.pop_front() {
+                if let Some(event) = state.accept(decoded) {
+                    if this.until_turn_end && event.is_turn_end() {
+                        state.finished = true;
+                        state.body = None;
+                    }
+                    return Poll::Ready(Some(Ok(event)));
+                }
+                continue;
+            }
+            let Some(body) = state.body.as_mut() else {
+                if let Some(state) = this.state.take() {
+                    this.reconnecting = Some(Box::pin(state.reconnect_owned()));
+                }
+                continue;
+            };
+            match body.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    this.last_data = Instant::now();
+                    state.feed(&chunk);
+                }
+                Poll::Ready(Some(Err(error))) => {
+                    state.lost(transport_error(error, this.stall_timeout));
+                }
+                Poll::Ready(None) => state.lost(Error::Connection {
+                    message: "the server closed the event stream".into(),
+                    maybe_delivered: true,
+                }),
+                Poll::Pending => {
+                    let deadline = this.last_data + this.stall_timeout;
+                    let stall = this
+                        .stall
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                    ready!(stall.as_mut().poll(cx));
+                    if deadline > Instant::now() {
+                        // Data came after the timer was set: wait for the new deadline.
+                        stall.as_mut().reset(deadline);
+                        continue;
+                    }
+                    this.stall = None;
+                    state.lost(Error::Stream {
+                        message: format!("no data for {:?}", this.stall_timeout),
+                    });
+                }
             }
         }
     }
@@ -236,6 +294,8 @@ struct State {
     body: Option<ByteStream>,
     decoder: Decoder,
     decoded: VecDeque<Result<Event, DecodeError>>,
+    /// Reused for every chunk's decoded events.
+    scratch: Vec<Result<Event, DecodeError>>,
     last_event_id: Option<String>,
     seen: RecentIds,
     /// Connections lost or refused since the last new event.
@@ -250,59 +310,16 @@ struct State {
 }
 
 impl State {
-    async fn next_event(
-        mut self: Box<Self>,
-        until_turn_end: bool,
-        stall_timeout: Duration,
-    ) -> (Option<Result<SessionEvent, Error>>, Box<Self>) {
-        let item = self.advance(until_turn_end, stall_timeout).await;
-        (item, self)
+    async fn reconnect_owned(mut self: Box<Self>) -> (Result<(), Error>, Box<Self>) {
+        let result = self.reconnect().await;
+        (result, self)
     }
 
-    async fn advance(
-        &mut self,
-        until_turn_end: bool,
-        stall_timeout: Duration,
-    ) -> Option<Result<SessionEvent, Error>> {
-        loop {
-            if self.finished {
-                return None;
-            }
-            if let Some(decoded) = self.decoded.pop_front() {
-                if let Some(event) = self.accept(decoded) {
-                    if until_turn_end && event.is_turn_end() {
-                        self.finished = true;
-                        self.body = None;
-                    }
-                    return Some(Ok(event));
-                }
-                continue;
-            }
-            let Some(body) = self.body.as_mut() else {
-                if let Err(error) = self.reconnect().await {
-                    self.finished = true;
-                    return Some(Err(error));
-                }
-                continue;
-            };
-            match tokio::time::timeout(stall_timeout, body.next()).await {
-                Ok(Some(Ok(chunk))) => {
-                    let mut out = Vec::new();
-                    self.decoder.feed(&chunk, &mut out);
-                    self.decoded.extend(out);
-                }
-                Ok(Some(Err(error))) => {
-                    self.lost(transport_error(error, stall_timeout));
-                }
-                Ok(None) => self.lost(Error::Connection {
-                    message: "the server closed the event stream".into(),
-                    maybe_delivered: true,
-                }),
-                Err(_) => self.lost(Error::Stream {
-                    message: format!("no data for {stall_timeout:?}"),
-                }),
-            }
-        }
+    fn feed(&mut self, chunk: &[u8]) {
+        let mut out = std::mem::take(&mut self.scratch);
+        self.decoder.feed(chunk, &mut out);
+        self.decoded.extend(out.drain(..));
+        self.scratch = out;
     }
 
     /// An event to hand out, or `None` for a duplicate or a skipped one.
