@@ -146,3 +146,22 @@ fn regression_a_shortened_name_does_not_end_with_unicode_whitespace() {
     assert_eq!(sanitize_file_name(&safe).as_deref(), Some(safe.as_str()));
     content_disposition::run(name.as_bytes());
 }
+
+/// Regression (fuzz: stream_events): a large float in an event's data reads back one ulp off
+/// after `to_json` (serde_json without `float_roundtrip`); everything else reads back exactly.
+#[test]
+fn regression_an_event_with_a_large_float_reads_back_within_an_ulp() {
+    use sambanova_agents::sessions::SessionEvent;
+
+    let line = r#"{"id":"e7","event_type":"text_complete","data":9.777777777717779e+19}"#;
+    let event = SessionEvent::from_json(line);
+    let json = event.to_json();
+    let again = SessionEvent::from_json(&json.to_string()).to_json();
+    assert!(
+        stream_events::json_close(&again, &json),
+        "{again} vs {json}"
+    );
+    assert_eq!(again["id"], "e7");
+    assert_eq!(again["event_type"], "text_complete");
+    stream_events::run(line.as_bytes());
+}
