@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sambanova_agents::Client;
 use sambanova_agents::agent_stream::{AgentStreamClient, AgentStreamClientBuilder};
-use sambanova_agents::sessions::{SESSIONS_API_KEY_ENV, SESSIONS_URL_ENV, SessionsClient};
+use sambanova_agents::sessions::{SESSIONS_URL_ENV, SessionsClient};
 use sambanova_agents_mock::{MockServer, TEST_API_KEY};
 
 use crate::cli::GlobalArgs;
@@ -102,15 +102,6 @@ impl Context {
                     .filter(|v| !v.trim().is_empty())
             })
             .unwrap_or_else(|| sambanova_agents::sessions::DEFAULT_SESSIONS_URL.to_owned())
-    }
-
-    /// The key the raw stream reader sends, chosen like [`Self::sessions`]'s.
-    pub fn sessions_key(&self) -> Option<String> {
-        self.explicit_api_key().map(str::to_owned).or_else(|| {
-            std::env::var(SESSIONS_API_KEY_ENV)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-        })
     }
 
     /// The agent-stream client builder: the mock's root and user with `--mock`, else

@@ -25,8 +25,8 @@
 
 #![warn(missing_docs)]
 
-mod agents;
 pub mod agent_stream;
+mod agents;
 mod auth;
 mod call;
 mod client;

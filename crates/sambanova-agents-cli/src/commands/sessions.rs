@@ -136,8 +136,8 @@ async fn stream(
             RawMode::Events(EventPrinter::new(ctx.output))
         };
         return raw_stream::follow(raw_stream::Settings {
+            client: ctx.sessions()?,
             url,
-            api_key: ctx.sessions_key(),
             resumable,
             once,
             until_turn_end: turn,

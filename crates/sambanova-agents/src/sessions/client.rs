@@ -45,7 +45,7 @@ pub const DEFAULT_SESSIONS_URL: &str = "http://127.0.0.1:8080";
 const API_PREFIX: &str = "/api/v1";
 
 /// Long enough never to cut a live stream: the stall watchdog watches streams instead.
-const STREAM_BODY_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+pub(crate) const STREAM_BODY_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// A client for the sandbox Sessions API (a CIAB server). Cheap to clone: clones share one
 /// connection pool.
@@ -76,6 +76,7 @@ pub struct SessionsClient {
 
 struct Inner {
     transport: Arc<Transport>,
+    allow_insecure_http: bool,
     base_url: String,
     timeout: Duration,
     retry: Option<RetryPolicy>,
@@ -466,6 +467,21 @@ impl SessionsClient {
 
     pub(crate) fn stream_settings(&self) -> &StreamSettings {
         &self.inner.stream
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    /// How long to wait for a response's headers.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// Whether plain `http://` may be used for a URL that is not loopback: without a key
+    /// there is nothing to leak.
+    pub(crate) fn plain_http_allowed(&self) -> bool {
+        self.inner.transport.api_key.is_none() || self.inner.allow_insecure_http
     }
 
     /// Opens one event stream connection; answers once the server has sent its headers. A
@@ -934,10 +950,12 @@ impl SessionsClientBuilder {
             .unwrap_or(&base_url)
             .trim_end_matches('/')
             .to_owned();
+        let allow_insecure_http = self.connection.allow_insecure_http;
         let transport = self.connection.transport(api_key)?;
         Ok(SessionsClient {
             inner: Arc::new(Inner {
                 transport: Arc::new(transport),
+                allow_insecure_http,
                 base_url,
                 timeout: self.timeout,
                 retry: self.retry,

@@ -33,6 +33,7 @@
 
 mod client;
 mod events;
+mod raw;
 mod stream;
 mod types;
 
@@ -41,6 +42,7 @@ pub use client::{
     SessionsClientBuilder, Turn,
 };
 pub use events::{EventKind, SessionEvent, TurnText, data};
+pub use raw::RawStreamOptions;
 pub use stream::SessionEventStream;
 pub use types::{
     ContentBlock, Message, PermissionMode, QueueStatus, Role, Sandbox, SandboxCreated, SandboxSpec,
