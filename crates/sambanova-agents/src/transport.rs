@@ -209,6 +209,11 @@ impl Transport {
 
 /// Maps a failed exchange to the SDK's error, telling whether the handler can have seen it.
 pub(crate) fn transport_error(error: reqwest::Error, timeout: Duration) -> Error {
+    let mut error = error;
+    // A URL's query may carry a secret (`?token=` on event streams): errors show the path.
+    if let Some(url) = error.url_mut() {
+        url.set_query(None);
+    }
     if error.is_timeout() {
         return Error::Timeout { after: timeout };
     }

@@ -77,6 +77,9 @@ pub struct SessionsClient {
 struct Inner {
     transport: Arc<Transport>,
     allow_insecure_http: bool,
+    auth: SessionsAuth,
+    /// For [`SessionsAuth::QueryToken`]: the key, sent as `?token=` on streams.
+    stream_token: Option<String>,
     base_url: String,
     timeout: Duration,
     retry: Option<RetryPolicy>,
@@ -89,6 +92,7 @@ impl fmt::Debug for SessionsClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionsClient")
             .field("base_url", &self.inner.base_url)
+            .field("auth", &self.inner.auth)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .field("stream", &self.inner.stream)
@@ -511,12 +515,20 @@ impl SessionsClient {
             Ok::<_, Error>(match target {
                 StreamTarget::Session(id) => {
                     client
-                        .stream_events(non_empty("session id", id)?, last_event_id, None)
+                        .stream_events(
+                            non_empty("session id", id)?,
+                            last_event_id,
+                            self.inner.stream_token.as_deref(),
+                        )
                         .await
                 }
                 StreamTarget::Sandbox(id) => {
                     client
-                        .stream_sandbox_events(non_empty("sandbox id", id)?, last_event_id, None)
+                        .stream_sandbox_events(
+                            non_empty("sandbox id", id)?,
+                            last_event_id,
+                            self.inner.stream_token.as_deref(),
+                        )
                         .await
                 }
             })
@@ -785,6 +797,34 @@ pub(crate) fn error_from_body(meta: &ResponseMeta, body: &[u8]) -> Error {
     }
 }
 
+/// How a [`SessionsClient`] sends its key: the server accepts all three.
+///
+/// ```
+/// use sambanova_agents::sessions::{SessionsAuth, SessionsClient};
+///
+/// let client = SessionsClient::builder()
+///     .base_url("http://127.0.0.1:8080")
+///     .api_key("secret")
+///     .auth(SessionsAuth::ApiKeyHeader)
+///     .build()
+///     .unwrap();
+/// assert!(!format!("{client:?}").contains("secret"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SessionsAuth {
+    /// `Authorization: Bearer <key>` on every request.
+    #[default]
+    Bearer,
+    /// `X-API-Key: <key>` on every request.
+    ApiKeyHeader,
+    /// `Authorization: Bearer <key>`, and on event streams also `?token=<key>`, for proxies
+    /// in front of the server that only pass the query on (as browsers' `EventSource`
+    /// needs). The key is then in the URL: it is never logged or put in errors by this SDK,
+    /// but a proxy's access log may keep it.
+    QueryToken,
+}
+
 /// Builds a [`SessionsClient`].
 ///
 /// ```
@@ -803,6 +843,7 @@ pub(crate) fn error_from_body(meta: &ResponseMeta, body: &[u8]) -> Error {
 #[must_use]
 pub struct SessionsClientBuilder {
     api_key: Option<String>,
+    auth: SessionsAuth,
     base_url: Option<String>,
     connection: Connection,
     timeout: Duration,
@@ -816,6 +857,7 @@ impl Default for SessionsClientBuilder {
     fn default() -> Self {
         SessionsClientBuilder {
             api_key: None,
+            auth: SessionsAuth::Bearer,
             base_url: None,
             connection: Connection::default(),
             timeout: Duration::from_secs(30),
@@ -843,6 +885,12 @@ impl fmt::Debug for SessionsClientBuilder {
 
 impl SessionsClientBuilder {
     crate::transport::connection_setters!();
+
+    /// How the key is sent (default [`SessionsAuth::Bearer`]).
+    pub fn auth(mut self, auth: SessionsAuth) -> Self {
+        self.auth = auth;
+        self
+    }
 
     /// Takes the URL and key from the environment, where set (see
     /// [`SessionsClient::from_env`]).
@@ -951,11 +999,27 @@ impl SessionsClientBuilder {
             .trim_end_matches('/')
             .to_owned();
         let allow_insecure_http = self.connection.allow_insecure_http;
-        let transport = self.connection.transport(api_key)?;
+        let stream_token = match (&self.auth, &api_key) {
+            (SessionsAuth::QueryToken, Some(key)) => Some(key.expose_secret().to_owned()),
+            _ => None,
+        };
+        let transport = match (&self.auth, api_key) {
+            (SessionsAuth::ApiKeyHeader, Some(key)) => {
+                let mut transport = self.connection.transport(None)?;
+                transport.headers.insert(
+                    reqwest::header::HeaderName::from_static("x-api-key"),
+                    crate::transport::sensitive(key.expose_secret())?,
+                );
+                transport
+            }
+            (_, api_key) => self.connection.transport(api_key)?,
+        };
         Ok(SessionsClient {
             inner: Arc::new(Inner {
                 transport: Arc::new(transport),
                 allow_insecure_http,
+                auth: self.auth,
+                stream_token,
                 base_url,
                 timeout: self.timeout,
                 retry: self.retry,

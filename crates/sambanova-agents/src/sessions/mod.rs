@@ -38,7 +38,7 @@ mod stream;
 mod types;
 
 pub use client::{
-    DEFAULT_SESSIONS_URL, SESSIONS_API_KEY_ENV, SESSIONS_URL_ENV, SessionsClient,
+    DEFAULT_SESSIONS_URL, SESSIONS_API_KEY_ENV, SESSIONS_URL_ENV, SessionsAuth, SessionsClient,
     SessionsClientBuilder, Turn,
 };
 pub use events::{EventKind, SessionEvent, TurnText, data};
