@@ -567,7 +567,8 @@ fn reply_message(reply: &WireReply) -> Option<String> {
         .or_else(|| reply.result.as_ref().map(text))
 }
 
-fn validation_detail(detail: Option<Value>) -> Vec<ValidationIssue> {
+/// FastAPI's 422 `detail`: a list of issues, or (from some handlers) one message.
+pub(crate) fn validation_detail(detail: Option<Value>) -> Vec<ValidationIssue> {
     match detail {
         Some(Value::Array(items)) => items
             .into_iter()

@@ -24,7 +24,7 @@ use crate::transport::{
     CallExecutor, Effective, ResponseMeta, Transport, read_body, sensitive, transport_error,
     with_request_id,
 };
-use crate::{Error, RetryPolicy, ServerError, ValidationIssue};
+use crate::{Error, RetryPolicy, ServerError};
 
 /// The base URL when none is configured: a self-hosted backend's default address.
 pub const DEFAULT_AGENT_STREAM_URL: &str = "http://localhost:8000";
@@ -674,7 +674,7 @@ fn api_error(meta: &ResponseMeta, api: raw::types::ApiError, body: &[u8]) -> Err
             request_id,
         },
         422 => Error::Validation {
-            detail: validation_issues(api.detail),
+            detail: crate::outcome::validation_detail(api.detail),
             request_id,
         },
         429 => Error::RateLimited {
@@ -691,19 +691,6 @@ fn api_error(meta: &ResponseMeta, api: raw::types::ApiError, body: &[u8]) -> Err
             request_id,
         })),
         _ => unexpected(meta, body, "undocumented status"),
-    }
-}
-
-fn validation_issues(detail: Option<Value>) -> Vec<ValidationIssue> {
-    match detail {
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .filter_map(|item| serde_json::from_value(item).ok())
-            .collect(),
-        Some(Value::String(msg)) => serde_json::from_value(serde_json::json!({ "msg": msg }))
-            .into_iter()
-            .collect(),
-        _ => Vec::new(),
     }
 }
 
