@@ -570,3 +570,24 @@ async fn a_placeholder_already_gone_is_resolved_by_name() {
     );
     assert!(client.get_sandbox(&sandbox.id).await.is_ok());
 }
+
+#[tokio::test]
+async fn turn_events_show_the_last_turn_not_the_first_of_the_replay() {
+    let (_mock, client) = setup().await;
+    let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
+    for text in ["first turn", "second turn"] {
+        let turn = client.send_and_stream(&session.id, text).await.unwrap();
+        collect(turn.events).await;
+    }
+
+    let replayed = collect(client.turn_events(&session.id).await.unwrap()).await;
+    let mut text = TurnText::new();
+    replayed.iter().for_each(|event| text.push(event));
+    assert_eq!(
+        text.streamed(),
+        "Echo: second turn Done.",
+        "{:?}",
+        types(&replayed)
+    );
+    assert_eq!(replayed.last().unwrap().event_type(), "session_completed");
+}

@@ -146,11 +146,11 @@ async fn stream(
         .await;
     }
     let client: SessionsClient = ctx.sessions()?;
-    let events = client.events(target);
     let events = if turn {
-        events.until_turn_end()
+        // The turn in progress (or the last one), not the first turn of the server's replay.
+        client.turn_events(target).await?
     } else {
-        events
+        client.events(target)
     };
     pump(events, EventPrinter::new(ctx.output)).await
 }

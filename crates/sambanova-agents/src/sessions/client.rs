@@ -417,6 +417,35 @@ impl SessionsClient {
         )
     }
 
+    /// The events of the session's turn in progress, or of its last turn if it is idle
+    /// (from its last user message on), ending with the turn: what a caller who opens a
+    /// session "now" wants to see, without the replay of earlier turns.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sambanova_agents::sessions::SessionsClient) -> Result<(), sambanova_agents::Error> {
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut turn = client.turn_events("31d0232d-0000-4000-8000-000000000000").await?;
+    /// while let Some(event) = turn.next().await {
+    ///     println!("{}", event?.event_type());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn turn_events(&self, session_id: &str) -> Result<SessionEventStream, Error> {
+        let details = self.get_session(session_id).await?;
+        let started = details
+            .messages
+            .iter()
+            .rev()
+            .find(|message| message.role == Role::User)
+            .map(|message| message.timestamp.clone());
+        let events = self.events(session_id).until_turn_end();
+        Ok(match started {
+            Some(timestamp) => events.since(&timestamp),
+            None => events,
+        })
+    }
+
     /// Like [`Self::events`], starting after the event `last_event_id` (the server replays
     /// its whole buffer if it no longer holds that event; the duplicates are dropped).
     pub fn events_after(&self, session_id: &str, last_event_id: &str) -> SessionEventStream {

@@ -166,6 +166,14 @@ impl SessionEventStream {
         self
     }
 
+    /// Skips the events stamped before `timestamp` (an RFC 3339 time from the server, such
+    /// as a [`Message`](super::Message)'s): the server replays its buffer, earlier turns
+    /// included, on every new connection. A timestamp that does not parse skips nothing.
+    pub fn since(mut self, timestamp: &str) -> Self {
+        self.skip_before(timestamp);
+        self
+    }
+
     /// How long this stream may go without a byte before it reconnects (default: the
     /// client's [`stall_timeout`](super::SessionsClientBuilder::stall_timeout)).
     pub fn stall_timeout(mut self, timeout: Duration) -> Self {
