@@ -1,36 +1,23 @@
 //! Property tests: chunking never changes the result, the decoder agrees with a
 //! plain transcription of the spec, and generated events round-trip.
 
-use std::time::Duration;
-
 use futures::executor::block_on;
 use futures::{StreamExt, stream};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use sambanova_agents::sse::{DecodeError, Decoder, Event, EventStream, StreamError};
 
-/// Everything observable after decoding a whole stream.
-#[derive(Debug, PartialEq)]
-struct Outcome {
-    items: Vec<Result<Event, DecodeError>>,
-    last_event_id: String,
-    reconnection_time: Option<Duration>,
-    comments_seen: u64,
+/// The decoding harness and the spec's plain transcription, shared with the fuzz target
+/// (whose input layout and `run` are not used here).
+#[allow(dead_code)]
+mod model {
+    include!("../../../fuzz/targets/sse_decoder.rs");
 }
 
+use model::{Outcome, reference as reference_decode};
+
 fn decode_chunks<'a>(max: usize, chunks: impl IntoIterator<Item = &'a [u8]>) -> Outcome {
-    let mut decoder = Decoder::with_max_event_size(max);
-    let mut items = Vec::new();
-    for chunk in chunks {
-        decoder.feed(chunk, &mut items);
-    }
-    decoder.finish(&mut items);
-    Outcome {
-        items,
-        last_event_id: decoder.last_event_id().to_owned(),
-        reconnection_time: decoder.reconnection_time(),
-        comments_seen: decoder.comments_seen(),
-    }
+    model::decode(max, chunks).0
 }
 
 /// Cuts `input` at the given points (taken modulo its length, sorted).
@@ -45,80 +32,6 @@ fn chunks_at<'a>(input: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     }
     chunks.push(&input[start..]);
     chunks
-}
-
-/// A literal transcription of the spec, written for clarity, not speed: decode
-/// the whole stream as UTF-8 (with replacement), drop one leading BOM, split
-/// into lines, interpret each line. The unterminated last line is dropped.
-fn reference_decode(input: &[u8]) -> Outcome {
-    let text = String::from_utf8_lossy(input);
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                lines.push(std::mem::take(&mut line));
-            }
-            '\n' => lines.push(std::mem::take(&mut line)),
-            c => line.push(c),
-        }
-    }
-    let (mut data, mut event_type, mut id_buffer) = (String::new(), String::new(), String::new());
-    let mut outcome = Outcome {
-        items: Vec::new(),
-        last_event_id: String::new(),
-        reconnection_time: None,
-        comments_seen: 0,
-    };
-    for line in lines {
-        if line.is_empty() {
-            outcome.last_event_id = id_buffer.clone();
-            if data.is_empty() {
-                event_type.clear();
-                continue;
-            }
-            data.pop();
-            outcome.items.push(Ok(Event {
-                event: if event_type.is_empty() {
-                    "message".to_owned()
-                } else {
-                    std::mem::take(&mut event_type)
-                },
-                data: std::mem::take(&mut data),
-                id: outcome.last_event_id.clone(),
-            }));
-            continue;
-        }
-        if line.starts_with(':') {
-            outcome.comments_seen += 1;
-            continue;
-        }
-        let (name, value) = match line.split_once(':') {
-            Some((name, value)) => (name, value.strip_prefix(' ').unwrap_or(value)),
-            None => (line.as_str(), ""),
-        };
-        match name {
-            "data" => {
-                data.push_str(value);
-                data.push('\n');
-            }
-            "event" => event_type = value.to_owned(),
-            "id" if !value.contains('\0') => id_buffer = value.to_owned(),
-            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
-                let millis = value.bytes().fold(0u64, |n, d| {
-                    n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-                });
-                outcome.reconnection_time = Some(Duration::from_millis(millis));
-            }
-            _ => {}
-        }
-    }
-    outcome
 }
 
 /// Bytes that look like an event stream: field names, separators, all three
