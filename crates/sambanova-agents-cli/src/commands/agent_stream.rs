@@ -143,20 +143,20 @@ fn password(output: Output, username: &str) -> Result<String, CliError> {
     {
         return Ok(password);
     }
-    if io::stdin().is_terminal() {
-        // No terminal-echo control here: say so rather than pretend.
+    let line = if io::stdin().is_terminal() {
+        // Typed at a terminal: not echoed (rpassword turns the terminal's echo off).
         output.note(&format!(
-            "Password for {username} (shown as typed; or set {AGENT_STREAM_PASSWORD_ENV}):"
+            "Password for {username} (or set {AGENT_STREAM_PASSWORD_ENV}):"
         ));
+        rpassword::read_password()
+    } else {
+        let mut line = String::new();
+        io::stdin().lock().read_line(&mut line).map(|_| line)
     }
-    let mut line = String::new();
-    io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|source| CliError::Input {
-            path: PathBuf::from("<stdin>"),
-            source,
-        })?;
+    .map_err(|source| CliError::Input {
+        path: PathBuf::from("<stdin>"),
+        source,
+    })?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     if password.is_empty() {
         return Err(CliError::Usage {
