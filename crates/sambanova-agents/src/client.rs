@@ -130,6 +130,11 @@ impl Client {
         }
     }
 
+    /// The largest body read into memory.
+    pub(crate) fn max_response_bytes(&self) -> usize {
+        self.inner.max_response_bytes
+    }
+
     pub(crate) fn download_effective(&self, options: &CallOptions) -> Effective {
         Effective {
             timeout: options.timeout.unwrap_or(self.inner.timeout),
@@ -285,8 +290,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The largest JSON or HTML body read into memory (default 64 MiB); downloads stream and
-    /// have no limit.
+    /// The largest body read into memory (default 64 MiB): agent answers, and
+    /// [`Download::bytes`](crate::Download::bytes). Streamed downloads ([`Files::save`](crate::Files::save),
+    /// the [`Download`](crate::Download) stream) have no limit.
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = limit;
         self

@@ -54,6 +54,7 @@ impl Files {
                     content_length: header("content-length").and_then(|v| v.parse().ok()),
                     request_id: header("x-request-id").map(str::to_owned),
                     timeout: effective.timeout,
+                    max_in_memory: self.call.client.max_response_bytes(),
                     body: value.into_inner(),
                 })
             }
@@ -226,6 +227,7 @@ pub struct Download {
     content_length: Option<u64>,
     request_id: Option<String>,
     timeout: std::time::Duration,
+    max_in_memory: usize,
     body: ByteStream,
 }
 
@@ -256,11 +258,25 @@ impl Download {
         self.request_id.as_deref()
     }
 
-    /// The whole file in memory (for small files; [`Files::save`] streams to disk).
+    /// The whole file in memory, for small files: a file larger than the client's
+    /// [`max_response_bytes`](crate::ClientBuilder::max_response_bytes) (64 MiB by default) is
+    /// an [`Error::ResponseTooLarge`]. [`Files::save`] streams to disk in constant memory.
     pub async fn bytes(mut self) -> Result<Bytes, Error> {
-        let mut all = Vec::with_capacity(self.content_length.unwrap_or(0).min(1 << 24) as usize);
+        let limit = self.max_in_memory;
+        let too_large = |request_id: &Option<String>| Error::ResponseTooLarge {
+            limit: limit as u64,
+            request_id: request_id.clone(),
+        };
+        if self.content_length.is_some_and(|length| length > limit as u64) {
+            return Err(too_large(&self.request_id));
+        }
+        let mut all = Vec::with_capacity(self.content_length.unwrap_or(0) as usize);
         while let Some(chunk) = self.next().await {
-            all.extend_from_slice(&chunk?);
+            let chunk = chunk?;
+            if all.len() + chunk.len() > limit {
+                return Err(too_large(&self.request_id));
+            }
+            all.extend_from_slice(&chunk);
         }
         Ok(all.into())
     }

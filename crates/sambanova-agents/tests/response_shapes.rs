@@ -355,3 +355,33 @@ async fn a_refused_connection_is_retried_then_reported() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn a_download_read_into_memory_respects_the_size_limit() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/agent/files/big");
+            then.status(200)
+                .header("content-type", "application/octet-stream")
+                .header("x-request-id", "req-big")
+                .body(vec![b'x'; 100]);
+        })
+        .await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .max_response_bytes(64)
+        .build()
+        .unwrap();
+    let download = client.files().download("big").await.unwrap();
+    let error = download.bytes().await.unwrap_err();
+    assert!(
+        matches!(error, Error::ResponseTooLarge { limit: 64, ref request_id } if request_id.as_deref() == Some("req-big")),
+        "{error:?}"
+    );
+    // Streaming to disk has no such limit.
+    let dir = tempfile::tempdir().unwrap();
+    let saved = client.files().save("big", dir.path()).await.unwrap();
+    assert_eq!(saved.bytes, 100);
+}
