@@ -267,7 +267,10 @@ impl Download {
             limit: limit as u64,
             request_id: request_id.clone(),
         };
-        if self.content_length.is_some_and(|length| length > limit as u64) {
+        if self
+            .content_length
+            .is_some_and(|length| length > limit as u64)
+        {
             return Err(too_large(&self.request_id));
         }
         let mut all = Vec::with_capacity(self.content_length.unwrap_or(0) as usize);
