@@ -274,19 +274,19 @@ pub(crate) fn limit_body(response: Response, limit: usize) -> Response {
     match response.content_length() {
         // A declared length within the limit is all hyper will read: nothing to wrap.
         Some(length) if length <= limit as u64 => return response,
-        _ => {}
-    }
-    if response
-        .content_length()
-        .is_some_and(|length| length > limit as u64)
-    {
-        let (parts, _) = http::Response::from(response).into_parts();
-        let failing =
-            futures_util::stream::once(async move { Err::<bytes::Bytes, _>(BodyTooLarge(limit)) });
-        return Response::from(http::Response::from_parts(
-            parts,
-            reqwest::Body::wrap_stream(failing),
-        ));
+        // Declared too large: fail before reading a byte.
+        Some(_) => {
+            let (parts, _) = http::Response::from(response).into_parts();
+            let failing =
+                futures_util::stream::once(
+                    async move { Err::<bytes::Bytes, _>(BodyTooLarge(limit)) },
+                );
+            return Response::from(http::Response::from_parts(
+                parts,
+                reqwest::Body::wrap_stream(failing),
+            ));
+        }
+        None => {}
     }
     let (parts, body) = http::Response::from(response).into_parts();
     let mut seen = 0usize;
