@@ -97,11 +97,11 @@ pub fn reference(input: &[u8]) -> Outcome {
             } else {
                 std::mem::take(&mut event_type)
             };
-            outcome.items.push(Ok(Event {
-                event,
-                data: std::mem::take(&mut data),
-                id: outcome.last_event_id.clone(),
-            }));
+            outcome.items.push(Ok(Event::new(
+                &event,
+                std::mem::take(&mut data),
+                &outcome.last_event_id,
+            )));
             continue;
         }
         if line.starts_with(':') {
@@ -151,11 +151,11 @@ pub fn run(data: &[u8]) {
     for item in &whole.items {
         match item {
             Ok(event) => {
-                assert!(event.data.len() <= limit, "an event beyond the limit");
-                assert!(!event.event.is_empty(), "an event without a type");
-                assert!(!event.event.contains(['\r', '\n']), "a line end in a type");
-                assert!(!event.data.contains('\r'), "a CR in data");
-                assert!(!event.id.contains(['\r', '\n', '\0']), "a bad id");
+                assert!(event.data().len() <= limit, "an event beyond the limit");
+                assert!(!event.event_type().is_empty(), "an event without a type");
+                assert!(!event.event_type().contains(['\r', '\n']), "a line end in a type");
+                assert!(!event.data().contains('\r'), "a CR in data");
+                assert!(!event.id().contains(['\r', '\n', '\0']), "a bad id");
             }
             Err(DecodeError::EventTooLarge { limit: reported }) => {
                 assert_eq!(*reported, limit, "the error names another limit");
@@ -169,11 +169,7 @@ pub fn run(data: &[u8]) {
     let mut after = Vec::new();
     decoder.feed(b"data: again\n\n", &mut after);
     if limit >= "data: again".len() {
-        let expected = Event {
-            event: "message".to_owned(),
-            data: "again".to_owned(),
-            id: whole.last_event_id.clone(),
-        };
+        let expected = Event::new("message", "again", &whole.last_event_id);
         assert_eq!(after, vec![Ok(expected)], "no clean restart after finish");
     } else {
         assert_eq!(after, vec![Err(DecodeError::EventTooLarge { limit })]);

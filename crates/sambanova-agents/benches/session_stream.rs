@@ -125,7 +125,7 @@ async fn capture_turn(http: &reqwest::Client, mock: &MockServer, text_deltas: us
         for event in decoded.drain(..) {
             let event = event.expect("mock events are small");
             events += 1;
-            if event.event == "session_completed" {
+            if event.event_type() == "session_completed" {
                 break 'read;
             }
         }
@@ -171,7 +171,7 @@ fn decode_only(chunks: &[Bytes]) -> usize {
         decoder.feed(chunk, &mut decoded);
         for event in decoded.drain(..).flatten() {
             events += 1;
-            black_box(event.data.len());
+            black_box(event.data().len());
         }
     }
     events
@@ -215,7 +215,7 @@ async fn http_bytes(http: &reqwest::Client, url: &str) -> usize {
 async fn http_decode(http: &reqwest::Client, url: &str) -> usize {
     EventStream::new(get(http, url).await)
         .fold(0, |events, event| async move {
-            black_box(event.expect("valid events").data.len());
+            black_box(event.expect("valid events").data().len());
             events + 1
         })
         .await

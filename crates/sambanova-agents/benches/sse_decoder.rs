@@ -108,7 +108,7 @@ fn ours_feed(chunks: &[Bytes]) -> (usize, usize) {
         decoder.feed(chunk, &mut decoded);
         for event in decoded.drain(..).flatten() {
             events += 1;
-            data_len += black_box(event).data.len();
+            data_len += black_box(event).data().len();
         }
     }
     decoder.finish(&mut decoded);
@@ -120,7 +120,7 @@ fn ours_stream(chunks: &[Bytes]) -> (usize, usize) {
         (0, 0),
         |(events, data_len), item| async move {
             match item {
-                Ok(event) => (events + 1, data_len + black_box(event).data.len()),
+                Ok(event) => (events + 1, data_len + black_box(event).data().len()),
                 Err(_) => (events, data_len),
             }
         },

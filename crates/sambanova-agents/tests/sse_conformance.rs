@@ -11,11 +11,7 @@ use sambanova_agents::sse::{DecodeError, Decoder, Event, EventStream, StreamErro
 type Decoded = Vec<Result<Event, DecodeError>>;
 
 fn event(event: &str, data: &str, id: &str) -> Result<Event, DecodeError> {
-    Ok(Event {
-        event: event.to_owned(),
-        data: data.to_owned(),
-        id: id.to_owned(),
-    })
+    Ok(Event::new(event, data, id))
 }
 
 fn message(data: &str) -> Result<Event, DecodeError> {
@@ -438,7 +434,7 @@ fn eight_mib_line_in_8_kib_chunks_decodes_whole() {
     let chunks: Vec<&[u8]> = stream.as_bytes().chunks(8 * 1024).collect();
     let decoded = decode(&chunks);
     assert_eq!(decoded.len(), 2);
-    assert!(matches!(&decoded[0], Ok(event) if event.data == value));
+    assert!(matches!(&decoded[0], Ok(event) if event.data() == value));
     assert_eq!(decoded[1], event("message", "next", "1"));
 }
 
@@ -539,9 +535,9 @@ fn stream_adapter_surfaces_a_transport_error_and_goes_on() {
     ]);
     let items: Vec<_> = block_on(EventStream::new(chunks).collect());
     assert_eq!(items.len(), 3, "{items:?}");
-    assert!(matches!(&items[0], Ok(e) if e.data == "a"));
+    assert!(matches!(&items[0], Ok(e) if e.data() == "a"));
     assert!(matches!(&items[1], Err(StreamError::Transport(Broken))));
-    assert!(matches!(&items[2], Ok(e) if e.data == "bc"));
+    assert!(matches!(&items[2], Ok(e) if e.data() == "bc"));
 }
 
 #[test]
@@ -557,7 +553,7 @@ fn stream_adapter_surfaces_decode_errors_and_keeps_the_decoder_state() {
         [
             Err(StreamError::Decode(DecodeError::EventTooLarge { limit: 10 })),
             Ok(e),
-        ] if e.data == "b" && e.id == "1"
+        ] if e.data() == "b" && e.id() == "1"
     ));
     assert_eq!(events.decoder().comments_seen(), 1);
     assert!(futures::stream::FusedStream::is_terminated(&events));

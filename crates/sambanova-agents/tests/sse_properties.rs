@@ -91,7 +91,7 @@ proptest! {
     ) {
         let whole = decode_chunks(max, [&input[..]]);
         for event in whole.items.iter().flatten() {
-            prop_assert!(event.data.len() <= max, "{} bytes of data", event.data.len());
+            prop_assert!(event.data().len() <= max, "{} bytes of data", event.data().len());
         }
         prop_assert_eq!(decode_chunks(max, chunks_at(&input, &cuts)), whole);
     }
@@ -180,14 +180,11 @@ fn encode(events: &[Generated], bom: bool, line_ends: &[&str]) -> (String, Vec<E
             last_id.clone_from(id);
         }
         line(&mut wire, "");
-        expected.push(Event {
-            event: generated
-                .event
-                .clone()
-                .unwrap_or_else(|| "message".to_owned()),
-            data: generated.data.join("\n"),
-            id: last_id.clone(),
-        });
+        expected.push(Event::new(
+            generated.event.as_deref().unwrap_or("message"),
+            generated.data.join("\n"),
+            &last_id,
+        ));
     }
     (wire, expected)
 }

@@ -88,7 +88,7 @@ fn show(mode: &mut RawMode, event: &Event) -> Result<(), CliError> {
             writeln!(
                 stdout,
                 "{}",
-                raw_event_line(&event.event, &event.data, &event.id)
+                raw_event_line(event.event_type(), event.data(), event.id())
             )?;
             stdout.flush()?;
         }

@@ -16,11 +16,11 @@ use crate::sse::Event;
 /// use sambanova_agents::agent_stream::{AgentEvent, StatusKind};
 /// use sambanova_agents::sse::Event;
 ///
-/// let event = AgentEvent::from_sse(&Event {
-///     event: "status".into(),
-///     data: r#"{"type":"sandbox_ready","sandbox_id":"sbx-1"}"#.into(),
-///     id: String::new(),
-/// });
+/// let event = AgentEvent::from_sse(&Event::new(
+///     "status",
+///     r#"{"type":"sandbox_ready","sandbox_id":"sbx-1"}"#,
+///     "",
+/// ));
 /// match event {
 ///     AgentEvent::Status(status) => {
 ///         assert_eq!(status.kind, StatusKind::SandboxReady);
@@ -74,13 +74,13 @@ impl AgentEvent {
     /// use sambanova_agents::agent_stream::AgentEvent;
     /// use sambanova_agents::sse::Event;
     ///
-    /// let odd = Event { event: "status".into(), data: "not json".into(), id: String::new() };
+    /// let odd = Event::new("status", "not json", "");
     /// assert!(matches!(AgentEvent::from_sse(&odd), AgentEvent::Unknown { .. }));
     /// ```
     pub fn from_sse(event: &Event) -> AgentEvent {
-        decode(&event.event, &event.data).unwrap_or_else(|| AgentEvent::Unknown {
-            event: event.event.clone(),
-            data: event.data.clone(),
+        decode(event.event_type(), event.data()).unwrap_or_else(|| AgentEvent::Unknown {
+            event: event.event_type().to_owned(),
+            data: event.data().to_owned(),
         })
     }
 
@@ -575,11 +575,7 @@ mod tests {
     use super::*;
 
     fn ev(event: &str, data: &str) -> AgentEvent {
-        AgentEvent::from_sse(&Event {
-            event: event.into(),
-            data: data.into(),
-            id: String::new(),
-        })
+        AgentEvent::from_sse(&Event::new(event, data, ""))
     }
 
     #[test]
@@ -637,7 +633,8 @@ mod tests {
             ("message", "\u{fffd}"),
             ("interrupt", r#"{"options":"none"}"#),
             ("novel_event", r#"{"a":1}"#),
-            ("", ""),
+            // An event has a type (`message` at least), but may have no data.
+            ("message", ""),
         ] {
             assert_eq!(
                 ev(name, data),

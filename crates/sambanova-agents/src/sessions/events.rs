@@ -150,7 +150,7 @@ impl SessionEvent {
 
     /// Reads one decoded server-sent event.
     pub fn from_sse(event: &sse::Event) -> SessionEvent {
-        SessionEvent::parse(&event.event, &event.id, &event.data)
+        SessionEvent::parse(event.event_type(), event.id(), event.data())
     }
 
     fn parse(sse_type: &str, sse_id: &str, line: &str) -> SessionEvent {
@@ -368,11 +368,7 @@ mod tests {
 
     #[test]
     fn a_line_that_is_not_json_is_kept() {
-        let sse = sse::Event {
-            event: "weird".into(),
-            data: "not json".into(),
-            id: "x1".into(),
-        };
+        let sse = sse::Event::new("weird", "not json", "x1");
         let event = SessionEvent::from_sse(&sse);
         assert_eq!(event.id, "x1");
         assert!(matches!(event.kind, EventKind::Unknown { ref data, .. } if data == "not json"));

@@ -69,7 +69,7 @@ impl SessionsClient {
     /// futures_util::pin_mut!(events);
     /// while let Some(event) = events.next().await {
     ///     let event = event?;
-    ///     println!("{} {} {}", event.id, event.event, event.data);
+    ///     println!("{} {} {}", event.id(), event.event_type(), event.data());
     /// }
     /// # Ok(()) }
     /// ```

@@ -5,6 +5,7 @@ use std::fmt;
 use std::mem;
 use std::time::Duration;
 
+use compact_str::CompactString;
 use memchr::{memchr2, memrchr2};
 
 use super::{DecodeError, Event};
@@ -58,7 +59,7 @@ const RETAINED_CAPACITY: usize = 256 * 1024;
 /// decoder.feed(b": keepalive\r\nretry: 1500\r\nid: 1\r\ndata: a\r", &mut events);
 /// decoder.feed(b"\ndata: b\r\n\r\n", &mut events);
 /// let event = events.pop().expect("one event").expect("within the size limit");
-/// assert_eq!((event.event.as_str(), event.data.as_str()), ("message", "a\nb"));
+/// assert_eq!((event.event_type(), event.data()), ("message", "a\nb"));
 /// assert_eq!(decoder.last_event_id(), "1");
 /// assert_eq!(decoder.reconnection_time(), Some(Duration::from_millis(1500)));
 /// assert_eq!(decoder.comments_seen(), 1);
@@ -85,14 +86,14 @@ pub struct Decoder {
     /// Whether the event has a `data` field: `data` is empty for a single
     /// empty value, which still dispatches an event.
     has_data: bool,
-    event_type: String,
+    /// The last `event` field's value (`message` is substituted at dispatch).
+    event_type: CompactString,
     /// The spec's "last event ID buffer", meaningful when `id_buffer_set`
     /// (an `id` field came since the last dispatch). Otherwise the buffer's
-    /// value is `last_event_id` and this holds a stale id: the two are
-    /// swapped at dispatch rather than copied.
-    id_buffer: String,
+    /// value is `last_event_id`: it is moved there at dispatch, not copied.
+    id_buffer: CompactString,
     id_buffer_set: bool,
-    last_event_id: String,
+    last_event_id: CompactString,
     reconnection_time: Option<Duration>,
     comments_seen: u64,
     at_stream_start: bool,
@@ -143,7 +144,7 @@ impl Decoder {
     /// let mut events = Vec::new();
     /// decoder.feed(b"data: far too long for the limit\n\ndata: ok\n\n", &mut events);
     /// assert_eq!(events[0], Err(DecodeError::EventTooLarge { limit: 16 }));
-    /// assert_eq!(events[1].as_ref().map(|e| e.data.as_str()), Ok("ok"));
+    /// assert_eq!(events[1].as_ref().map(|e| e.data()), Ok("ok"));
     /// ```
     pub fn with_max_event_size(max: usize) -> Self {
         Self {
@@ -153,10 +154,10 @@ impl Decoder {
             utf8_carry: Vec::new(),
             data: String::new(),
             has_data: false,
-            event_type: String::new(),
-            id_buffer: String::new(),
+            event_type: CompactString::default(),
+            id_buffer: CompactString::default(),
             id_buffer_set: false,
-            last_event_id: String::new(),
+            last_event_id: CompactString::default(),
             reconnection_time: None,
             comments_seen: 0,
             at_stream_start: true,
@@ -555,19 +556,13 @@ impl Decoder {
     }
 
     fn set_event_type(&mut self, value: &str) {
-        if self.event_type.is_empty() {
-            self.event_type = value.to_owned();
-        } else {
-            self.event_type.clear();
-            self.event_type.push_str(value);
-        }
+        self.event_type = CompactString::from(value);
     }
 
     fn set_id(&mut self, value: &str) {
         // An id containing NUL is ignored.
         if !value.as_bytes().contains(&0) {
-            self.id_buffer.clear();
-            self.id_buffer.push_str(value);
+            self.id_buffer = CompactString::from(value);
             self.id_buffer_set = true;
         }
     }
@@ -581,13 +576,12 @@ impl Decoder {
             return;
         }
         let data = mem::take(&mut self.data);
-        let event = if self.event_type.is_empty() {
-            String::from("message")
-        } else {
-            mem::take(&mut self.event_type)
+        let event_type = match mem::take(&mut self.event_type) {
+            empty if empty.is_empty() => CompactString::const_new("message"),
+            event_type => event_type,
         };
         out.push(Ok(Event {
-            event,
+            event_type,
             data,
             id: self.last_event_id.clone(),
         }));
@@ -624,7 +618,7 @@ impl Decoder {
     /// event id.
     fn publish_last_event_id(&mut self) {
         if mem::take(&mut self.id_buffer_set) {
-            mem::swap(&mut self.last_event_id, &mut self.id_buffer);
+            self.last_event_id = mem::take(&mut self.id_buffer);
         }
     }
 

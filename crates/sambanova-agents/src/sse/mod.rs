@@ -15,9 +15,9 @@
 //! decoder.feed(b"event: text_delta\ndata: {\"text\":\"Hel", &mut events);
 //! decoder.feed(b"lo\"}\nid: 7\n\n", &mut events);
 //! let event = events.remove(0).expect("a small event is never too large");
-//! assert_eq!(event.event, "text_delta");
-//! assert_eq!(event.data, r#"{"text":"Hello"}"#);
-//! assert_eq!(event.id, "7");
+//! assert_eq!(event.event_type(), "text_delta");
+//! assert_eq!(event.data(), r#"{"text":"Hello"}"#);
+//! assert_eq!(event.id(), "7");
 //! ```
 //!
 //! # Why not an existing crate
@@ -54,7 +54,8 @@
 //! ([`Decoder::with_max_event_size`]), never rescans bytes it has already seen,
 //! and avoids per-byte work: line ends are found eight bytes at a time or with
 //! `memchr`, UTF-8 is validated once per chunk with SIMD (`simdutf8`), field
-//! values are copied once, straight into the event's strings. On an agent
+//! values are copied once, straight into the event's strings, and the short
+//! event type and id are kept inline in the [`Event`], without an allocation. On an agent
 //! event stream it decodes faster than `sse-stream` (see
 //! `benches/sse_decoder.rs`).
 //!
@@ -63,20 +64,75 @@
 mod decoder;
 mod stream;
 
+use compact_str::CompactString;
+
 pub use decoder::Decoder;
 pub use stream::{EventStream, StreamError};
 
 /// One dispatched server-sent event.
+///
+/// ```
+/// use sambanova_agents::sse::Event;
+///
+/// let event = Event::new("text_delta", r#"{"text":"Hi"}"#, "7");
+/// assert_eq!((event.event_type(), event.data(), event.id()), ("text_delta", r#"{"text":"Hi"}"#, "7"));
+/// assert_eq!(Event::new("", "x", "").event_type(), "message");
+/// let data: String = event.into_data();
+/// # assert_eq!(data, r#"{"text":"Hi"}"#);
+/// ```
+// The type and id are short strings that agent streams repeat on every small
+// event: they are kept inline (`CompactString`, up to 24 bytes without an
+// allocation), which makes decoding a stream of text deltas about a quarter
+// faster than with three `String`s. The fields are private so that this
+// choice stays ours to change.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Event {
+    event_type: CompactString,
+    data: String,
+    id: CompactString,
+}
+
+impl Event {
+    /// An event as the decoder would dispatch it; an empty `event_type` is
+    /// `message`.
+    pub fn new(event_type: &str, data: impl Into<String>, id: &str) -> Self {
+        Self {
+            event_type: event_type_or_message(event_type),
+            data: data.into(),
+            id: CompactString::from(id),
+        }
+    }
+
     /// The event type: the last `event` field of the event, or `message` when
     /// there was none (or it was empty).
-    pub event: String,
+    pub fn event_type(&self) -> &str {
+        &self.event_type
+    }
+
     /// The `data` field values joined with LF (U+000A).
-    pub data: String,
+    pub fn data(&self) -> &str {
+        &self.data
+    }
+
     /// The last event id when the event was dispatched: the value of the most
     /// recent `id` field of this or an earlier event, `""` if none.
-    pub id: String,
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The data, without a copy.
+    pub fn into_data(self) -> String {
+        self.data
+    }
+}
+
+/// The dispatched type for an `event` field value: `message` when empty.
+fn event_type_or_message(value: &str) -> CompactString {
+    if value.is_empty() {
+        CompactString::const_new("message")
+    } else {
+        CompactString::from(value)
+    }
 }
 
 /// Why the decoder could not produce an event. Decoding goes on after an error.

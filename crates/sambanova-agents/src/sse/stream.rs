@@ -41,7 +41,7 @@ pub enum StreamError<E> {
 /// ]);
 /// let events: Vec<_> = block_on(EventStream::new(chunks).collect());
 /// let event = events[0].as_ref().expect("a valid event");
-/// assert_eq!((event.event.as_str(), event.data.as_str()), ("text_delta", "Hello"));
+/// assert_eq!((event.event_type(), event.data()), ("text_delta", "Hello"));
 /// ```
 pub struct EventStream<S: TryStream> {
     // Boxed so that the adapter is `Unpin` whatever the byte stream is.
