@@ -12,12 +12,17 @@
 //! (up to 2 MiB), enough to show its scaling.
 //!
 //! Run: `cargo bench -p sambanova-agents --bench sse_decoder -- --sample-size 10`
+//!
+//! With `SSE_BENCH_ROUNDS=N` set, criterion is skipped: our decoder (`feed`
+//! and `EventStream`) and `sse-stream` take turns decoding the agent stream,
+//! N rounds per chunking, and the medians and the median per-round ratio are
+//! printed. `eventsource-stream`, an order of magnitude slower, is left out.
 
 use std::convert::Infallible;
 use std::hint::black_box;
 
 use bytes::Bytes;
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use futures::executor::block_on;
 use futures::{StreamExt, stream};
 use sambanova_agents::sse::{Decoder, EventStream};
@@ -173,13 +178,19 @@ fn input_mb() -> usize {
         .unwrap_or(DEFAULT_INPUT_MB)
 }
 
+/// The three ways of cutting the stream: 1 KiB, 16 KiB and random
+/// (1 B to 32 KiB) chunks.
+fn chunkings(input: &Bytes) -> [(&'static str, Vec<Bytes>); 3] {
+    [
+        ("1KiB", fixed_chunks(input, 1024)),
+        ("16KiB", fixed_chunks(input, 16 * 1024)),
+        ("random", random_chunks(input, 32 * 1024)),
+    ]
+}
+
 fn agent_stream_throughput(c: &mut Criterion) {
     let (input, events) = agent_stream(input_mb() * 1_000_000);
-    let chunkings = [
-        ("1KiB", fixed_chunks(&input, 1024)),
-        ("16KiB", fixed_chunks(&input, 16 * 1024)),
-        ("random", random_chunks(&input, 32 * 1024)),
-    ];
+    let chunkings = chunkings(&input);
     let expected = ours_feed(&chunkings[0].1);
     assert_eq!(expected.0, events, "every generated event decodes");
     for (chunking, chunks) in &chunkings {
@@ -223,5 +234,58 @@ fn long_line(c: &mut Criterion) {
     group.finish();
 }
 
+/// Contenders taking turns, round after round, on the same chunks: on a
+/// shared machine whose speed drifts, ratios within a round are far steadier
+/// than ratios of criterion runs made minutes apart.
+fn interleaved_rounds(rounds: usize) {
+    let (input, _) = agent_stream(input_mb() * 1_000_000);
+    let mib = input.len() as f64 / (1024.0 * 1024.0);
+    let [ours_feed, ours_stream, sse_stream, _] = CONTENDERS;
+    let contenders = [ours_feed, ours_stream, sse_stream];
+    for (chunking, chunks) in chunkings(&input) {
+        let expected = ours_feed.1(&chunks);
+        let mut speeds = vec![Vec::new(); contenders.len()];
+        let mut ratios = Vec::new();
+        for round in 0..rounds {
+            let mut round_speeds = [0.0; 3];
+            for turn in 0..contenders.len() {
+                let index = (round + turn) % contenders.len();
+                let (name, decode) = contenders[index];
+                let started = std::time::Instant::now();
+                let decoded = black_box(decode(black_box(&chunks)));
+                round_speeds[index] = mib / started.elapsed().as_secs_f64();
+                assert_eq!(decoded, expected, "{name} on {chunking} chunks");
+                speeds[index].push(round_speeds[index]);
+            }
+            ratios.push(round_speeds[1] / round_speeds[2]);
+        }
+        let median = |values: &mut Vec<f64>| {
+            values.sort_by(f64::total_cmp);
+            values[values.len() / 2]
+        };
+        let mut line = format!("{chunking:>6}:");
+        for ((name, _), speeds) in contenders.iter().zip(&mut speeds) {
+            line += &format!(" {name} {:.0} MiB/s", median(speeds));
+        }
+        println!(
+            "{line}; ours_stream / sse_stream median of {rounds} rounds: {:.3}",
+            median(&mut ratios)
+        );
+    }
+}
+
 criterion_group!(benches, agent_stream_throughput, long_line);
-criterion_main!(benches);
+
+fn main() {
+    match std::env::var("SSE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|rounds| rounds.parse().ok())
+        .filter(|&rounds| rounds > 0)
+    {
+        Some(rounds) => interleaved_rounds(rounds),
+        None => {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}
