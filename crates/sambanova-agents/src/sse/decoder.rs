@@ -8,7 +8,7 @@ use std::time::Duration;
 use compact_str::CompactString;
 use memchr::{memchr2, memrchr2};
 
-use super::{DecodeError, Event};
+use super::{DecodeError, Event, message_if_empty};
 
 /// U+FEFF, which the UTF-8 decode step removes once at the very start of a
 /// stream.
@@ -576,12 +576,8 @@ impl Decoder {
             return;
         }
         let data = mem::take(&mut self.data);
-        let event_type = match mem::take(&mut self.event_type) {
-            empty if empty.is_empty() => CompactString::const_new("message"),
-            event_type => event_type,
-        };
         out.push(Ok(Event {
-            event_type,
+            event_type: message_if_empty(mem::take(&mut self.event_type)),
             data,
             id: self.last_event_id.clone(),
         }));
