@@ -210,7 +210,7 @@ fn agent_stream_throughput(c: &mut Criterion) {
 fn long_line(c: &mut Criterion) {
     let mut group = c.benchmark_group("long_line_8KiB_chunks");
     group.sample_size(10);
-    for kib in [512, 2048, 8192] {
+    for kib in [512, 1024, 2048, 4096, 8192] {
         let mut line = String::with_capacity(kib * 1024 + 16);
         line.push_str("data: ");
         line.extend(std::iter::repeat_n('x', kib * 1024 - "data: ".len()));

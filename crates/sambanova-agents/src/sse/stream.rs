@@ -6,7 +6,7 @@ use std::task::{Context, Poll, ready};
 
 use futures_util::Stream;
 use futures_util::stream::{FusedStream, TryStream};
-use memchr::{memchr2, memrchr2};
+use memchr::memrchr2;
 
 use super::{DecodeError, Decoder, Event};
 
@@ -138,16 +138,14 @@ where
 }
 
 /// How much of `rest` to feed next: up to the last line end in the next
-/// [`FEED_SLICE_LEN`] bytes, or to the end of a line that is longer.
+/// [`FEED_SLICE_LEN`] bytes, or all of it when a longer line starts the
+/// slice (searching for that line's end here would scan its bytes twice, as
+/// the decoder scans them too).
 fn next_slice_len(rest: &[u8]) -> usize {
     if rest.len() <= FEED_SLICE_LEN {
         return rest.len();
     }
-    if let Some(last_end) = memrchr2(b'\n', b'\r', &rest[..FEED_SLICE_LEN]) {
-        return last_end + 1;
-    }
-    memchr2(b'\n', b'\r', &rest[FEED_SLICE_LEN..])
-        .map_or(rest.len(), |end| FEED_SLICE_LEN + end + 1)
+    memrchr2(b'\n', b'\r', &rest[..FEED_SLICE_LEN]).map_or(rest.len(), |last_end| last_end + 1)
 }
 
 impl<S> FusedStream for EventStream<S>
