@@ -55,9 +55,9 @@
 //! and avoids per-byte work: line ends are found eight bytes at a time or with
 //! `memchr`, UTF-8 is validated once per chunk with SIMD (`simdutf8`), field
 //! values are copied once, straight into the event's strings, and the short
-//! event type and id are kept inline in the [`Event`], without an allocation. On an agent
-//! event stream it decodes about 1.8 times as fast as `sse-stream` (see
-//! `benches/sse_decoder.rs` and `BENCHMARKS.md`).
+//! event type and id are kept inline in the [`Event`], without an
+//! allocation. On an agent event stream it decodes about 1.8 times as fast as
+//! `sse-stream` (see `benches/sse_decoder.rs` and `BENCHMARKS.md`).
 //!
 //! [spec]: https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
 
@@ -83,8 +83,8 @@ pub use stream::{EventStream, StreamError};
 // The type and id are short strings that agent streams repeat on every small
 // event: they are kept inline (`CompactString`, up to 24 bytes without an
 // allocation), which made decoding a stream of text deltas about 40 % faster
-// than with three `String`s (`benches/sse_decoder.rs`). The fields are private so that this
-// choice stays ours to change.
+// than with three `String`s (`benches/sse_decoder.rs`). The fields are
+// private so that this choice stays ours to change.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Event {
     event_type: CompactString,

@@ -58,7 +58,9 @@ pub struct EventStream<S: TryStream> {
 /// Chunks are fed to the decoder in slices of about this size, cut at line
 /// ends, so that the caller consumes (and frees) the events of one slice
 /// before the next slice's are made: allocators recycle memory far better
-/// that way than when a whole large chunk's events are alive at once.
+/// that way than when a whole large chunk's events are alive at once. A slice
+/// that starts with a longer line runs to the end of its chunk (see
+/// [`next_slice_len`]).
 const FEED_SLICE_LEN: usize = 1024;
 
 impl<S: TryStream> EventStream<S> {
