@@ -27,10 +27,13 @@ use std::sync::Arc;
 
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 
+// The generated modules allow `rustdoc::bare_urls`: their doc comments are the specs'
+// descriptions as written upstream, URLs included, and generated code is not edited.
+
 /// The SambaNova Agents API (`spec/generated/agents.json`). The two datascience operations are
 /// multipart, which progenitor cannot generate; they are listed in the spec's
 /// `x-manual-operations` and implemented by hand in the SDK.
-#[allow(missing_docs, clippy::all, unused)]
+#[allow(missing_docs, clippy::all, unused, rustdoc::bare_urls)]
 pub mod agents {
     include!(concat!(env!("OUT_DIR"), "/agents.rs"));
     crate::route_through_executor!(Client);
@@ -58,7 +61,7 @@ pub mod agents {
 /// });
 /// # let _ = (client, body);
 /// ```
-#[allow(missing_docs, clippy::all, unused)]
+#[allow(missing_docs, clippy::all, unused, rustdoc::bare_urls)]
 pub mod sessions {
     include!(concat!(env!("OUT_DIR"), "/sessions.rs"));
     crate::route_through_executor!(Client);
@@ -81,7 +84,7 @@ pub mod sessions {
 /// let form = agent_stream::types::LoginForm { username: "demo".into(), password: "demo".into() };
 /// # let _ = (client, form);
 /// ```
-#[allow(missing_docs, clippy::all, unused)]
+#[allow(missing_docs, clippy::all, unused, rustdoc::bare_urls)]
 pub mod agent_stream {
     include!(concat!(env!("OUT_DIR"), "/agent_stream.rs"));
     crate::route_through_executor!(Client);

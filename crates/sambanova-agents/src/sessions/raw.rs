@@ -1,6 +1,7 @@
 //! Any server-sent events URL, event by event exactly as the server framed it, for debugging a
-//! stream (`sambanova-agents sessions stream --raw`): the typed [`SessionEventStream`]
-//! (super::SessionEventStream) drops duplicates and retypes events, which hides what arrived.
+//! stream (`sambanova-agents sessions stream --raw`): the typed
+//! [`SessionEventStream`](super::SessionEventStream) drops duplicates and retypes events, which
+//! hides what arrived.
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
