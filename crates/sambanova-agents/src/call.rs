@@ -4,7 +4,9 @@ use sambanova_agents_raw::agents::types as raw;
 use sambanova_agents_raw::{Error as RawError, ResponseValue};
 
 use crate::client::CallSlots;
-use crate::outcome::{AgentOutcome, Expect, WireReply, classify_bytes, decide, unexpected};
+use crate::outcome::{
+    AgentOutcome, Expect, WireReply, classify_bytes, decide, is_json_content_type, unexpected,
+};
 use crate::thread::{InteractiveAgent, Resumer};
 use crate::transport::{CallOptions, Effective, read_body, transport_error, with_request_id};
 use crate::{Client, Error};
@@ -65,11 +67,7 @@ pub(crate) async fn settle<T: Into<WireReply>>(
     let limit = effective.max_body.unwrap_or(usize::MAX);
     match result {
         Ok(value) => {
-            let media_ok = meta
-                .content_type
-                .as_deref()
-                .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
-            if !media_ok {
+            if !is_json_content_type(meta.content_type.as_deref()) {
                 return Err(unexpected(&meta, b"", "the content type is not JSON"));
             }
             decide(&meta, value.into_inner().into(), b"")

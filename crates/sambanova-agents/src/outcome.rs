@@ -612,6 +612,17 @@ fn is_json(media: &str) -> bool {
     media == "application/json" || media.ends_with("+json")
 }
 
+/// Whether a `Content-Type` names JSON (`application/json` or `…+json`, any parameters): the
+/// one rule for every answer, whether the generated client or the SDK parsed its body.
+pub(crate) fn is_json_content_type(content_type: Option<&str>) -> bool {
+    is_json(&media_type(content_type))
+}
+
+/// Whether a `Content-Type` names an event stream (`text/event-stream`, any parameters).
+pub(crate) fn is_event_stream_content_type(content_type: Option<&str>) -> bool {
+    media_type(content_type) == "text/event-stream"
+}
+
 fn truncate(text: &str) -> String {
     if text.len() <= Error::KEPT_BODY_BYTES {
         return text.to_owned();

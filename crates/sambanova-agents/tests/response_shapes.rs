@@ -255,6 +255,25 @@ async fn an_html_200_on_a_json_operation_is_unexpected_and_kept() {
 }
 
 #[tokio::test]
+async fn one_content_type_rule_whether_or_not_the_body_fits_the_schema() {
+    // `application/x-ndjson` names no JSON document: a 200 carrying it is unexpected, both
+    // when the generated client parsed the body into its type and when the SDK read it.
+    for body in [
+        r#"{"thread_id":"t-1","status":"completed","result":"report"}"#,
+        r#"{"thread_id":"t-1","status":"completed","result":"report","artifacts":7}"#,
+    ] {
+        let server = MockServer::start_async().await;
+        let _mock = respond(&server, 200, "application/x-ndjson", body).await;
+        let error = call(&server).await.unwrap_err();
+        assert!(
+            matches!(error, Error::UnexpectedResponse { ref content_type, .. }
+            if content_type.as_deref() == Some("application/x-ndjson")),
+            "{body}: {error:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn validation_errors_list_the_fields() {
     let server = MockServer::start_async().await;
     let _mock = respond(&server,

@@ -355,6 +355,33 @@ async fn resumes_with_the_last_id_drops_replayed_duplicates_and_keeps_unknown_ty
 }
 
 #[tokio::test]
+async fn the_stream_content_type_is_matched_as_a_media_type() {
+    let e1 = ("e1", "text_delta", r#"{"text":"hi"}"#);
+    let sid = "31d0232d-0000-4000-8000-000000000000";
+    // Media types are case-insensitive and may carry parameters.
+    let shouting = sse_response(&[e1]).replace(
+        "content-type: text/event-stream",
+        "content-type: TEXT/Event-Stream; charset=utf-8",
+    );
+    let (url, _server) = scripted_server(vec![shouting]).await;
+    let first = client_for(&url).events(sid).next().await.unwrap().unwrap();
+    assert_eq!(first.id, "e1");
+
+    // A type that merely starts like one is another type.
+    let other = sse_response(&[e1]).replace(
+        "content-type: text/event-stream",
+        "content-type: text/event-streams",
+    );
+    let (url, _server) = scripted_server(vec![other]).await;
+    let first = client_for(&url).events(sid).next().await.unwrap();
+    assert!(
+        matches!(first, Err(Error::UnexpectedResponse { ref content_type, .. })
+        if content_type.as_deref() == Some("text/event-streams")),
+        "{first:?}"
+    );
+}
+
+#[tokio::test]
 async fn errors_are_typed_with_the_server_code() {
     let (_mock, client) = setup().await;
     let missing = "00000000-0000-4000-8000-0000000000aa";

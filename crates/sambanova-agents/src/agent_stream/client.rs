@@ -18,7 +18,7 @@ use super::request::AgentRequest;
 use super::stream::AgentEventStream;
 use super::token::{AccessToken, Password};
 use crate::client::{CallSlots, checked_base_url};
-use crate::outcome::unexpected;
+use crate::outcome::{is_event_stream_content_type, unexpected};
 use crate::sse::Decoder;
 use crate::transport::{
     CallExecutor, Effective, ResponseMeta, Transport, read_body, sensitive, transport_error,
@@ -487,7 +487,7 @@ impl AgentStreamClient {
         match result {
             Ok(value) => {
                 let body = value.into_inner().into_inner();
-                if !is_event_stream(meta.content_type.as_deref()) {
+                if !is_event_stream_content_type(meta.content_type.as_deref()) {
                     let head = tokio::time::timeout(response_timeout, body_head(body))
                         .await
                         .unwrap_or_default();
@@ -540,14 +540,6 @@ fn no_credentials() -> Error {
          {AGENT_STREAM_PASSWORD_ENV}, {AGENT_STREAM_TOKEN_ENV} or {AGENT_STREAM_API_KEY_ENV}, \
          or pass them to the builder"
     ))
-}
-
-fn is_event_stream(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|ct| {
-        ct.split(';')
-            .next()
-            .is_some_and(|media| media.trim().eq_ignore_ascii_case("text/event-stream"))
-    })
 }
 
 /// The first few KiB of a body that is not what was expected, for the error.

@@ -24,7 +24,7 @@ use crate::Error;
 use crate::auth::ApiKey;
 use crate::client::{CallSlots, checked_base_url};
 use crate::error::{ServerError, ValidationIssue};
-use crate::outcome::unexpected;
+use crate::outcome::{is_event_stream_content_type, unexpected};
 use crate::retry::RetryPolicy;
 use crate::transport::{
     CallExecutor, Effective, ResponseMeta, Transport, read_body, transport_error, with_request_id,
@@ -573,18 +573,14 @@ impl SessionsClient {
         let meta = slots.meta();
         match result {
             Ok(stream) => {
-                if let Some(meta) = &meta {
-                    let is_sse = meta
-                        .content_type
-                        .as_deref()
-                        .is_some_and(|ct| ct.trim_start().starts_with("text/event-stream"));
-                    if !is_sse {
-                        return Err(unexpected(
-                            meta,
-                            b"",
-                            "the content type is not text/event-stream",
-                        ));
-                    }
+                if let Some(meta) = &meta
+                    && !is_event_stream_content_type(meta.content_type.as_deref())
+                {
+                    return Err(unexpected(
+                        meta,
+                        b"",
+                        "the content type is not text/event-stream",
+                    ));
                 }
                 Ok(stream.into_inner())
             }
