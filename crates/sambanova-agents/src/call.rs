@@ -55,7 +55,7 @@ pub(crate) async fn settle<T: Into<WireReply>>(
     if let Some(failure) = slots.take_failure() {
         return Err(failure);
     }
-    let Some(meta) = slots.meta() else {
+    let Some(meta) = slots.take_meta() else {
         return Err(match result {
             Err(RawError::InvalidRequest(message) | RawError::Custom(message)) => {
                 Error::invalid_input(message)

@@ -182,8 +182,9 @@ impl CallSlots {
         self.failure.lock().ok().and_then(|mut slot| slot.take())
     }
 
-    pub(crate) fn meta(&self) -> Option<crate::transport::ResponseMeta> {
-        self.meta.lock().ok().and_then(|slot| slot.clone())
+    /// The response's status and headers, once the call is over (taken, not copied).
+    pub(crate) fn take_meta(&self) -> Option<crate::transport::ResponseMeta> {
+        self.meta.lock().ok().and_then(|mut slot| slot.take())
     }
 }
 

@@ -570,7 +570,7 @@ impl SessionsClient {
         if let Some(failure) = slots.take_failure() {
             return Err(failure);
         }
-        let meta = slots.meta();
+        let meta = slots.take_meta();
         match result {
             Ok(stream) => {
                 if let Some(meta) = &meta
@@ -682,7 +682,7 @@ async fn settle<R: Serialize, T: DeserializeOwned>(
     if let Some(failure) = slots.take_failure() {
         return Err(failure);
     }
-    let meta = slots.meta();
+    let meta = slots.take_meta();
     match result {
         Ok(value) => {
             let Some(meta) = meta else {
