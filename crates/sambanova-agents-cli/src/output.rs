@@ -77,3 +77,39 @@ impl Output {
         let _ = writeln!(io::stderr().lock(), "{text}");
     }
 }
+
+/// Streamed text on stdout, written as it arrives, that knows whether the cursor is mid-line,
+/// so that a marked line (`[tool …]`, `[error] …`) always starts on a line of its own.
+#[derive(Debug, Default)]
+pub struct LiveText {
+    mid_line: bool,
+}
+
+impl LiveText {
+    /// Writes `text` now (flushed: it is a live stream).
+    pub fn write(&mut self, text: &str) -> io::Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        let mut stdout = io::stdout().lock();
+        stdout.write_all(text.as_bytes())?;
+        stdout.flush()?;
+        self.mid_line = !text.ends_with('\n');
+        Ok(())
+    }
+
+    /// Writes `text` as a line of its own.
+    pub fn line(&mut self, text: &str) -> io::Result<()> {
+        self.end_line()?;
+        self.write(text)?;
+        self.write("\n")
+    }
+
+    /// Ends a line of streamed text, if one is open.
+    pub fn end_line(&mut self) -> io::Result<()> {
+        if self.mid_line {
+            self.write("\n")?;
+        }
+        Ok(())
+    }
+}

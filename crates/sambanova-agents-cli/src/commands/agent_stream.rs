@@ -1,7 +1,7 @@
 //! `agent PROMPT [--thread ID]` over the agent stream, and `login`, which stores its token.
 
 use std::collections::HashMap;
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::commands::with_spinner;
 use crate::context::Context;
 use crate::error::CliError;
-use crate::output::Output;
+use crate::output::{LiveText, Output};
 use crate::token::{self, TokenError};
 
 /// `agent PROMPT [--thread ID] [--token-file PATH]`: streams the answer as it is written,
@@ -230,7 +230,7 @@ fn choose(interrupt: &Interrupt, line: &str) -> String {
 struct AgentPrinter {
     output: Output,
     answer: AssistantText,
-    mid_line: bool,
+    text: LiveText,
     /// Tool calls whose arguments are still arriving: id → (name, arguments so far).
     calls: HashMap<String, (String, String)>,
     failure: Option<String>,
@@ -244,7 +244,7 @@ impl AgentPrinter {
         AgentPrinter {
             output,
             answer: AssistantText::new(),
-            mid_line: false,
+            text: LiveText::default(),
             calls: HashMap::new(),
             failure: None,
             thread_id: None,
@@ -338,28 +338,22 @@ impl AgentPrinter {
     }
 
     fn line(&mut self, text: &str) -> io::Result<()> {
-        self.end_line()?;
-        self.write(text)?;
-        self.write("\n")
+        if self.output.is_json() {
+            return Ok(());
+        }
+        self.text.line(text)
     }
 
     fn end_line(&mut self) -> io::Result<()> {
-        if self.mid_line {
-            self.write("\n")?;
-        }
-        Ok(())
+        self.text.end_line()
     }
 
     /// Text on stdout as it arrives (nothing with `--json`: the document comes at the end).
     fn write(&mut self, text: &str) -> io::Result<()> {
-        if self.output.is_json() || text.is_empty() {
+        if self.output.is_json() {
             return Ok(());
         }
-        let mut stdout = io::stdout().lock();
-        stdout.write_all(text.as_bytes())?;
-        stdout.flush()?;
-        self.mid_line = !text.ends_with('\n');
-        Ok(())
+        self.text.write(text)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `sessions …`: sessions in a sandbox, their messages, and their live events.
 
-use std::io::{self, Write};
+use std::io;
 
 use futures_util::{Stream, StreamExt};
 use sambanova_agents::sessions::{EventKind, SessionEvent, SessionsClient};
@@ -10,7 +10,7 @@ use crate::cli::SessionsCommand;
 use crate::commands::raw_stream::{self, RawMode};
 use crate::context::Context;
 use crate::error::CliError;
-use crate::output::Output;
+use crate::output::{LiveText, Output};
 
 /// Runs one `sessions` subcommand.
 pub async fn run(ctx: &Context, command: SessionsCommand) -> Result<(), CliError> {
@@ -206,8 +206,7 @@ async fn pump(
 /// own marked lines) or as one JSON document per event with `--json`.
 pub struct EventPrinter {
     output: Output,
-    /// The cursor is not at the start of a line.
-    mid_line: bool,
+    text: LiveText,
     /// Deltas were printed this turn, so `text_complete` must not repeat them.
     streamed: bool,
     /// Why the last turn failed, if it did.
@@ -221,7 +220,7 @@ impl EventPrinter {
     pub fn new(output: Output) -> Self {
         EventPrinter {
             output,
-            mid_line: false,
+            text: LiveText::default(),
             streamed: false,
             failure: None,
             pending_tool: None,
@@ -320,10 +319,7 @@ impl EventPrinter {
 
     /// Ends a line of streamed text, if one is open.
     pub fn end_line(&mut self) -> io::Result<()> {
-        if self.mid_line {
-            self.write("\n")?;
-        }
-        Ok(())
+        self.text.end_line()
     }
 
     fn flush_tool(&mut self) -> io::Result<()> {
@@ -335,20 +331,11 @@ impl EventPrinter {
     }
 
     fn line(&mut self, text: &str) -> io::Result<()> {
-        self.end_line()?;
-        self.write(text)?;
-        self.write("\n")
+        self.text.line(text)
     }
 
     fn write(&mut self, text: &str) -> io::Result<()> {
-        if text.is_empty() {
-            return Ok(());
-        }
-        let mut stdout = io::stdout().lock();
-        stdout.write_all(text.as_bytes())?;
-        stdout.flush()?;
-        self.mid_line = !text.ends_with('\n');
-        Ok(())
+        self.text.write(text)
     }
 }
 
