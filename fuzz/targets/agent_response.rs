@@ -110,8 +110,11 @@ pub fn run(data: &[u8]) {
             assert_eq!(error.request_id(), input.request_id, "{error:?}");
             let kind_ok = match status.as_u16() {
                 400 => matches!(error, Error::BadRequest { .. }),
-                401 => matches!(error, Error::Authentication { .. }),
+                401 | 403 => matches!(error, Error::Authentication { .. }),
                 404 => matches!(error, Error::NotFound { .. }),
+                409 => matches!(error, Error::Conflict { .. }),
+                413 => matches!(error, Error::RequestTooLarge { .. }),
+                422 => matches!(error, Error::Validation { .. }),
                 429 => matches!(error, Error::RateLimited { .. }),
                 500..=599 => matches!(error, Error::Server(_)),
                 _ => true,
@@ -127,6 +130,8 @@ pub fn run(data: &[u8]) {
                 Error::Authentication { .. }
                 | Error::BadRequest { .. }
                 | Error::NotFound { .. }
+                | Error::Conflict { .. }
+                | Error::RequestTooLarge { .. }
                 | Error::Validation { .. }
                 | Error::RateLimited { .. } => {}
                 other => panic!("a kind the classifier cannot produce: {other:?}"),

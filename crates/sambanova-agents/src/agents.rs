@@ -2,25 +2,15 @@
 //! pause on a plan). Get a handle from the [`Client`](crate::Client).
 //!
 //! What `resume` really does differs per agent (read from the server's code, see
-//! `shared/notes/agents-server.md`): deep research and data science pause on a plan and act
+//! `docs/agents-server.md`): deep research and data science pause on a plan and act
 //! on the reply; the main agent resumes its thread; coding and financial analysis keep no
 //! memory between calls, so a resume is a fresh run that only echoes the thread id.
 
 use sambanova_agents_raw::agents::types as raw;
 
 use crate::Error;
-use crate::call::{Call, call_options, settle};
+use crate::call::{Call, InteractiveAgent, built, call_options, resumable};
 use crate::outcome::AgentOutcome;
-use crate::thread::InteractiveAgent;
-
-fn thread_id(thread_id: &str) -> Result<String, Error> {
-    if thread_id.trim().is_empty() {
-        return Err(Error::invalid_input(
-            "thread_id is empty: resume needs the thread to continue",
-        ));
-    }
-    Ok(thread_id.to_owned())
-}
 
 /// The main agent: answers with its own tools and hands work to the other agents (it
 /// approves deep research plans by itself).
@@ -40,12 +30,12 @@ call_options!(MainAgent);
 impl MainAgent {
     /// `POST /agent/mainagent`: one prompt, one answer.
     pub async fn run(&self, prompt: &str) -> Result<AgentOutcome, Error> {
-        let effective = self.call.effective();
-        let (raw, slots) = self.call.client.raw(effective.clone());
         let body = raw::MainAgentRequest {
             prompt: prompt.to_owned(),
         };
-        settle(raw.mainagent(&body).await, &slots, &effective).await
+        self.call
+            .agent("mainagent", |raw| built(raw.mainagent_request(&body)))
+            .await
     }
 
     /// `POST /agent/mainagent/interactive`: starts a thread (a fresh one: the server ignores
@@ -57,19 +47,22 @@ impl MainAgent {
     /// Continues `thread_id` with `prompt` (`resume=true`). The server resumes the thread's
     /// pending interrupt with the prompt; on a thread whose run has finished it does not start
     /// a new turn.
-    pub async fn resume(&self, thread_id_: &str, prompt: &str) -> Result<AgentOutcome, Error> {
-        self.send(Some(thread_id(thread_id_)?), prompt).await
+    pub async fn resume(&self, thread_id: &str, prompt: &str) -> Result<AgentOutcome, Error> {
+        self.send(Some(resumable(thread_id)?), prompt).await
     }
 
     async fn send(&self, thread_id: Option<String>, prompt: &str) -> Result<AgentOutcome, Error> {
-        let effective = self.call.effective();
-        let (raw, slots) = self.call.client.raw(effective.clone());
         let body = raw::MainAgentInteractiveRequest {
             prompt: prompt.to_owned(),
             resume: thread_id.is_some(),
             thread_id,
         };
-        let outcome = settle(raw.mainagent_interactive(&body).await, &slots, &effective).await?;
+        let outcome = self
+            .call
+            .agent("mainagent_interactive", |raw| {
+                built(raw.mainagent_interactive_request(&body))
+            })
+            .await?;
         Ok(self.call.attach(outcome, InteractiveAgent::Main))
     }
 }
@@ -93,13 +86,13 @@ call_options!(Coding);
 impl Coding {
     /// `POST /agent/coding`. The server requires `prompt` but does not use it.
     pub async fn run(&self, code: &str, prompt: &str) -> Result<AgentOutcome, Error> {
-        let effective = self.call.effective();
-        let (raw, slots) = self.call.client.raw(effective.clone());
         let body = raw::CodingAgentRequest {
             code: code.to_owned(),
             prompt: prompt.to_owned(),
         };
-        settle(raw.coding(&body).await, &slots, &effective).await
+        self.call
+            .agent("coding", |raw| built(raw.coding_request(&body)))
+            .await
     }
 
     /// `POST /agent/coding/interactive`, new thread.
@@ -111,11 +104,11 @@ impl Coding {
     /// runs `code` afresh and echoes the thread id.
     pub async fn resume(
         &self,
-        thread_id_: &str,
+        thread_id: &str,
         code: &str,
         prompt: &str,
     ) -> Result<AgentOutcome, Error> {
-        self.send(Some(thread_id(thread_id_)?), code, prompt).await
+        self.send(Some(resumable(thread_id)?), code, prompt).await
     }
 
     async fn send(
@@ -124,15 +117,18 @@ impl Coding {
         code: &str,
         prompt: &str,
     ) -> Result<AgentOutcome, Error> {
-        let effective = self.call.effective();
-        let (raw, slots) = self.call.client.raw(effective.clone());
         let body = raw::CodingAgentInteractiveRequest {
             code: code.to_owned(),
             prompt: prompt.to_owned(),
             resume: thread_id.is_some(),
             thread_id,
         };
-        let outcome = settle(raw.coding_interactive(&body).await, &slots, &effective).await?;
+        let outcome = self
+            .call
+            .agent("coding_interactive", |raw| {
+                built(raw.coding_interactive_request(&body))
+            })
+            .await?;
         Ok(self.call.attach(
             outcome,
             InteractiveAgent::Coding {
@@ -167,12 +163,12 @@ impl DeepResearch {
     /// `POST /agent/deepresearch`: plans, approves its own plan and researches, in one
     /// (long) call.
     pub async fn run(&self, prompt: &str) -> Result<AgentOutcome, Error> {
-        let effective = self.call.effective();
-        let (raw, slots) = self.call.client.raw(effective.clone());
         let body = raw::DeepResearchRequest {
             prompt: prompt.to_owned(),
         };
-        settle(raw.deepresearch(&body).await, &slots, &effective).await
+        self.call
+            .agent("deepresearch", |raw| built(raw.deepresearch_request(&body)))
+            .await
     }
 
     /// `POST /agent/deepresearch/interactive`: answers with a plan to approve
@@ -184,24 +180,22 @@ impl DeepResearch {
     /// Replies to the plan on `thread_id`: `approve` or `true` (any case, exactly, no spaces)
     /// runs the research and answers with the report; anything else is feedback and answers
     /// with a revised plan.
-    pub async fn resume(&self, thread_id_: &str, reply: &str) -> Result<AgentOutcome, Error> {
-        self.send(Some(thread_id(thread_id_)?), reply).await
+    pub async fn resume(&self, thread_id: &str, reply: &str) -> Result<AgentOutcome, Error> {
+        self.send(Some(resumable(thread_id)?), reply).await
     }
 
     async fn send(&self, thread_id: Option<String>, prompt: &str) -> Result<AgentOutcome, Error> {
-        let effective = self.call.effective();
-        let (raw, slots) = self.call.client.raw(effective.clone());
         let body = raw::DeepResearchInteractiveRequest {
             prompt: prompt.to_owned(),
             resume: thread_id.is_some(),
             thread_id,
         };
-        let outcome = settle(
-            raw.deepresearch_interactive(&body).await,
-            &slots,
-            &effective,
-        )
-        .await?;
+        let outcome = self
+            .call
+            .agent("deepresearch_interactive", |raw| {
+                built(raw.deepresearch_interactive_request(&body))
+            })
+            .await?;
         Ok(self.call.attach(outcome, InteractiveAgent::DeepResearch))
     }
 }
@@ -224,12 +218,14 @@ call_options!(Financial);
 impl Financial {
     /// `POST /agent/financialanalysis`.
     pub async fn run(&self, prompt: &str) -> Result<AgentOutcome, Error> {
-        let effective = self.call.effective();
-        let (raw, slots) = self.call.client.raw(effective.clone());
         let body = raw::FinancialAnalysisRequest {
             prompt: prompt.to_owned(),
         };
-        settle(raw.financialanalysis(&body).await, &slots, &effective).await
+        self.call
+            .agent("financialanalysis", |raw| {
+                built(raw.financialanalysis_request(&body))
+            })
+            .await
     }
 
     /// `POST /agent/financialanalysis/interactive`, new thread.
@@ -239,24 +235,22 @@ impl Financial {
 
     /// `resume=true` on `thread_id`. The financial agent keeps no memory between calls: this
     /// is a fresh analysis of `prompt` that echoes the thread id.
-    pub async fn resume(&self, thread_id_: &str, prompt: &str) -> Result<AgentOutcome, Error> {
-        self.send(Some(thread_id(thread_id_)?), prompt).await
+    pub async fn resume(&self, thread_id: &str, prompt: &str) -> Result<AgentOutcome, Error> {
+        self.send(Some(resumable(thread_id)?), prompt).await
     }
 
     async fn send(&self, thread_id: Option<String>, prompt: &str) -> Result<AgentOutcome, Error> {
-        let effective = self.call.effective();
-        let (raw, slots) = self.call.client.raw(effective.clone());
         let body = raw::FinancialAnalysisInteractiveRequest {
             prompt: prompt.to_owned(),
             resume: thread_id.is_some(),
             thread_id,
         };
-        let outcome = settle(
-            raw.financialanalysis_interactive(&body).await,
-            &slots,
-            &effective,
-        )
-        .await?;
+        let outcome = self
+            .call
+            .agent("financialanalysis_interactive", |raw| {
+                built(raw.financialanalysis_interactive_request(&body))
+            })
+            .await?;
         Ok(self.call.attach(outcome, InteractiveAgent::Financial))
     }
 }

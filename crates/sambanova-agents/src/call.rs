@@ -1,14 +1,12 @@
-//! One agent call through the generated client: from its result to an [`AgentOutcome`].
+//! One agent call: the client and per-call settings every agent handle carries, the exchange
+//! through the transport, and the resume a plan keeps to continue its thread.
 
-use sambanova_agents_raw::agents::types as raw;
-use sambanova_agents_raw::{Error as RawError, ResponseValue};
+use std::sync::Arc;
 
-use crate::client::CallSlots;
-use crate::outcome::{
-    AgentOutcome, Expect, WireReply, classify_bytes, decide, is_json_content_type, unexpected,
-};
-use crate::thread::{InteractiveAgent, Resumer};
-use crate::transport::{CallOptions, Effective, read_body, transport_error, with_request_id};
+use reqwest::Request;
+
+use crate::outcome::{AgentOutcome, Expect, Resume, classify_exchange};
+use crate::transport::{CallOptions, CallSettings};
 use crate::{Client, Error};
 
 /// The client and per-call settings every agent handle carries.
@@ -16,6 +14,16 @@ use crate::{Client, Error};
 pub(crate) struct Call {
     pub client: Client,
     pub options: CallOptions,
+}
+
+/// Which interactive agent a plan came from, and what it needs to be resumed.
+#[derive(Clone)]
+pub(crate) enum InteractiveAgent {
+    Main,
+    Coding { code: String },
+    DeepResearch,
+    Financial,
+    DataScience,
 }
 
 impl Call {
@@ -26,78 +34,97 @@ impl Call {
         }
     }
 
-    pub(crate) fn effective(&self) -> Effective {
-        self.client.effective(&self.options)
+    pub(crate) fn settings(&self) -> CallSettings {
+        self.client.settings(&self.options)
+    }
+
+    /// Sends one agent request (built by the generated client, again per attempt) and
+    /// classifies its answer.
+    pub(crate) async fn agent(
+        &self,
+        operation: &'static str,
+        build: impl FnMut(&sambanova_agents_raw::agents::Client) -> Result<Request, Error>,
+    ) -> Result<AgentOutcome, Error> {
+        let exchange = self
+            .client
+            .exchange(operation, build, &self.settings())
+            .await?;
+        classify_exchange(Expect::Json, &exchange)
     }
 
     /// Lets a plan from `agent` resume its thread with these settings.
     pub(crate) fn attach(&self, outcome: AgentOutcome, agent: InteractiveAgent) -> AgentOutcome {
-        match outcome {
-            AgentOutcome::Interrupted(plan) => {
-                AgentOutcome::Interrupted(plan.with_resumer(Resumer {
-                    client: self.client.clone(),
-                    options: self.options.clone(),
-                    agent,
-                }))
-            }
-            other => other,
-        }
+        let AgentOutcome::Interrupted(mut plan) = outcome else {
+            return outcome;
+        };
+        let call = self.clone();
+        let resume: Resume = Arc::new(move |plan, reply| {
+            let call = call.clone();
+            let agent = agent.clone();
+            let thread = plan.thread_id.clone();
+            let file_ids = plan.file_ids.clone();
+            Box::pin(async move {
+                let client = &call.client;
+                let options = call.options.clone();
+                match agent {
+                    InteractiveAgent::Main => {
+                        client
+                            .main_agent()
+                            .options(options)
+                            .resume(&thread, &reply)
+                            .await
+                    }
+                    InteractiveAgent::Coding { code } => {
+                        client
+                            .coding()
+                            .options(options)
+                            .resume(&thread, &code, &reply)
+                            .await
+                    }
+                    InteractiveAgent::DeepResearch => {
+                        client
+                            .deep_research()
+                            .options(options)
+                            .resume(&thread, &reply)
+                            .await
+                    }
+                    InteractiveAgent::Financial => {
+                        client
+                            .financial()
+                            .options(options)
+                            .resume(&thread, &reply)
+                            .await
+                    }
+                    InteractiveAgent::DataScience => {
+                        client
+                            .data_science()
+                            .options(options)
+                            .resume(&thread, &file_ids, &reply)
+                            .await
+                    }
+                }
+            })
+        });
+        plan.resume = Some(resume);
+        AgentOutcome::Interrupted(plan)
     }
 }
 
-/// Turns what the generated client returned into the SDK's outcome, with the status and
-/// headers the executor kept (the generated error drops them when a body does not parse).
-pub(crate) async fn settle<T: Into<WireReply>>(
-    result: Result<ResponseValue<T>, RawError<raw::AgentErrorResponse>>,
-    slots: &CallSlots,
-    effective: &Effective,
-) -> Result<AgentOutcome, Error> {
-    if let Some(failure) = slots.take_failure() {
-        return Err(failure);
+/// The thread to resume, refused when empty.
+pub(crate) fn resumable(thread_id: &str) -> Result<String, Error> {
+    if thread_id.trim().is_empty() {
+        return Err(Error::invalid_input(
+            "thread_id is empty: resume needs the thread to continue",
+        ));
     }
-    let Some(meta) = slots.take_meta() else {
-        return Err(match result {
-            Err(RawError::InvalidRequest(message) | RawError::Custom(message)) => {
-                Error::invalid_input(message)
-            }
-            Err(RawError::CommunicationError(error)) => transport_error(error, effective.timeout),
-            _ => Error::invalid_input("the request was not sent"),
-        });
-    };
-    let limit = effective.max_body.unwrap_or(usize::MAX);
-    match result {
-        Ok(value) => {
-            if !is_json_content_type(meta.content_type.as_deref()) {
-                return Err(unexpected(&meta, b"", "the content type is not JSON"));
-            }
-            decide(&meta, value.into_inner().into(), b"")
-        }
-        Err(RawError::ErrorResponse(value)) => decide(&meta, value.into_inner().into(), b""),
-        Err(RawError::InvalidResponsePayload(bytes, _)) => {
-            classify_bytes(Expect::Json, &meta, &bytes)
-        }
-        Err(RawError::UnexpectedResponse(response)) => {
-            let body = read_body(
-                response,
-                limit,
-                effective.timeout,
-                meta.request_id.as_deref(),
-            )
-            .await?;
-            classify_bytes(Expect::Json, &meta, &body)
-        }
-        Err(
-            RawError::CommunicationError(error)
-            | RawError::ResponseBodyError(error)
-            | RawError::InvalidUpgrade(error),
-        ) => Err(with_request_id(
-            transport_error(error, effective.timeout),
-            meta.request_id.as_deref(),
-        )),
-        Err(RawError::InvalidRequest(message) | RawError::Custom(message)) => {
-            Err(Error::invalid_input(message))
-        }
-    }
+    Ok(thread_id.to_owned())
+}
+
+/// The request a generated builder made, or the error saying why it could not.
+pub(crate) fn built<E: std::fmt::Debug>(
+    result: Result<Request, sambanova_agents_raw::Error<E>>,
+) -> Result<Request, Error> {
+    result.map_err(|error| Error::invalid_input(format!("cannot build the request: {error}")))
 }
 
 /// Per-call settings for an agent handle.
@@ -116,9 +143,18 @@ macro_rules! call_options {
                 self
             }
 
-            /// The total time for calls made with this handle (default: the client's).
+            /// The time each attempt of a call made with this handle may take (default:
+            /// the client's); see [`CallOptions::timeout`](crate::CallOptions::timeout).
             pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.call.options = self.call.options.timeout(timeout);
+                self
+            }
+
+            /// The deadline of each call made with this handle, retries and the waits
+            /// between them included (default: the client's); see
+            /// [`CallOptions::deadline`](crate::CallOptions::deadline).
+            pub fn deadline(mut self, deadline: std::time::Duration) -> Self {
+                self.call.options = self.call.options.deadline(deadline);
                 self
             }
 

@@ -1,15 +1,15 @@
 //! The client: configuration, from the environment or a builder.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Url;
+use reqwest::{Request, Url};
 use sambanova_agents_raw::agents as raw;
 
 use crate::auth::ApiKey;
 use crate::retry::RetryPolicy;
-use crate::transport::{CallExecutor, CallOptions, Connection, Effective, Transport};
+use crate::transport::{CallOptions, CallSettings, Connection, Exchange, Transport};
 use crate::{Coding, DataScience, DeepResearch, Error, Files, Financial, MainAgent};
 
 /// The SambaNova Agents API's public base URL (the spec's server).
@@ -40,8 +40,11 @@ pub struct Client {
 
 struct Inner {
     transport: Arc<Transport>,
+    /// Builds the requests (never sends them: the transport does).
+    raw: raw::Client,
     base_url: String,
     timeout: Duration,
+    deadline: Option<Duration>,
     retry: RetryPolicy,
     download_retry: RetryPolicy,
     max_response_bytes: usize,
@@ -119,9 +122,10 @@ impl Client {
         &self.inner.transport
     }
 
-    pub(crate) fn effective(&self, options: &CallOptions) -> Effective {
-        Effective {
+    pub(crate) fn settings(&self, options: &CallOptions) -> CallSettings {
+        CallSettings {
             timeout: options.timeout.unwrap_or(self.inner.timeout),
+            deadline: options.deadline.or(self.inner.deadline),
             retry: options
                 .retry
                 .clone()
@@ -135,9 +139,10 @@ impl Client {
         self.inner.max_response_bytes
     }
 
-    pub(crate) fn download_effective(&self, options: &CallOptions) -> Effective {
-        Effective {
+    pub(crate) fn download_settings(&self, options: &CallOptions) -> CallSettings {
+        CallSettings {
             timeout: options.timeout.unwrap_or(self.inner.timeout),
+            deadline: options.deadline.or(self.inner.deadline),
             retry: options
                 .retry
                 .clone()
@@ -146,45 +151,28 @@ impl Client {
         }
     }
 
-    /// A generated client for one call, whose requests go through the transport with the
-    /// call's settings, and the slots where the executor leaves what the classifier needs.
-    pub(crate) fn raw(&self, effective: Effective) -> (raw::Client, CallSlots) {
-        let slots = CallSlots::default();
-        let executor = CallExecutor {
-            transport: self.inner.transport.clone(),
-            effective,
-            meta: slots.meta.clone(),
-            failure: slots.failure.clone(),
-        }
-        .executor();
-        let client = raw::Client::new_with_client(
-            &self.inner.base_url,
-            self.inner.transport.http.clone(),
-            executor,
-        );
-        (client, slots)
+    /// Sends the request `build` makes with the generated client (once per attempt) and reads
+    /// the whole answer.
+    pub(crate) async fn exchange(
+        &self,
+        operation: &'static str,
+        mut build: impl FnMut(&raw::Client) -> Result<Request, Error>,
+        settings: &CallSettings,
+    ) -> Result<Exchange, Error> {
+        let raw = &self.inner.raw;
+        self.inner
+            .transport
+            .exchange(operation, || build(raw), settings)
+            .await
+    }
+
+    /// The generated client, to build requests with.
+    pub(crate) fn raw(&self) -> &raw::Client {
+        &self.inner.raw
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.inner.base_url)
-    }
-}
-
-/// What the executor of one generated call leaves for the SDK.
-#[derive(Default, Clone)]
-pub(crate) struct CallSlots {
-    pub meta: Arc<Mutex<Option<crate::transport::ResponseMeta>>>,
-    pub failure: Arc<Mutex<Option<Error>>>,
-}
-
-impl CallSlots {
-    pub(crate) fn take_failure(&self) -> Option<Error> {
-        self.failure.lock().ok().and_then(|mut slot| slot.take())
-    }
-
-    /// The response's status and headers, once the call is over (taken, not copied).
-    pub(crate) fn take_meta(&self) -> Option<crate::transport::ResponseMeta> {
-        self.meta.lock().ok().and_then(|mut slot| slot.take())
     }
 }
 
@@ -211,6 +199,7 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     connection: Connection,
     timeout: Duration,
+    deadline: Option<Duration>,
     retry: RetryPolicy,
     download_retry: RetryPolicy,
     max_response_bytes: usize,
@@ -223,6 +212,7 @@ impl Default for ClientBuilder {
             base_url: None,
             connection: Connection::default(),
             timeout: Duration::from_secs(600),
+            deadline: None,
             retry: RetryPolicy::default(),
             download_retry: RetryPolicy::idempotent(),
             max_response_bytes: 64 * 1024 * 1024,
@@ -237,6 +227,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("connection", &self.connection)
             .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
             .field("retry", &self.retry)
             .field("download_retry", &self.download_retry)
             .field("max_response_bytes", &self.max_response_bytes)
@@ -273,9 +264,18 @@ impl ClientBuilder {
         self
     }
 
-    /// The total time for one call (default 600 s: agents take minutes).
+    /// The time one attempt of a call may take: connect, agent run, body (default 600 s:
+    /// agents take minutes). A retry gets the same time again; see [`Self::deadline`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// The deadline of a whole call: every attempt and every wait between attempts (default:
+    /// none beyond the attempts' [`Self::timeout`]). A retry that could not finish before it
+    /// is not made; the last answer (a 429 asking for a long wait, say) is returned instead.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
         self
     }
 
@@ -312,11 +312,18 @@ impl ClientBuilder {
         let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let base_url = checked_base_url(&base_url, self.connection.allow_insecure_http)?;
         let transport = self.connection.transport(Some(api_key))?;
+        let raw = raw::Client::new_with_client(
+            &base_url,
+            transport.http.clone(),
+            sambanova_agents_raw::Executor::plain(),
+        );
         Ok(Client {
             inner: Arc::new(Inner {
                 transport: Arc::new(transport),
+                raw,
                 base_url,
                 timeout: self.timeout,
+                deadline: self.deadline,
                 retry: self.retry,
                 download_retry: self.download_retry,
                 max_response_bytes: self.max_response_bytes,

@@ -11,10 +11,8 @@ use reqwest::multipart::{Form, Part};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::Error;
-use crate::call::{Call, call_options};
-use crate::outcome::{AgentOutcome, Expect, classify_bytes};
-use crate::thread::InteractiveAgent;
-use crate::transport::{ResponseMeta, read_body};
+use crate::call::{Call, InteractiveAgent, call_options, resumable};
+use crate::outcome::{AgentOutcome, Expect, classify_exchange};
 
 /// A file to upload. Files are read into memory before sending, so that a retry can send
 /// them again (the server's proxy caps request bodies at 30 MB anyway).
@@ -176,11 +174,8 @@ impl DataScience {
         file_ids: &[String],
         reply: &str,
     ) -> Result<AgentOutcome, Error> {
-        if thread_id.trim().is_empty() {
-            return Err(Error::invalid_input(
-                "thread_id is empty: resume needs the thread to continue",
-            ));
-        }
+        let thread_id = resumable(thread_id)?;
+        let thread_id = thread_id.as_str();
         // The server reads a JSON array *inside a string field*, not repeated fields.
         let file_ids_json = serde_json::to_string(file_ids)
             .map_err(|error| Error::invalid_input(format!("file ids: {error}")))?;
@@ -209,7 +204,6 @@ impl DataScience {
         resumed: Option<(&str, &[String])>,
     ) -> Result<AgentOutcome, Error> {
         let client = &self.call.client;
-        let effective = self.call.effective();
         let url = client.url(path);
         let http = client.transport().http.clone();
         let build = || {
@@ -221,29 +215,20 @@ impl DataScience {
                 let part = Part::stream_with_length(bytes.clone(), bytes.len() as u64)
                     .file_name(file_name.clone())
                     .mime_str(mime_for(file_name))
-                    .ok()?;
+                    .map_err(|error| Error::invalid_input(format!("{file_name}: {error}")))?;
                 form = form.part("files", part);
             }
             http.post(&url)
                 .header(reqwest::header::ACCEPT, "application/json, text/html")
                 .multipart(form)
                 .build()
-                .ok()
+                .map_err(|error| Error::invalid_input(format!("cannot build the request: {error}")))
         };
-        let response = client
+        let exchange = client
             .transport()
-            .send(operation, build, &effective)
+            .exchange(operation, build, &self.call.settings())
             .await?;
-        let meta = ResponseMeta::of(&response);
-        let limit = effective.max_body.unwrap_or(usize::MAX);
-        let body = read_body(
-            response,
-            limit,
-            effective.timeout,
-            meta.request_id.as_deref(),
-        )
-        .await?;
-        let outcome = classify_bytes(Expect::JsonOrHtml, &meta, &body)?;
+        let outcome = classify_exchange(Expect::JsonOrHtml, &exchange)?;
         let outcome = match (outcome, resumed) {
             (AgentOutcome::Html(mut report), Some((thread_id, _))) => {
                 report.thread_id = Some(thread_id.to_owned());

@@ -44,12 +44,15 @@ pub enum Error {
         message: String,
     },
 
-    /// 401: the server refused the API key (`{"error": …}`).
+    /// 401 or 403: the server refused the credentials (an API key, a token, a password).
     #[error(
-        "authentication failed (401): {message}{}",
+        "authentication failed ({}): {message}{}",
+        status.as_u16(),
         RequestIdSuffix(request_id)
     )]
     Authentication {
+        /// 401 (no or bad credentials) or 403 (refused: a wrong password, a key without access).
+        status: StatusCode,
         /// The server's message, e.g. `Invalid API key`.
         message: String,
         /// The server's `X-Request-ID`.
@@ -79,6 +82,15 @@ pub enum Error {
     #[error("conflict (409): {message}{}", RequestIdSuffix(request_id))]
     Conflict {
         /// The server's message (with its error code, when it sent one).
+        message: String,
+        /// The server's `X-Request-ID`.
+        request_id: Option<String>,
+    },
+
+    /// 413: the request (an upload, a prompt) is larger than the server accepts.
+    #[error("request too large (413): {message}{}", RequestIdSuffix(request_id))]
+    RequestTooLarge {
+        /// The server's message.
         message: String,
         /// The server's `X-Request-ID`.
         request_id: Option<String>,
@@ -149,12 +161,16 @@ pub enum Error {
         request_id: Option<String>,
     },
 
-    /// No complete response within the timeout. An agent POST that timed out may still be
-    /// running on the server; it is never sent again automatically.
-    #[error("timed out after {after:?}: agent calls take minutes; raise the timeout if needed")]
+    /// The call's deadline passed (its timeout covers every attempt and every wait between
+    /// them). An agent POST that timed out may still be running on the server; it is never sent
+    /// again automatically.
+    #[error("{operation} timed out after {after:?}{}", TimeoutHint(operation))]
     Timeout {
         /// The timeout that expired.
         after: Duration,
+        /// What timed out: the operation (`deepresearch_interactive`, `create_session`, …),
+        /// `connecting the event stream`, `provisioning the sandbox`.
+        operation: String,
     },
 
     /// The connection failed or broke (refused, reset, TLS, a body cut short).
@@ -178,12 +194,106 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// A session event stream failed in a way reconnecting cannot fix.
-    #[error("event stream: {message}")]
-    Stream {
-        /// What happened.
+    /// An event stream went silent: not a byte (not even a keepalive) for `after`. A Sessions
+    /// stream reconnects after a stall and yields this only inside
+    /// [`Error::ReconnectsExhausted`]; an agent stream, which is never sent again, ends with it.
+    #[error("the event stream stalled: no data for {after:?}{stream}")]
+    Stalled {
+        /// The silence limit that passed.
+        after: Duration,
+        /// Which stream, and how far it got.
+        stream: StreamContext,
+    },
+
+    /// The server ended an agent run's stream before the run was over (no `complete` status,
+    /// `error` or interrupt came). The run is not sent again: it may still be going on.
+    #[error("the event stream ended before the run completed{stream}")]
+    StreamEnded {
+        /// Which stream, and how far it got.
+        stream: StreamContext,
+    },
+
+    /// A Sessions event stream gave up reconnecting: the configured number of reconnections in
+    /// a row, or the configured total reconnect time, passed without a new event.
+    #[error("the event stream gave up reconnecting{stream}: {last}")]
+    ReconnectsExhausted {
+        /// Which stream, and how far it got (`reconnects` counts the attempts).
+        stream: StreamContext,
+        /// The last failure, the reason the stream was reconnecting.
+        last: Box<Error>,
+    },
+
+    /// A sandbox failed to provision (its `provisioning_failed` event).
+    #[error("provisioning of sandbox {sandbox:?} failed: {message}")]
+    ProvisioningFailed {
+        /// The sandbox, by the name the SDK created it with.
+        sandbox: String,
+        /// The server's reason.
         message: String,
     },
+}
+
+/// Where an event stream was when it failed: enough to resume it, or to report it.
+///
+/// ```
+/// use sambanova_agents::StreamContext;
+///
+/// let context = StreamContext::default();
+/// assert_eq!(context.to_string(), "");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamContext {
+    /// What the stream follows: `session <id>`, `sandbox <id>`, a URL path, `agent run`.
+    pub target: Option<String>,
+    /// The id of the last event delivered (resume after it).
+    pub last_event_id: Option<String>,
+    /// How many times the stream reconnected (or tried to).
+    pub reconnects: u64,
+    /// The `X-Request-ID` of the stream's last connection.
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for StreamContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(target) = &self.target {
+            parts.push(target.clone());
+        }
+        if let Some(id) = &self.last_event_id {
+            parts.push(format!("last event {id}"));
+        }
+        if self.reconnects > 0 {
+            parts.push(format!("{} reconnections", self.reconnects));
+        }
+        if let Some(id) = &self.request_id {
+            parts.push(format!("request id {id}"));
+        }
+        if parts.is_empty() {
+            return Ok(());
+        }
+        write!(f, " ({})", parts.join(", "))
+    }
+}
+
+/// What to do about a timeout, by what timed out.
+struct TimeoutHint<'a>(&'a str);
+
+impl fmt::Display for TimeoutHint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const AGENTS: [&str; 5] = [
+            "mainagent",
+            "coding",
+            "deepresearch",
+            "financialanalysis",
+            "datascience",
+        ];
+        if AGENTS.iter().any(|agent| self.0.starts_with(agent)) {
+            f.write_str(": agent calls take minutes; raise the timeout if needed")
+        } else {
+            Ok(())
+        }
+    }
 }
 
 impl Error {
@@ -201,7 +311,11 @@ impl Error {
             | Error::RateLimited { request_id, .. }
             | Error::UnexpectedResponse { request_id, .. }
             | Error::ResponseTooLarge { request_id, .. } => request_id.as_deref(),
+            Error::RequestTooLarge { request_id, .. } => request_id.as_deref(),
             Error::Server(server) => server.request_id.as_deref(),
+            Error::Stalled { stream, .. }
+            | Error::StreamEnded { stream }
+            | Error::ReconnectsExhausted { stream, .. } => stream.request_id.as_deref(),
             _ => None,
         }
     }
@@ -209,7 +323,8 @@ impl Error {
     /// The HTTP status, for every kind that came from a response with one.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Error::Authentication { .. } => Some(StatusCode::UNAUTHORIZED),
+            Error::Authentication { status, .. } => Some(*status),
+            Error::RequestTooLarge { .. } => Some(StatusCode::PAYLOAD_TOO_LARGE),
             Error::BadRequest { .. } => Some(StatusCode::BAD_REQUEST),
             Error::NotFound { .. } => Some(StatusCode::NOT_FOUND),
             Error::Conflict { .. } => Some(StatusCode::CONFLICT),
@@ -224,6 +339,13 @@ impl Error {
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Error::Config {
             message: message.into(),
+        }
+    }
+
+    pub(crate) fn timeout(after: Duration, operation: impl Into<String>) -> Self {
+        Error::Timeout {
+            after,
+            operation: operation.into(),
         }
     }
 

@@ -6,14 +6,13 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use sambanova_agents_raw::ByteStream;
-use sambanova_agents_raw::agents::types as raw;
 use tokio::io::AsyncWriteExt;
 
 use crate::Error;
-use crate::call::{Call, call_options, settle};
+use crate::call::{Call, built, call_options};
+use crate::dialect::Dialect;
 use crate::filename::{content_disposition_file_name, sanitize_file_name};
-use crate::transport::transport_error;
+use crate::transport::{read_body, transport_error};
 
 /// Files: the artifacts of coding and main agent runs, and data science uploads. Files are
 /// scoped to the API key that created them.
@@ -37,40 +36,34 @@ impl Files {
         if file_id.trim().is_empty() {
             return Err(Error::invalid_input("file id is empty"));
         }
-        let effective = self.call.client.download_effective(&self.call.options);
-        let (raw, slots) = self.call.client.raw(effective.clone());
-        let result = raw.download_file(file_id).await;
-        if let Some(failure) = slots.take_failure() {
-            return Err(failure);
+        let client = &self.call.client;
+        let settings = client.download_settings(&self.call.options);
+        let transport = client.transport();
+        let raw = client.raw();
+        let response = transport
+            .send(
+                "download_file",
+                || built(raw.download_file_request(file_id)),
+                &settings,
+            )
+            .await?;
+        let meta = transport.meta(&response);
+        if !meta.status.is_success() {
+            let limit = client.max_response_bytes();
+            let body = read_body(response, limit, settings.timeout, "download_file", &meta).await?;
+            return Err(Dialect::Agents.status_error(&meta, &body));
         }
-        match result {
-            Ok(value) if value.status().is_success() => {
-                let headers = value.headers();
-                let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-                let suggested =
-                    header("content-disposition").and_then(content_disposition_file_name);
-                Ok(Download {
-                    file_name: suggested.as_deref().and_then(sanitize_file_name),
-                    content_length: header("content-length").and_then(|v| v.parse().ok()),
-                    request_id: header("x-request-id").map(str::to_owned),
-                    timeout: effective.timeout,
-                    max_in_memory: self.call.client.max_response_bytes(),
-                    body: value.into_inner(),
-                })
-            }
-            Ok(_) => Err(Error::invalid_input("download answered without a body")),
-            Err(error) => {
-                let outcome =
-                    settle::<raw::BaseAgentResponse>(Err(error), &slots, &effective).await?;
-                Err(Error::UnexpectedResponse {
-                    status: reqwest::StatusCode::OK,
-                    content_type: None,
-                    reason: format!("a download answered with an agent outcome: {outcome:?}"),
-                    body: String::new(),
-                    request_id: None,
-                })
-            }
-        }
+        let headers = response.headers();
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let suggested = header("content-disposition").and_then(content_disposition_file_name);
+        Ok(Download {
+            file_name: suggested.as_deref().and_then(sanitize_file_name),
+            content_length: header("content-length").and_then(|v| v.parse().ok()),
+            request_id: meta.request_id,
+            timeout: settings.timeout,
+            max_in_memory: client.max_response_bytes(),
+            body: Box::pin(response.bytes_stream()),
+        })
     }
 
     /// Downloads `file_id` into `dir` (created if missing), streaming in constant memory.
@@ -97,11 +90,7 @@ impl Files {
                 path: dir.to_path_buf(),
                 source,
             })?;
-        let policy = self
-            .call
-            .client
-            .download_effective(&self.call.options)
-            .retry;
+        let policy = self.call.client.download_settings(&self.call.options).retry;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -228,7 +217,7 @@ pub struct Download {
     request_id: Option<String>,
     timeout: std::time::Duration,
     max_in_memory: usize,
-    body: ByteStream,
+    body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Download {
@@ -290,9 +279,11 @@ impl Stream for Download {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let timeout = self.timeout;
-        self.body
-            .poll_next_unpin(cx)
-            .map(|item| item.map(|chunk| chunk.map_err(|error| transport_error(error, timeout))))
+        self.body.poll_next_unpin(cx).map(|item| {
+            item.map(|chunk| {
+                chunk.map_err(|error| transport_error(error, timeout, "download_file"))
+            })
+        })
     }
 }
 

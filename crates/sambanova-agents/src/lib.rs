@@ -31,25 +31,27 @@ mod auth;
 mod call;
 mod client;
 mod datascience;
+mod dialect;
 mod error;
+mod event_source;
 pub mod filename;
 mod files;
 pub mod outcome;
+mod redact;
 mod retry;
 pub mod sessions;
 pub mod sse;
-mod thread;
 mod transport;
 
 pub use agents::{Coding, DeepResearch, Financial, MainAgent};
 pub use auth::ApiKey;
 pub use client::{API_KEY_ENV, BASE_URL_ENVS, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use datascience::{DataScience, Upload};
-pub use error::{Error, ServerError, ValidationIssue};
+pub use error::{Error, ServerError, StreamContext, ValidationIssue};
 pub use files::{Download, Files, SavedFile};
 pub use outcome::{AgentOutcome, AgentStatus, Completion, HtmlReport, Plan, Unrecognized};
 pub use retry::RetryPolicy;
-pub use transport::CallOptions;
+pub use transport::{CallOptions, RetryEvent};
 
 /// The README's examples, compiled as doctests so that they cannot drift from the API.
 #[doc = include_str!("../../../README.md")]

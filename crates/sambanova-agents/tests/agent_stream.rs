@@ -99,7 +99,7 @@ async fn a_wrong_password_is_an_authentication_error() {
         .unwrap();
     let error = client.login().await.unwrap_err();
     assert!(
-        matches!(error, Error::Authentication { ref message, ref request_id } if message.contains("Incorrect") && request_id.is_some()),
+        matches!(error, Error::Authentication { ref message, ref request_id, .. } if message.contains("Incorrect") && request_id.is_some()),
         "{error:?}"
     );
     let error = client.stream(&AgentRequest::new("hi")).await.unwrap_err();
@@ -436,7 +436,7 @@ async fn a_stalled_stream_times_out_and_is_not_resent() {
     assert_eq!(items.len(), 3, "{items:?}");
     assert!(items[..2].iter().all(Result::is_ok));
     assert!(
-        matches!(items[2], Err(Error::Timeout { after }) if after == idle),
+        matches!(items[2], Err(Error::Stalled { after, .. }) if after == idle),
         "{:?}",
         items[2]
     );
@@ -485,7 +485,7 @@ async fn a_stream_cut_before_the_end_is_an_error() {
     let items = drain(&mut events).await;
     assert_eq!(items.len(), 5, "{items:?}");
     assert!(
-        matches!(items[4], Err(Error::Stream { .. })),
+        matches!(items[4], Err(Error::StreamEnded { .. })),
         "{:?}",
         items[4]
     );

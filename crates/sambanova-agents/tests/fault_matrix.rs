@@ -292,7 +292,7 @@ async fn agent_stalled_response_times_out_and_is_not_replayed() {
         .interactive("print('hello')", "Run this")
         .await;
     match outcome {
-        Err(Error::Timeout { after }) => assert_eq!(after, TIMEOUT),
+        Err(Error::Timeout { after, .. }) => assert_eq!(after, TIMEOUT),
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert_eq!(coding_requests(&mock), 1);
@@ -596,7 +596,7 @@ async fn download_stalled_every_time_is_a_timeout() {
         .download(&id)
         .await;
     match outcome {
-        Err(Error::Timeout { after }) => assert_eq!(after, TIMEOUT),
+        Err(Error::Timeout { after, .. }) => assert_eq!(after, TIMEOUT),
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert_eq!(mock.requests("GET", &path), 2);
@@ -786,7 +786,7 @@ mod session_stream {
         mock.faults()
             .add(FaultRule::new("POST", &messages, Fault::Stall).times(1));
         match client.send_message(&id, "hello").await {
-            Err(Error::Timeout { after }) => assert_eq!(after, super::TIMEOUT),
+            Err(Error::Timeout { after, .. }) => assert_eq!(after, super::TIMEOUT),
             other => panic!("expected a timeout, got {other:?}"),
         }
         assert_eq!(mock.requests("POST", &messages), 1);
@@ -851,7 +851,7 @@ mod agent_stream {
             assert_eq!(all.len(), after + 1, "closed after {after}: {all:?}");
             assert!(all[..after].iter().all(Result::is_ok));
             assert!(
-                matches!(all[after], Err(Error::Stream { .. })),
+                matches!(all[after], Err(Error::StreamEnded { .. })),
                 "closed after {after}: {:?}",
                 all[after]
             );
@@ -860,7 +860,7 @@ mod agent_stream {
     }
 
     #[tokio::test]
-    async fn a_stalled_stream_times_out_and_the_run_is_not_resent() {
+    async fn a_stalled_stream_is_stalled_and_the_run_is_not_resent() {
         let mock = MockServer::start().await.expect("mock starts");
         mock.faults().add(FaultRule::new(
             "POST",
@@ -869,7 +869,7 @@ mod agent_stream {
         ));
         let all = items(&client_for(&mock)).await.expect("stream opens");
         assert_eq!(all.len(), 2, "{all:?}");
-        assert!(matches!(all[1], Err(Error::Timeout { .. })), "{:?}", all[1]);
+        assert!(matches!(all[1], Err(Error::Stalled { .. })), "{:?}", all[1]);
         assert_eq!(mock.requests("POST", STREAM), 1);
     }
 

@@ -236,7 +236,7 @@ async fn a_stalled_server_times_out_and_is_not_asked_again() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, Error::Timeout { after } if after == Duration::from_millis(300)),
+        matches!(error, Error::Timeout { after, .. } if after == Duration::from_millis(300)),
         "{error:?}"
     );
     assert_eq!(slow.calls_async().await, 1);

@@ -524,7 +524,13 @@ async fn a_server_that_goes_away_ends_the_stream_after_the_allowed_reconnections
     server.await.unwrap();
 
     let error = events.next().await.unwrap().unwrap_err();
-    assert!(matches!(error, Error::Connection { .. }), "{error}");
+    assert!(
+        matches!(&error, Error::ReconnectsExhausted { last, stream }
+            if matches!(**last, Error::Connection { .. })
+                && stream.reconnects == 2
+                && stream.last_event_id.as_deref() == Some("e1")),
+        "{error}"
+    );
     assert!(events.next().await.is_none());
     assert_eq!(events.reconnects(), 2);
     assert_eq!(events.last_event_id(), Some("e1"));

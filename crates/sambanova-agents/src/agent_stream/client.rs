@@ -5,26 +5,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use crate::transport::Connection;
-use futures_util::StreamExt;
 use reqwest::header::{self, HeaderName, HeaderValue};
 use reqwest::{RequestBuilder, Response, StatusCode};
-use sambanova_agents_raw::Error as RawError;
 use sambanova_agents_raw::agent_stream as raw;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::request::AgentRequest;
 use super::stream::AgentEventStream;
 use super::token::{AccessToken, Password};
-use crate::client::{CallSlots, checked_base_url};
-use crate::outcome::{is_event_stream_content_type, unexpected};
+use crate::call::built;
+use crate::client::checked_base_url;
+use crate::dialect::{Dialect, unexpected};
+use crate::event_source::{StreamSettings, open_event_stream};
 use crate::sse::Decoder;
-use crate::transport::{
-    CallExecutor, Effective, ResponseMeta, Transport, read_body, sensitive, transport_error,
-    with_request_id,
-};
-use crate::{Error, RetryPolicy, ServerError};
+use crate::transport::{CallSettings, Connection, ResponseMeta, Transport, read_body, sensitive};
+use crate::{Error, RetryPolicy};
 
 /// The base URL when none is configured: a self-hosted backend's default address.
 pub const DEFAULT_AGENT_STREAM_URL: &str = "http://localhost:8000";
@@ -104,6 +99,8 @@ pub struct AgentStreamClient {
 struct Inner {
     /// The shared HTTP client and headers; the bearer token is added per request.
     transport: Transport,
+    /// Builds the requests (never sends them: the transport does).
+    raw: raw::Client,
     base_url: String,
     username: Option<String>,
     password: Option<Password>,
@@ -373,8 +370,9 @@ impl AgentStreamClient {
         path_of: fn(&AuthPaths) -> &'static str,
         decorate: impl Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<AccessToken, Error> {
-        let effective = Effective {
+        let call = CallSettings {
             timeout: self.inner.settings.response_timeout,
+            deadline: None,
             retry: RetryPolicy::none(),
             max_body: Some(AUTH_BODY_LIMIT),
         };
@@ -387,31 +385,24 @@ impl AgentStreamClient {
             let build = || {
                 decorate(http.post(&url).header(header::ACCEPT, "application/json"))
                     .build()
-                    .ok()
+                    .map_err(|error| {
+                        Error::invalid_input(format!("cannot build the request: {error}"))
+                    })
             };
-            let response = self
-                .inner
-                .transport
-                .send(operation, build, &effective)
-                .await?;
-            let meta = ResponseMeta::of(&response);
+            let response = self.inner.transport.send(operation, build, &call).await?;
+            let meta = self.inner.transport.meta(&response);
             let cookies = set_cookies(&response);
-            let body = read_body(
-                response,
-                AUTH_BODY_LIMIT,
-                effective.timeout,
-                meta.request_id.as_deref(),
-            )
-            .await?;
+            let body = read_body(response, AUTH_BODY_LIMIT, call.timeout, operation, &meta).await?;
             if meta.status == StatusCode::NOT_FOUND && tried < AUTH_PATHS.len() {
                 index = (index + 1) % AUTH_PATHS.len();
                 continue;
             }
             if !meta.status.is_success() {
-                return Err(status_error(&meta, &body));
+                return Err(Dialect::AgentStream.status_error(&meta, &body));
             }
             self.inner.auth_paths.store(index, Ordering::Relaxed);
             let token = token_of(&meta, &body)?;
+            self.inner.transport.secrets.add(token.expose_secret());
             tracing::debug!(
                 operation,
                 path = path_of(&AUTH_PATHS[index]),
@@ -435,95 +426,42 @@ impl AgentStreamClient {
         token: Option<&AccessToken>,
     ) -> Result<AgentEventStream, Error> {
         let settings = &self.inner.settings;
-        let effective = Effective {
+        let raw = &self.inner.raw;
+        let (operation, build) = match endpoint {
+            Endpoint::Agent => ("agent_stream", raw.agent_stream_request(body)),
+            Endpoint::Chat => ("chat_stream", raw.chat_stream_request(body)),
+        };
+        let mut request = built(build)?;
+        if let Some(token) = token {
+            request
+                .headers_mut()
+                .insert(header::AUTHORIZATION, token.key().bearer());
+        }
+        // Copied only for a retry the policy allows: one the server cannot have run.
+        let build = || {
+            request
+                .try_clone()
+                .ok_or_else(|| Error::invalid_input("the request cannot be copied"))
+        };
+        let opened = open_event_stream(
+            &self.inner.transport,
+            operation,
+            build,
+            settings.retry.clone(),
+            settings.response_timeout,
             // Covers the whole body: the run's events arrive within it.
-            timeout: settings.max_duration,
-            retry: settings.retry.clone(),
-            max_body: None,
-        };
-        let shared = &self.inner.transport;
-        let transport = Arc::new(Transport {
-            http: shared.http.clone(),
-            api_key: token.map(|token| token.key().clone()),
-            headers: shared.headers.clone(),
-        });
-        let slots = CallSlots::default();
-        let executor = CallExecutor {
-            transport,
-            effective: effective.clone(),
-            meta: slots.meta.clone(),
-            failure: slots.failure.clone(),
-        }
-        .executor();
-        let client =
-            raw::Client::new_with_client(&self.inner.base_url, shared.http.clone(), executor);
-        let response_timeout = settings.response_timeout;
-        let call = async {
-            match endpoint {
-                Endpoint::Agent => client.agent_stream(body).await,
-                Endpoint::Chat => client.chat_stream(body).await,
-            }
-        };
-        let result = tokio::time::timeout(response_timeout, call)
-            .await
-            .map_err(|_| Error::Timeout {
-                after: response_timeout,
-            })?;
-        if let Some(failure) = slots.take_failure() {
-            return Err(failure);
-        }
-        let Some(meta) = slots.take_meta() else {
-            return Err(match result {
-                Err(RawError::InvalidRequest(message) | RawError::Custom(message)) => {
-                    Error::invalid_input(message)
-                }
-                Err(RawError::CommunicationError(error)) => {
-                    transport_error(error, effective.timeout)
-                }
-                _ => Error::invalid_input("the request was not sent"),
-            });
-        };
-        let request_id = meta.request_id.as_deref();
-        match result {
-            Ok(value) => {
-                let body = value.into_inner().into_inner();
-                if !is_event_stream_content_type(meta.content_type.as_deref()) {
-                    let head = tokio::time::timeout(response_timeout, body_head(body))
-                        .await
-                        .unwrap_or_default();
-                    return Err(unexpected(
-                        &meta,
-                        &head,
-                        "the response is not an event stream",
-                    ));
-                }
-                Ok(AgentEventStream::new(
-                    body,
-                    meta.request_id.clone(),
-                    settings.idle_timeout,
-                    settings.max_duration,
-                    settings.max_event_size,
-                ))
-            }
-            Err(RawError::ErrorResponse(value)) => Err(api_error(&meta, value.into_inner(), b"")),
-            Err(RawError::InvalidResponsePayload(bytes, _)) => Err(status_error(&meta, &bytes)),
-            Err(RawError::UnexpectedResponse(response)) => {
-                let bytes =
-                    read_body(response, AUTH_BODY_LIMIT, effective.timeout, request_id).await?;
-                Err(status_error(&meta, &bytes))
-            }
-            Err(
-                RawError::CommunicationError(error)
-                | RawError::ResponseBodyError(error)
-                | RawError::InvalidUpgrade(error),
-            ) => Err(with_request_id(
-                transport_error(error, effective.timeout),
-                request_id,
-            )),
-            Err(RawError::InvalidRequest(message) | RawError::Custom(message)) => {
-                Err(Error::invalid_input(message))
-            }
-        }
+            settings.max_duration,
+            Dialect::AgentStream,
+        )
+        .await?;
+        Ok(AgentEventStream::new(
+            opened,
+            StreamSettings {
+                stall_timeout: settings.idle_timeout,
+                max_event_size: settings.max_event_size,
+                ..StreamSettings::default()
+            },
+        ))
     }
 }
 
@@ -540,22 +478,6 @@ fn no_credentials() -> Error {
          {AGENT_STREAM_PASSWORD_ENV}, {AGENT_STREAM_TOKEN_ENV} or {AGENT_STREAM_API_KEY_ENV}, \
          or pass them to the builder"
     ))
-}
-
-/// The first few KiB of a body that is not what was expected, for the error.
-async fn body_head(
-    mut body: std::pin::Pin<
-        Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send + Sync>,
-    >,
-) -> Vec<u8> {
-    let mut head = Vec::new();
-    while head.len() < Error::KEPT_BODY_BYTES {
-        match body.next().await {
-            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
-            _ => break,
-        }
-    }
-    head
 }
 
 /// The `name=value` pairs of the response's `Set-Cookie`s, as one sensitive `Cookie` value.
@@ -620,70 +542,6 @@ fn token_of(meta: &ResponseMeta, body: &[u8]) -> Result<AccessToken, Error> {
             )
         })
         .map_err(|_| unexpected(meta, b"", "the access_token is not usable in a header"))
-}
-
-/// An error answer: the backend's `{code, msg, data}` or FastAPI's `{detail}`, or whatever a
-/// proxy sent.
-fn status_error(meta: &ResponseMeta, body: &[u8]) -> Error {
-    let parsed = serde_json::from_slice::<raw::types::ApiError>(body).unwrap_or_default();
-    api_error(meta, parsed, body)
-}
-
-fn api_error(meta: &ResponseMeta, api: raw::types::ApiError, body: &[u8]) -> Error {
-    let request_id = meta.request_id.clone();
-    let message = api
-        .msg
-        .clone()
-        .filter(|msg| !msg.is_empty())
-        .or_else(|| match &api.detail {
-            Some(Value::String(detail)) => Some(detail.clone()),
-            _ => None,
-        })
-        .or_else(|| {
-            String::from_utf8_lossy(body)
-                .lines()
-                .map(str::trim)
-                .find(|line| !line.is_empty())
-                .map(|line| line.chars().take(200).collect())
-        })
-        .unwrap_or_else(|| {
-            meta.status
-                .canonical_reason()
-                .unwrap_or("no message")
-                .to_owned()
-        });
-    match meta.status.as_u16() {
-        400 => Error::BadRequest {
-            message,
-            request_id,
-        },
-        401 => Error::Authentication {
-            message,
-            request_id,
-        },
-        404 => Error::NotFound {
-            message,
-            request_id,
-        },
-        422 => Error::Validation {
-            detail: crate::outcome::validation_detail(api.detail),
-            request_id,
-        },
-        429 => Error::RateLimited {
-            retry_after: meta.retry_after,
-            request_id,
-        },
-        500..=599 => Error::Server(Box::new(ServerError {
-            http_status: meta.status,
-            agent_status: None,
-            message,
-            thread_id: None,
-            details: api.data.filter(|data| !data.is_null()),
-            content_type: meta.content_type.clone(),
-            request_id,
-        })),
-        _ => unexpected(meta, body, "undocumented status"),
-    }
 }
 
 /// Builds an [`AgentStreamClient`].
@@ -876,13 +734,26 @@ impl AgentStreamClientBuilder {
         let token = self.token.map(AccessToken::new).transpose()?;
         let mut transport = self.connection.transport(None)?;
         if let Some(key) = &self.api_key {
+            transport.secrets.add(key);
             transport
                 .headers
                 .insert(HeaderName::from_static("x-api-key"), sensitive(key.trim())?);
         }
+        if let Some(token) = &token {
+            transport.secrets.add(token.expose_secret());
+        }
+        if let Some(password) = &self.password {
+            transport.secrets.add(&password.0);
+        }
+        let raw = raw::Client::new_with_client(
+            &base_url,
+            transport.http.clone(),
+            sambanova_agents_raw::Executor::plain(),
+        );
         Ok(AgentStreamClient {
             inner: Arc::new(Inner {
                 transport,
+                raw,
                 base_url,
                 username: self.username,
                 password: self.password,
@@ -911,12 +782,15 @@ mod tests {
     use super::*;
 
     fn meta(status: u16) -> ResponseMeta {
-        ResponseMeta {
-            status: StatusCode::from_u16(status).unwrap(),
-            content_type: Some("application/json".into()),
-            request_id: Some("rid".into()),
-            retry_after: None,
-        }
+        ResponseMeta::detached(
+            StatusCode::from_u16(status).unwrap(),
+            Some("application/json"),
+            Some("rid"),
+        )
+    }
+
+    fn status_error(meta: &ResponseMeta, body: &[u8]) -> Error {
+        Dialect::AgentStream.status_error(meta, body)
     }
 
     #[test]

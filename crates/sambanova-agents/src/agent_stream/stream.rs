@@ -1,34 +1,47 @@
-//! The events of one run, as a [`Stream`], with an idle watchdog.
+//! The events of one run: a thin layer over the one [`EventSource`], which never reconnects
+//! (sending the run again would start a second one), typing each event and keeping what a
+//! follow-up request needs.
 
 use std::fmt;
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::Stream;
 use futures_util::stream::FusedStream;
-use tokio::time::{Instant, Sleep};
+use futures_util::{Stream, StreamExt};
 
 use super::events::{AgentEvent, Interrupt};
 use crate::Error;
-use crate::sse::{DecodeError, Decoder, EventStream, StreamError};
-use crate::transport::transport_error;
+use crate::event_source::{EventMap, EventSource, Mapped, Opened, StreamSettings};
+use crate::sse::Event;
 
-type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send + Sync>>;
+/// Types each decoded event.
+struct Typed;
+
+impl EventMap for Typed {
+    type Item = AgentEvent;
+
+    fn map(&mut self, event: Event) -> Mapped<AgentEvent> {
+        Mapped {
+            item: AgentEvent::from_sse(&event),
+            // Never reconnected: nothing to de-duplicate.
+            id: String::new(),
+            order: None,
+            reconnect_after: None,
+        }
+    }
+}
 
 /// The events of one agent run: a `Stream<Item = Result<AgentEvent, Error>>`.
 ///
 /// It ends after the server's last event. The errors it can yield:
-/// - [`Error::Timeout`]: nothing arrived for the idle timeout (the stream then ends). The run
-///   may still go on on the server; the request is never sent again, since that would start a
-///   second run.
+/// - [`Error::Stalled`]: nothing arrived for the silence limit (the stream then ends). The
+///   run may still go on on the server; the request is never sent again, since that would
+///   start a second run.
 /// - [`Error::Connection`]: the connection broke (the stream then ends).
 /// - [`Error::ResponseTooLarge`]: one event was larger than the limit; it is skipped and the
 ///   stream goes on.
-/// - [`Error::Stream`]: the server ended the stream before the run completed (no `complete`
-///   status, `error` or `interrupt` came).
+/// - [`Error::StreamEnded`]: the server ended the stream before the run completed (no
+///   `complete` status, `error` or `interrupt` came).
 ///
 /// It also keeps what a follow-up request needs: [`Self::thread_id`], [`Self::sandbox_id`],
 /// [`Self::interrupt`].
@@ -49,51 +62,35 @@ type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send + Sync>>;
 /// # Ok(()) }
 /// ```
 pub struct AgentEventStream {
-    /// Dropped as soon as the stream finishes, closing the connection.
-    events: Option<EventStream<Watchdog>>,
-    request_id: Option<String>,
+    source: EventSource<Typed>,
     thread_id: Option<String>,
     sandbox_id: Option<String>,
     interrupt: Option<Interrupt>,
     run_ended: bool,
     finished: bool,
-    idle_timeout: Duration,
-    max_duration: Duration,
 }
 
 impl AgentEventStream {
-    pub(crate) fn new(
-        body: Body,
-        request_id: Option<String>,
-        idle_timeout: Duration,
-        max_duration: Duration,
-        max_event_size: usize,
-    ) -> Self {
-        let watchdog = Watchdog {
-            body,
-            idle: idle_timeout,
-            timer: Box::pin(tokio::time::sleep(idle_timeout)),
-            fired: false,
-        };
+    pub(crate) fn new(opened: Opened, settings: StreamSettings) -> Self {
         AgentEventStream {
-            events: Some(EventStream::with_decoder(
-                watchdog,
-                Decoder::with_max_event_size(max_event_size),
-            )),
-            request_id,
+            source: EventSource::opened(
+                opened,
+                Typed,
+                settings,
+                "agent_stream",
+                Some("agent run".into()),
+            ),
             thread_id: None,
             sandbox_id: None,
             interrupt: None,
             run_ended: false,
             finished: false,
-            idle_timeout,
-            max_duration,
         }
     }
 
     /// The server's `X-Request-ID` for this run.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.source.context()?.request_id.as_deref()
     }
 
     /// The thread the events named last: send it with the next request to continue the
@@ -140,48 +137,30 @@ impl Stream for AgentEventStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        let Some(events) = this.events.as_mut() else {
+        if this.finished {
             return Poll::Ready(None);
-        };
-        let item = match Pin::new(events).poll_next(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(item) => item,
-        };
-        let item = match item {
-            Some(Ok(sse)) => {
-                let event = AgentEvent::from_sse(&sse);
+        }
+        let item = match futures_util::ready!(this.source.poll_next_unpin(cx)) {
+            Some(Ok(event)) => {
                 this.observe(&event);
                 Some(Ok(event))
             }
-            Some(Err(StreamError::Decode(DecodeError::EventTooLarge { limit }))) => {
-                Some(Err(Error::ResponseTooLarge {
-                    limit: limit as u64,
-                    request_id: this.request_id.clone(),
-                }))
-            }
-            Some(Err(StreamError::Transport(BodyError::Idle))) => {
+            Some(Err(error @ Error::ResponseTooLarge { .. })) => Some(Err(error)),
+            Some(Err(error)) => {
                 this.finished = true;
-                Some(Err(Error::Timeout {
-                    after: this.idle_timeout,
-                }))
-            }
-            Some(Err(StreamError::Transport(BodyError::Http(error)))) => {
-                this.finished = true;
-                Some(Err(transport_error(error, this.max_duration)))
+                Some(Err(error))
             }
             None => {
                 this.finished = true;
                 (!this.run_ended).then(|| {
-                    Err(Error::Stream {
-                        message: "the server ended the stream before the run completed (no \
-                                  `complete` status, error or interrupt)"
-                            .to_owned(),
+                    Err(Error::StreamEnded {
+                        stream: this.source.context().cloned().unwrap_or_default(),
                     })
                 })
             }
         };
         if this.finished {
-            this.events = None;
+            this.source.end();
         }
         Poll::Ready(item)
     }
@@ -196,72 +175,23 @@ impl FusedStream for AgentEventStream {
 impl fmt::Debug for AgentEventStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AgentEventStream")
-            .field("request_id", &self.request_id)
+            .field("stream", &self.source.context())
             .field("thread_id", &self.thread_id)
             .field("sandbox_id", &self.sandbox_id)
             .field("run_ended", &self.run_ended)
             .field("finished", &self.finished)
-            .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
-    }
-}
-
-/// Why the body yielded no bytes.
-#[derive(Debug)]
-enum BodyError {
-    Http(reqwest::Error),
-    /// Nothing arrived for the idle timeout.
-    Idle,
-}
-
-impl fmt::Display for BodyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BodyError::Http(error) => write!(f, "{error}"),
-            BodyError::Idle => f.write_str("no data within the idle timeout"),
-        }
-    }
-}
-
-/// The response body, failing with [`BodyError::Idle`] once nothing (not even a keep-alive
-/// comment) arrived for `idle`, then ending.
-struct Watchdog {
-    body: Body,
-    idle: Duration,
-    timer: Pin<Box<Sleep>>,
-    fired: bool,
-}
-
-impl Stream for Watchdog {
-    type Item = Result<Bytes, BodyError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if this.fired {
-            return Poll::Ready(None);
-        }
-        match this.body.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Ok(bytes))) => {
-                this.timer.as_mut().reset(Instant::now() + this.idle);
-                Poll::Ready(Some(Ok(bytes)))
-            }
-            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(BodyError::Http(error)))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => match this.timer.as_mut().poll(cx) {
-                Poll::Ready(()) => {
-                    this.fired = true;
-                    Poll::Ready(Some(Err(BodyError::Idle)))
-                }
-                Poll::Pending => Poll::Pending,
-            },
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+
     use super::*;
-    use futures_util::StreamExt;
+    use crate::event_source::open::Body;
 
     fn body(chunks: Vec<&'static str>, then_stall: bool) -> Body {
         let items = futures_util::stream::iter(
@@ -282,11 +212,15 @@ mod tests {
 
     fn open_with_idle(body: Body, idle: Duration) -> AgentEventStream {
         AgentEventStream::new(
-            body,
-            Some("req-1".into()),
-            idle,
-            Duration::from_secs(60),
-            1024,
+            Opened {
+                body,
+                request_id: Some("req-1".into()),
+            },
+            StreamSettings {
+                stall_timeout: idle,
+                max_event_size: 1024,
+                ..StreamSettings::default()
+            },
         )
     }
 
@@ -306,7 +240,7 @@ mod tests {
         ));
         assert!(matches!(
             events.next().await,
-            Some(Err(Error::Timeout { after })) if after == idle
+            Some(Err(Error::Stalled { after, .. })) if after == idle
         ));
         assert!(events.next().await.is_none());
         assert!(events.is_terminated());
@@ -325,7 +259,7 @@ mod tests {
         assert!(matches!(events.next().await, Some(Ok(_))));
         assert!(matches!(
             events.next().await,
-            Some(Err(Error::Stream { .. }))
+            Some(Err(Error::StreamEnded { .. }))
         ));
         assert!(events.next().await.is_none());
         assert_eq!(events.thread_id(), Some("t1"));

@@ -11,7 +11,8 @@
 //!   ([`SessionsClient::send_and_stream`]);
 //! - every stream connection replays the server's buffer, the `Last-Event-ID` header is
 //!   ignored and keepalives are comments: [`SessionEventStream`] resumes with
-//!   `?last_event_id=`, drops duplicates, and reconnects when the stream stalls;
+//!   `?last_event_id=`, drops duplicates (a replay of any length), and reconnects when the
+//!   stream stalls;
 //! - no single event ends every turn: [`SessionEvent::is_turn_end`] knows them all.
 //!
 //! ```no_run
@@ -31,19 +32,23 @@
 //! # Ok(()) }
 //! ```
 
+mod builder;
 mod client;
 mod events;
 mod raw;
+mod sandboxes;
+mod session;
 mod stream;
 mod types;
 
-pub use client::{
-    DEFAULT_SESSIONS_URL, SESSIONS_API_KEY_ENV, SESSIONS_URL_ENV, SessionsAuth, SessionsClient,
-    SessionsClientBuilder, Turn,
+pub use builder::{
+    DEFAULT_SESSIONS_URL, SESSIONS_API_KEY_ENV, SESSIONS_URL_ENV, SessionsAuth,
+    SessionsClientBuilder,
 };
+pub use client::SessionsClient;
 pub use events::{EventKind, SessionEvent, TurnText, data};
 pub use raw::RawStreamOptions;
-pub use stream::SessionEventStream;
+pub use stream::{SessionEventStream, Turn};
 pub use types::{
     ContentBlock, Message, PermissionMode, QueueStatus, Role, Sandbox, SandboxCreated, SandboxSpec,
     SandboxState, Session, SessionDetails, SessionState,

@@ -1,19 +1,21 @@
 //! Any server-sent events URL, event by event exactly as the server framed it, for debugging a
 //! stream (`sambanova-agents sessions stream --raw`): the typed
-//! [`SessionEventStream`](super::SessionEventStream) drops duplicates and retypes events, which
-//! hides what arrived.
+//! [`SessionEventStream`](super::SessionEventStream) retypes events, which hides what
+//! arrived. A thin layer over the same [`EventSource`] as the typed stream.
 
-use bytes::Bytes;
-use futures_util::stream::BoxStream;
-use futures_util::{Stream, StreamExt};
+use std::sync::Arc;
+
+use futures_util::Stream;
 use reqwest::header::ACCEPT;
+use serde::Deserialize;
 
-use super::client::{STREAM_BODY_TIMEOUT, SessionsClient, error_from_body};
+use super::client::{STREAM_BODY_TIMEOUT, SessionsClient};
 use crate::Error;
 use crate::client::checked_base_url;
-use crate::retry::RetryPolicy;
-use crate::sse::{DecodeError, Decoder, Event, EventStream, StreamError};
-use crate::transport::{Effective, ResponseMeta, read_body, transport_error};
+use crate::dialect::Dialect;
+use crate::event_source::replay::OrderKey;
+use crate::event_source::{Connect, EventMap, EventSource, Mapped, Reconnect, open_event_stream};
+use crate::sse::Event;
 
 /// How a raw stream reconnects.
 ///
@@ -55,11 +57,40 @@ impl RawStreamOptions {
     }
 }
 
+/// Keeps each event as framed; its stamp (a Sessions event's `timestamp`), when its data
+/// has one, places it for de-duplication.
+struct AsFramed;
+
+impl EventMap for AsFramed {
+    type Item = Event;
+
+    fn map(&mut self, event: Event) -> Mapped<Event> {
+        #[derive(Deserialize)]
+        struct Stamped<'a> {
+            #[serde(borrow)]
+            timestamp: Option<std::borrow::Cow<'a, str>>,
+        }
+        let order = serde_json::from_str::<Stamped>(event.data())
+            .ok()
+            .and_then(|stamped| stamped.timestamp)
+            .and_then(|stamp| OrderKey::parse(&stamp));
+        Mapped {
+            id: event.id().to_owned(),
+            order,
+            reconnect_after: None,
+            item: event,
+        }
+    }
+}
+
 impl SessionsClient {
     /// The events of any SSE `url` as decoded, with this client's key, headers and
-    /// timeouts: each [`Event`]'s `id` is the stream's last event id at that event. An
-    /// oversized event is an [`Error::ResponseTooLarge`] item and the stream goes on; an error
-    /// status ends it.
+    /// timeouts: each [`Event`]'s `id` is the stream's last event id at that event. The same
+    /// connection as [`Self::events`]: the answer must be `text/event-stream`, a silent
+    /// stream is dropped after the stall timeout (and reconnected, or ends with
+    /// [`Error::Stalled`] without reconnection), and a reconnection's replay of events
+    /// already delivered is dropped. An oversized event is an [`Error::ResponseTooLarge`]
+    /// item and the stream goes on; an error status ends it.
     ///
     /// ```no_run
     /// # async fn demo(client: sambanova_agents::sessions::SessionsClient) -> Result<(), sambanova_agents::Error> {
@@ -79,176 +110,56 @@ impl SessionsClient {
         url: &str,
         options: RawStreamOptions,
     ) -> impl Stream<Item = Result<Event, Error>> + Send + 'static {
-        let state = Raw {
-            client: self.clone(),
-            url: url.to_owned(),
-            options,
-            decoder: Some(Decoder::with_max_event_size(
-                self.stream_settings().max_event_size,
-            )),
-            events: None,
-            connected_once: false,
-            failures: 0,
-            done: false,
-        };
-        futures_util::stream::unfold(state, |mut state| async move {
-            let item = state.next().await?;
-            Some((item, state))
-        })
-    }
-}
-
-type Body = BoxStream<'static, reqwest::Result<Bytes>>;
-
-struct Raw {
-    client: SessionsClient,
-    url: String,
-    options: RawStreamOptions,
-    /// Kept across connections: it holds the last event id and the server's `retry:`.
-    decoder: Option<Decoder>,
-    events: Option<EventStream<Body>>,
-    connected_once: bool,
-    failures: u32,
-    done: bool,
-}
-
-impl Raw {
-    async fn next(&mut self) -> Option<Result<Event, Error>> {
-        loop {
-            if self.done {
-                return None;
-            }
-            let Some(events) = self.events.as_mut() else {
-                match self.connect().await {
-                    Ok(events) => {
-                        self.events = Some(events);
-                        self.connected_once = true;
-                    }
-                    Err(error) => {
-                        self.failures += 1;
-                        if !self.may_reconnect() || !reconnecting_may_help(&error) {
-                            self.done = true;
-                            return Some(Err(error));
+        let target = reqwest::Url::parse(url)
+            .map(|parsed| parsed.path().to_owned())
+            .unwrap_or_default();
+        let client = self.clone();
+        let url = url.to_owned();
+        let resume_with_query = options.resume_with_query;
+        let connect: Connect = Arc::new(move |last_event_id: Option<String>, first: bool| {
+            let client = client.clone();
+            let url = url.clone();
+            Box::pin(async move {
+                checked_base_url(&url, client.plain_http_allowed())?;
+                let http = client.transport().http.clone();
+                let build = || {
+                    let mut request = http.get(&url).header(ACCEPT, "text/event-stream");
+                    if let Some(id) = last_event_id.as_deref() {
+                        request = request.header("last-event-id", id);
+                        if resume_with_query {
+                            request = request.query(&[("last_event_id", id)]);
                         }
-                        tokio::time::sleep(self.backoff()).await;
                     }
-                }
-                continue;
-            };
-            let ended = match events.next().await {
-                Some(Ok(event)) => {
-                    self.failures = 0;
-                    return Some(Ok(event));
-                }
-                Some(Err(StreamError::Decode(DecodeError::EventTooLarge { limit }))) => {
-                    return Some(Err(Error::ResponseTooLarge {
-                        limit: limit as u64,
-                        request_id: None,
-                    }));
-                }
-                Some(Err(StreamError::Transport(error))) => {
-                    Some(transport_error(error, STREAM_BODY_TIMEOUT))
-                }
-                None => None,
-            };
-            if let Some(events) = self.events.take() {
-                let mut decoder = events.into_decoder();
-                // An event cut short by the end of the connection is not dispatched.
-                decoder.finish(&mut Vec::new());
-                self.decoder = Some(decoder);
-            }
-            if !self.options.reconnect {
-                self.done = true;
-                return ended.map(Err);
-            }
-            self.failures += 1;
-            if !self.may_reconnect() {
-                self.done = true;
-                return Some(Err(ended.unwrap_or_else(|| Error::Stream {
-                    message: "the server kept closing the stream".into(),
-                })));
-            }
-            tokio::time::sleep(self.backoff()).await;
-        }
-    }
-
-    fn may_reconnect(&self) -> bool {
-        let limit = self.client.stream_settings().max_reconnects;
-        self.options.reconnect
-            && self.connected_once
-            && limit.is_none_or(|max| self.failures <= max)
-    }
-
-    /// The wait before reconnecting: the server's `retry:` if it sent one, doubling.
-    fn backoff(&self) -> std::time::Duration {
-        let hint = self.decoder.as_ref().and_then(Decoder::reconnection_time);
-        self.client
-            .stream_settings()
-            .backoff(self.failures.max(1), hint)
-    }
-
-    async fn connect(&mut self) -> Result<EventStream<Body>, Error> {
-        checked_base_url(&self.url, self.client.plain_http_allowed())?;
-        let last_event_id = self
-            .decoder
-            .as_ref()
-            .map(|decoder| decoder.last_event_id().to_owned())
-            .unwrap_or_default();
-        let http = self.client.transport().http.clone();
-        let url = self.url.clone();
-        let resume_with_query = self.options.resume_with_query;
-        let build = move || {
-            let mut request = http.get(&url).header(ACCEPT, "text/event-stream");
-            if !last_event_id.is_empty() {
-                request = request.header("last-event-id", last_event_id.as_str());
-                if resume_with_query {
-                    request = request.query(&[("last_event_id", last_event_id.as_str())]);
-                }
-            }
-            request.build().ok()
+                    request.build().map_err(|error| {
+                        Error::invalid_input(format!("cannot build the request: {error}"))
+                    })
+                };
+                open_event_stream(
+                    client.transport(),
+                    "raw_events",
+                    build,
+                    client.stream_retry(first),
+                    client.timeout(),
+                    STREAM_BODY_TIMEOUT,
+                    Dialect::Sessions,
+                )
+                .await
+            })
+        });
+        let reconnect = if options.reconnect {
+            Reconnect::OnLoss
+        } else {
+            Reconnect::Never
         };
-        let effective = Effective {
-            // The stream has no end: the headers are waited for below, the body forever.
-            timeout: STREAM_BODY_TIMEOUT,
-            retry: if self.connected_once {
-                RetryPolicy::none()
-            } else {
-                RetryPolicy::idempotent()
-            },
-            max_body: None,
-        };
-        let header_wait = self.client.timeout();
-        let sending = self
-            .client
-            .transport()
-            .send("raw_events", build, &effective);
-        let response = tokio::time::timeout(header_wait, sending)
-            .await
-            .map_err(|_| Error::Timeout { after: header_wait })??;
-        let meta = ResponseMeta::of(&response);
-        if !meta.status.is_success() {
-            let body = read_body(
-                response,
-                Error::KEPT_BODY_BYTES,
-                header_wait,
-                meta.request_id.as_deref(),
-            )
-            .await
-            .unwrap_or_default();
-            return Err(error_from_body(&meta, &body));
-        }
-        let decoder = self.decoder.take().unwrap_or_default();
-        Ok(EventStream::with_decoder(
-            response.bytes_stream().boxed(),
-            decoder,
-        ))
+        EventSource::new(
+            connect,
+            AsFramed,
+            reconnect,
+            self.stream_settings().clone(),
+            "raw_events",
+            Some(target),
+            None,
+            self.transport().on_retry.clone(),
+        )
     }
-}
-
-/// Whether asking again can help: not after an error status (401, 404, …) or bad settings.
-fn reconnecting_may_help(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::Connection { .. } | Error::Timeout { .. } | Error::RateLimited { .. }
-    ) || matches!(error, Error::Server(server) if server.http_status.is_server_error())
 }

@@ -1,0 +1,485 @@
+//! One SSE connection for the three APIs: the decoder, a stall watchdog armed lazily, and
+//! reconnection — never (an agent run, which must not be sent twice), or on loss with the
+//! resume id (Sessions) — with backoff and jitter, every server hint capped at the maximum
+//! backoff, a cap set by the caller on the reconnections in a row and on their total time,
+//! and de-duplication of replayed events in bounded memory ([`replay`]).
+//!
+//! The typed Sessions stream, the raw reader and the agent stream are thin layers over
+//! [`EventSource`]: each gives it a way to open the stream ([`Connect`]) and an
+//! [`EventMap`] from a decoded event to its own item.
+
+pub(crate) mod open;
+pub(crate) mod replay;
+mod settings;
+
+pub(crate) use open::{Opened, open_event_stream};
+pub(crate) use settings::StreamSettings;
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use futures_util::{Stream, StreamExt, ready};
+use tokio::time::{Instant, Sleep};
+
+use self::replay::{OrderKey, ReplayFilter};
+use crate::Error;
+use crate::error::StreamContext;
+use crate::sse::{DecodeError, Decoder, Event};
+use crate::transport::{RetryEvent, RetryHook, transport_error};
+
+/// Opens the stream, asking for the events after the given id; `true` for the first
+/// connection (retried like any read), `false` for a reconnection (sent once: the stream's own
+/// backoff paces reconnections).
+pub(crate) type Connect =
+    Arc<dyn Fn(Option<String>, bool) -> BoxFuture<'static, Result<Opened, Error>> + Send + Sync>;
+
+/// Whether a lost stream is opened again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reconnect {
+    /// Never: the stream ends with the connection (an agent run is never sent twice).
+    Never,
+    /// After a loss, a stall or the server closing it, resuming after the last event.
+    OnLoss,
+}
+
+/// A decoded event as a layer sees it.
+pub(crate) struct Mapped<T> {
+    pub item: T,
+    /// The event's id, for de-duplication and resuming (`""`: none).
+    pub id: String,
+    /// Where the event stands in the server's order, when the layer can tell.
+    pub order: Option<OrderKey>,
+    /// A wait the server asked for before the next reconnection (a `reconnect` event).
+    pub reconnect_after: Option<Duration>,
+}
+
+/// What a layer turns decoded events into.
+pub(crate) trait EventMap: Send + Unpin + 'static {
+    type Item: Send + 'static;
+    fn map(&mut self, event: Event) -> Mapped<Self::Item>;
+}
+
+/// A reconnection in progress; the state comes back with the result. In a mutex only so that
+/// the stream is `Sync` (the future is not); it is reached through `&mut`, never locked.
+type Reconnecting =
+    std::sync::Mutex<Pin<Box<dyn Future<Output = (Result<(), Error>, Box<State>)> + Send>>>;
+
+/// The one SSE connection (see the module docs).
+pub(crate) struct EventSource<M: EventMap> {
+    state: Option<Box<State>>,
+    map: M,
+    reconnecting: Option<Reconnecting>,
+    /// When the last byte arrived (keepalive comments count).
+    last_data: Instant,
+    /// Fires at the stall deadline; re-armed lazily, so a busy stream pays for no timer per
+    /// chunk.
+    stall: Option<Pin<Box<Sleep>>>,
+    stall_timeout: Duration,
+}
+
+struct State {
+    connect: Connect,
+    reconnect: Reconnect,
+    settings: StreamSettings,
+    operation: &'static str,
+    on_retry: Option<RetryHook>,
+    body: Option<open::Body>,
+    decoder: Decoder,
+    decoded: VecDeque<Result<Event, DecodeError>>,
+    /// Reused for every chunk's decoded events.
+    scratch: Vec<Result<Event, DecodeError>>,
+    replay: ReplayFilter,
+    context: StreamContext,
+    /// Connections lost or refused since the last new event.
+    failures: u32,
+    /// Since when the stream has been failing without a new event.
+    failing_since: Option<Instant>,
+    last_error: Option<Error>,
+    server_hint: Option<Duration>,
+    connected_once: bool,
+    finished: bool,
+}
+
+impl<M: EventMap> EventSource<M> {
+    /// A stream that connects at its first poll (or at [`Self::connect`]).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        connect: Connect,
+        map: M,
+        reconnect: Reconnect,
+        settings: StreamSettings,
+        operation: &'static str,
+        target: Option<String>,
+        last_event_id: Option<String>,
+        on_retry: Option<RetryHook>,
+    ) -> Self {
+        let decoder = Decoder::with_max_event_size(settings.max_event_size);
+        let replay = ReplayFilter::new(settings.dedupe_window, last_event_id.as_deref());
+        let stall_timeout = settings.stall_timeout;
+        EventSource {
+            state: Some(Box::new(State {
+                connect,
+                reconnect,
+                settings,
+                operation,
+                on_retry,
+                body: None,
+                decoder,
+                decoded: VecDeque::new(),
+                scratch: Vec::new(),
+                replay,
+                context: StreamContext {
+                    target,
+                    last_event_id,
+                    reconnects: 0,
+                    request_id: None,
+                },
+                failures: 0,
+                failing_since: None,
+                last_error: None,
+                server_hint: None,
+                connected_once: false,
+                finished: false,
+            })),
+            map,
+            reconnecting: None,
+            last_data: Instant::now(),
+            stall: None,
+            stall_timeout,
+        }
+    }
+
+    /// A stream over a body that is already open (the agent stream's answer).
+    pub(crate) fn opened(
+        opened: Opened,
+        map: M,
+        settings: StreamSettings,
+        operation: &'static str,
+        target: Option<String>,
+    ) -> Self {
+        let connect: Connect = Arc::new(|_, _| {
+            Box::pin(async { Err(Error::invalid_input("this stream cannot be opened again")) })
+        });
+        let mut source = EventSource::new(
+            connect,
+            map,
+            Reconnect::Never,
+            settings,
+            operation,
+            target,
+            None,
+            None,
+        );
+        if let Some(state) = source.state.as_mut() {
+            state.context.request_id = opened.request_id;
+            state.body = Some(opened.body);
+            state.connected_once = true;
+        }
+        source
+    }
+
+    /// Connects now rather than at the first poll, so that events published from now on are
+    /// not missed.
+    pub(crate) async fn connect(&mut self) -> Result<(), Error> {
+        if let Some(state) = self.state.as_mut()
+            && state.body.is_none()
+            && !state.finished
+        {
+            state.reconnect().await?;
+            self.last_data = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// Ends the stream (its connection is closed).
+    pub(crate) fn end(&mut self) {
+        if let Some(state) = self.state.as_mut() {
+            state.finished = true;
+            state.body = None;
+            state.decoded.clear();
+        }
+        self.reconnecting = None;
+    }
+
+    /// Where the stream is: its target, last event id, reconnections and request id.
+    pub(crate) fn context(&self) -> Option<&StreamContext> {
+        self.state.as_ref().map(|state| &state.context)
+    }
+
+    /// Changes the silence limit.
+    pub(crate) fn set_stall_timeout(&mut self, timeout: Duration) {
+        self.stall_timeout = timeout;
+        if let Some(state) = self.state.as_mut() {
+            state.settings.stall_timeout = timeout;
+        }
+    }
+}
+
+impl<M: EventMap> Stream for EventSource<M> {
+    type Item = Result<M::Item, Error>;
+
+    // A poll loop rather than one boxed future per event: events already decoded and chunks
+    // already arrived are handed out without allocating; only a reconnection is an `async`
+    // step.
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(reconnecting) = this.reconnecting.as_mut() {
+                let reconnecting = reconnecting
+                    .get_mut()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let (result, mut state) = ready!(reconnecting.as_mut().poll(cx));
+                this.reconnecting = None;
+                this.last_data = Instant::now();
+                this.stall = None;
+                if let Err(error) = result {
+                    state.finished = true;
+                    this.state = Some(state);
+                    return Poll::Ready(Some(Err(error)));
+                }
+                this.state = Some(state);
+            }
+            let Some(state) = this.state.as_mut() else {
+                return Poll::Ready(None);
+            };
+            if state.finished && state.decoded.is_empty() {
+                return Poll::Ready(None);
+            }
+            if let Some(decoded) = state.decoded.pop_front() {
+                match decoded {
+                    Ok(event) => {
+                        let mapped = this.map.map(event);
+                        if let Some(item) = state.admit(mapped) {
+                            return Poll::Ready(Some(Ok(item)));
+                        }
+                    }
+                    Err(DecodeError::EventTooLarge { limit }) => {
+                        return Poll::Ready(Some(Err(Error::ResponseTooLarge {
+                            limit: limit as u64,
+                            request_id: state.context.request_id.clone(),
+                        })));
+                    }
+                }
+                continue;
+            }
+            if state.finished {
+                return Poll::Ready(None);
+            }
+            let Some(body) = state.body.as_mut() else {
+                if let Some(state) = this.state.take() {
+                    this.reconnecting =
+                        Some(std::sync::Mutex::new(Box::pin(state.reconnect_owned())));
+                }
+                continue;
+            };
+            match body.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    this.last_data = Instant::now();
+                    state.feed(&chunk);
+                }
+                Poll::Ready(Some(Err(error))) => {
+                    let error = transport_error(error, this.stall_timeout, state.operation);
+                    if let Some(error) = state.lost(Some(error)) {
+                        return Poll::Ready(Some(Err(error)));
+                    }
+                }
+                Poll::Ready(None) => {
+                    if let Some(error) = state.lost(None) {
+                        return Poll::Ready(Some(Err(error)));
+                    }
+                }
+                Poll::Pending => {
+                    let deadline = this.last_data + this.stall_timeout;
+                    let stall = this
+                        .stall
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                    ready!(stall.as_mut().poll(cx));
+                    if deadline > Instant::now() {
+                        // Data came after the timer was set: wait for the new deadline.
+                        stall.as_mut().reset(deadline);
+                        continue;
+                    }
+                    this.stall = None;
+                    let stalled = Error::Stalled {
+                        after: this.stall_timeout,
+                        stream: state.context.clone(),
+                    };
+                    if let Some(error) = state.lost(Some(stalled)) {
+                        return Poll::Ready(Some(Err(error)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl State {
+    async fn reconnect_owned(mut self: Box<Self>) -> (Result<(), Error>, Box<Self>) {
+        let result = self.reconnect().await;
+        (result, self)
+    }
+
+    fn feed(&mut self, chunk: &[u8]) {
+        let mut out = std::mem::take(&mut self.scratch);
+        self.decoder.feed(chunk, &mut out);
+        self.decoded.extend(out.drain(..));
+        self.scratch = out;
+    }
+
+    /// The item to hand out, or `None` for a replayed duplicate.
+    fn admit<T>(&mut self, mapped: Mapped<T>) -> Option<T> {
+        if !self.replay.admit(&mapped.id, mapped.order.as_ref()) {
+            return None;
+        }
+        if !mapped.id.is_empty() {
+            self.context.last_event_id = Some(mapped.id);
+        }
+        self.failures = 0;
+        self.failing_since = None;
+        self.last_error = None;
+        if mapped.reconnect_after.is_some() {
+            self.server_hint = mapped.reconnect_after;
+        }
+        Some(mapped.item)
+    }
+
+    /// The connection is gone (`error`, or `None` when the server closed it). Answers the
+    /// error to yield now, if the stream ends with it.
+    fn lost(&mut self, error: Option<Error>) -> Option<Error> {
+        self.body = None;
+        let mut rest = Vec::new();
+        self.decoder.finish(&mut rest);
+        self.decoded.extend(rest);
+        if self.reconnect == Reconnect::Never {
+            self.finished = true;
+            return error;
+        }
+        let error = error.unwrap_or_else(|| Error::Connection {
+            message: "the server closed the event stream".into(),
+            maybe_delivered: true,
+        });
+        tracing::debug!(%error, target = ?self.context.target, "event stream lost; reconnecting");
+        self.failures = self.failures.saturating_add(1);
+        self.failing_since.get_or_insert_with(Instant::now);
+        self.last_error = Some(error);
+        None
+    }
+
+    fn give_up(&mut self) -> Error {
+        let last = self.last_error.take().unwrap_or_else(|| Error::Connection {
+            message: "the event stream was lost".into(),
+            maybe_delivered: true,
+        });
+        Error::ReconnectsExhausted {
+            stream: self.context.clone(),
+            last: Box::new(last),
+        }
+    }
+
+    /// Connects (again), waiting first if this is a reconnection. A stream that never
+    /// connected fails at once (after the transport's retries), like any call; one that was
+    /// connected keeps trying, within the caps on reconnections in a row and their time.
+    async fn reconnect(&mut self) -> Result<(), Error> {
+        loop {
+            if self.connected_once {
+                let settings = &self.settings;
+                if settings
+                    .max_reconnects
+                    .is_some_and(|max| self.failures > max)
+                {
+                    return Err(self.give_up());
+                }
+                let wait = self.reconnect_wait();
+                if let (Some(limit), Some(since)) =
+                    (settings.max_reconnect_time, self.failing_since)
+                    && since.elapsed() + wait > limit
+                {
+                    return Err(self.give_up());
+                }
+                self.announce(wait);
+                tokio::time::sleep(wait).await;
+                self.context.reconnects += 1;
+            }
+            let resume_after = self.context.last_event_id.clone();
+            match (self.connect)(resume_after, !self.connected_once).await {
+                Ok(opened) => {
+                    self.context.request_id = opened.request_id;
+                    self.body = Some(opened.body);
+                    if self.connected_once {
+                        self.replay.reconnected();
+                    }
+                    self.connected_once = true;
+                    return Ok(());
+                }
+                Err(error) if self.connected_once && reconnecting_may_help(&error) => {
+                    tracing::debug!(%error, "cannot reconnect the event stream yet");
+                    self.failures = self.failures.saturating_add(1);
+                    self.last_error = Some(error);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// The wait before the next reconnection: from the server's hint (SSE `retry:`, a
+    /// `reconnect` event, a 429's `Retry-After`) or the backoff, never past the maximum
+    /// backoff: a hostile hint of years must not put the stream to sleep.
+    fn reconnect_wait(&self) -> Duration {
+        let settings = &self.settings;
+        let hint = self
+            .server_hint
+            .or(self.decoder.reconnection_time())
+            .map(|hint| hint.min(settings.max_backoff));
+        let mut wait = settings.backoff(self.failures.max(1), hint);
+        if let Some(Error::RateLimited {
+            retry_after: Some(asked),
+            ..
+        }) = &self.last_error
+        {
+            wait = wait.max((*asked).min(settings.max_backoff));
+        }
+        wait.min(settings.max_backoff)
+    }
+
+    /// Tells the caller's retry hook (and the `sambanova_agents::retry` log) of a wait.
+    fn announce(&self, wait: Duration) {
+        let reason = self
+            .last_error
+            .as_ref()
+            .map_or_else(|| "the stream was lost".to_owned(), ToString::to_string);
+        tracing::info!(
+            target: "sambanova_agents::retry",
+            operation = self.operation,
+            attempt = self.failures,
+            wait_ms = wait.as_millis() as u64,
+            reason = %reason,
+            "reconnecting"
+        );
+        if let Some(hook) = &self.on_retry {
+            (hook.0)(&RetryEvent {
+                operation: self.operation,
+                attempt: self.failures,
+                wait,
+                reason,
+                server_asked: false,
+            });
+        }
+    }
+}
+
+/// Whether asking again can help: not after an error status (401, 404, …) or bad settings.
+fn reconnecting_may_help(error: &Error) -> bool {
+    match error {
+        Error::Connection { .. }
+        | Error::Timeout { .. }
+        | Error::Stalled { .. }
+        | Error::RateLimited { .. } => true,
+        Error::Server(server) => server.http_status.is_server_error(),
+        _ => false,
+    }
+}

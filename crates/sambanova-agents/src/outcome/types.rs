@@ -1,0 +1,345 @@
+//! What an agent call produced: the outcomes a caller goes on with.
+
+use std::fmt;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::Error;
+use crate::dialect::kept_body;
+
+/// Continues a plan's thread with a reply (set by the agent the plan came from, with that
+/// handle's settings).
+pub(crate) type Resume =
+    Arc<dyn Fn(&Plan, String) -> BoxFuture<'static, Result<AgentOutcome, Error>> + Send + Sync>;
+
+/// The `status` of an agent's JSON body. The real server uses `completed`, `interrupted` and
+/// `error`; anything else is kept as [`AgentStatus::Unknown`] rather than rejected.
+///
+/// ```
+/// use sambanova_agents::AgentStatus;
+///
+/// assert_eq!(AgentStatus::from("interrupted"), AgentStatus::Interrupted);
+/// assert_eq!(AgentStatus::from("paused"), AgentStatus::Unknown("paused".into()));
+/// assert_eq!(AgentStatus::Completed.as_str(), "completed");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AgentStatus {
+    /// The run finished (but see [`Error::Server`]: also used on some 500s).
+    Completed,
+    /// The run paused for approval of a plan.
+    Interrupted,
+    /// The run failed.
+    Error,
+    /// A value this SDK does not know.
+    Unknown(String),
+}
+
+impl AgentStatus {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AgentStatus::Completed => "completed",
+            AgentStatus::Interrupted => "interrupted",
+            AgentStatus::Error => "error",
+            AgentStatus::Unknown(other) => other,
+        }
+    }
+}
+
+impl From<&str> for AgentStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "completed" => AgentStatus::Completed,
+            "interrupted" => AgentStatus::Interrupted,
+            "error" => AgentStatus::Error,
+            other => AgentStatus::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for AgentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an agent call produced.
+///
+/// Failures (a 500, a `status: "error"`, a proxy's HTML 504, …) are [`Error`]s, so `?` stops
+/// at them; this enum holds the outcomes a caller goes on with.
+///
+/// ```no_run
+/// # async fn demo(client: sambanova_agents::Client) -> Result<(), sambanova_agents::Error> {
+/// use sambanova_agents::AgentOutcome;
+///
+/// match client.deep_research().interactive("Solid-state batteries").await? {
+///     AgentOutcome::Interrupted(plan) => println!("plan to approve:\n{}", plan.plain_text()),
+///     AgentOutcome::Completed(done) => println!("{}", done.text()),
+///     AgentOutcome::Html(report) => println!("{} bytes of HTML", report.html().len()),
+///     other => println!("unrecognized: {other:?}"),
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AgentOutcome {
+    /// The run finished with a result.
+    Completed(Completion),
+    /// The run paused: approve or revise the plan to go on.
+    Interrupted(Plan),
+    /// The data science agent's report, as HTML.
+    Html(HtmlReport),
+    /// A 2xx body whose `status` this SDK does not know; kept as it came.
+    Unrecognized(Unrecognized),
+}
+
+impl AgentOutcome {
+    /// The completion, or an error saying what arrived instead.
+    pub fn into_completion(self) -> Result<Completion, Error> {
+        match self {
+            AgentOutcome::Completed(done) => Ok(done),
+            other => Err(other.not("a completed result")),
+        }
+    }
+
+    /// The plan, or an error saying what arrived instead.
+    pub fn into_plan(self) -> Result<Plan, Error> {
+        match self {
+            AgentOutcome::Interrupted(plan) => Ok(plan),
+            other => Err(other.not("a plan to approve")),
+        }
+    }
+
+    /// The HTML report, or an error saying what arrived instead.
+    pub fn into_html(self) -> Result<HtmlReport, Error> {
+        match self {
+            AgentOutcome::Html(report) => Ok(report),
+            other => Err(other.not("an HTML report")),
+        }
+    }
+
+    /// The thread this outcome belongs to, when the server named one.
+    pub fn thread_id(&self) -> Option<&str> {
+        match self {
+            AgentOutcome::Completed(done) => done.thread_id.as_deref(),
+            AgentOutcome::Interrupted(plan) => Some(&plan.thread_id),
+            AgentOutcome::Html(report) => report.thread_id.as_deref(),
+            AgentOutcome::Unrecognized(other) => other.thread_id.as_deref(),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            AgentOutcome::Completed(_) => "a completed result",
+            AgentOutcome::Interrupted(_) => "a plan awaiting approval",
+            AgentOutcome::Html(_) => "an HTML report",
+            AgentOutcome::Unrecognized(_) => "an unrecognized status",
+        }
+    }
+
+    fn not(self, wanted: &str) -> Error {
+        let status = match &self {
+            AgentOutcome::Unrecognized(other) => format!(" ({})", other.status),
+            _ => String::new(),
+        };
+        Error::UnexpectedResponse {
+            status: StatusCode::OK,
+            content_type: None,
+            reason: format!("expected {wanted}, got {}{status}", self.kind()),
+            body: String::new(),
+            request_id: self.request_id().map(str::to_owned),
+        }
+    }
+
+    fn request_id(&self) -> Option<&str> {
+        match self {
+            AgentOutcome::Completed(done) => done.request_id.as_deref(),
+            AgentOutcome::Interrupted(plan) => plan.request_id.as_deref(),
+            AgentOutcome::Html(report) => report.request_id.as_deref(),
+            AgentOutcome::Unrecognized(other) => other.request_id.as_deref(),
+        }
+    }
+}
+
+/// A finished run.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Completion {
+    /// The result text: markdown for deep research, a step log for coding, a JSON document
+    /// (in a string) for financial analysis, the model's answer for the main agent.
+    pub result: String,
+    /// File ids of the artifacts the run produced (often none); see [`crate::Files`].
+    pub artifacts: Vec<String>,
+    /// The thread, for agents that keep one.
+    pub thread_id: Option<String>,
+    /// The server's `X-Request-ID`.
+    pub request_id: Option<String>,
+}
+
+impl Completion {
+    /// The result text.
+    pub fn text(&self) -> &str {
+        &self.result
+    }
+
+    /// The result parsed as JSON (the financial agent's result is a JSON document in a
+    /// string; it can also be `"Error: …"` text, which is an [`Error::UnexpectedResponse`]).
+    pub fn json(&self) -> Result<Value, Error> {
+        serde_json::from_str(&self.result).map_err(|error| Error::UnexpectedResponse {
+            status: StatusCode::OK,
+            content_type: Some("application/json".into()),
+            reason: format!("the result is not JSON: {error}"),
+            body: kept_body(&self.result),
+            request_id: self.request_id.clone(),
+        })
+    }
+}
+
+/// A run paused on a plan (deep research) or a hypothesis (data science): approve it, or
+/// revise it with feedback.
+pub struct Plan {
+    /// The plan as the server sent it: text with `<b>` tags.
+    pub text: String,
+    /// The thread to resume.
+    pub thread_id: String,
+    /// The uploaded files the thread works on (data science only).
+    pub file_ids: Vec<String>,
+    /// The server's `X-Request-ID`.
+    pub request_id: Option<String>,
+    pub(crate) resume: Option<Resume>,
+}
+
+impl fmt::Debug for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plan")
+            .field("text", &self.text)
+            .field("thread_id", &self.thread_id)
+            .field("file_ids", &self.file_ids)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Plan {
+    /// The plan as sent (with the server's `<b>` tags).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The plan without markup, for a terminal.
+    ///
+    /// ```
+    /// # use sambanova_agents::Plan;
+    /// let plan = Plan::detached("Please <b>provide feedback</b> or <b>type 'approve'.</b>", "t-1");
+    /// assert_eq!(plan.plain_text(), "Please provide feedback or type 'approve'.");
+    /// ```
+    pub fn plain_text(&self) -> String {
+        strip_tags(&self.text)
+    }
+
+    /// The thread to resume.
+    pub fn thread_id(&self) -> &str {
+        &self.thread_id
+    }
+
+    /// A plan not tied to a client (for tests and for plans rebuilt from storage); it
+    /// cannot be approved until resumed through an agent's `resume`.
+    pub fn detached(text: impl Into<String>, thread_id: impl Into<String>) -> Self {
+        Plan {
+            text: text.into(),
+            thread_id: thread_id.into(),
+            file_ids: Vec::new(),
+            request_id: None,
+            resume: None,
+        }
+    }
+
+    /// Approves the plan: sends exactly `approve` on its thread, with the timeout and retry
+    /// policy of the agent handle it came from, and returns what the agent did next (the
+    /// report, or another plan).
+    pub async fn approve(&self) -> Result<AgentOutcome, Error> {
+        self.reply("approve").await
+    }
+
+    /// Sends feedback on the plan (with the settings of the handle it came from); the agent
+    /// answers with a revised plan (deep research, data science) or goes on (see each agent's
+    /// `resume`).
+    pub async fn revise(&self, feedback: &str) -> Result<AgentOutcome, Error> {
+        if feedback.trim().is_empty() {
+            return Err(Error::invalid_input(
+                "feedback is empty: say what to change, or approve()",
+            ));
+        }
+        self.reply(feedback).await
+    }
+
+    /// Sends any reply on the plan's thread, as is.
+    pub async fn reply(&self, text: &str) -> Result<AgentOutcome, Error> {
+        match &self.resume {
+            Some(resume) => resume(self, text.to_owned()).await,
+            None => Err(Error::invalid_input(
+                "this plan is not tied to a client: resume its thread with the agent's resume()",
+            )),
+        }
+    }
+}
+
+/// The data science agent's report: an HTML fragment (no `<html>` wrapper) with its charts
+/// inlined as `data:` images.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct HtmlReport {
+    /// The HTML as sent.
+    pub html: String,
+    /// The thread (interactive runs).
+    pub thread_id: Option<String>,
+    /// The server's `X-Request-ID`.
+    pub request_id: Option<String>,
+}
+
+impl HtmlReport {
+    /// The HTML fragment.
+    pub fn html(&self) -> &str {
+        &self.html
+    }
+
+    /// A complete HTML document around the fragment, ready to save and open in a browser.
+    pub fn to_document(&self) -> String {
+        format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Data science report</title></head>\n<body>\n{}\n</body></html>\n",
+            self.html
+        )
+    }
+}
+
+/// A 2xx JSON body with a `status` this SDK does not know.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Unrecognized {
+    /// The status as sent.
+    pub status: AgentStatus,
+    /// The body's `result`, if any, as text.
+    pub result: Option<String>,
+    /// The body's `thread_id`, if any.
+    pub thread_id: Option<String>,
+    /// The server's `X-Request-ID`.
+    pub request_id: Option<String>,
+}
+
+/// Removes `<…>` tags (the server's plans carry `<b>`), keeping the text.
+pub(crate) fn strip_tags(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => plain.push(c),
+            _ => {}
+        }
+    }
+    plain
+}

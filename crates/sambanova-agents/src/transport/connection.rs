@@ -1,0 +1,171 @@
+//! The connection settings every client builder shares, turned into a [`Transport`] in one
+//! place.
+
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+
+use super::{RetryHook, Transport};
+use crate::Error;
+use crate::auth::ApiKey;
+use crate::redact::Secrets;
+
+/// Follows redirects on the same origin only (a server may redirect, e.g., for a trailing
+/// slash). reqwest drops `Authorization` on a redirect to another host, but it would carry
+/// the caller's extra headers, which the SDK treats as secrets, and the request itself to a
+/// server the caller never chose; so such a redirect is answered as it came.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > 10 {
+            attempt.error("more than 10 redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// A header value that never prints.
+pub(crate) fn sensitive(value: &str) -> Result<HeaderValue, Error> {
+    let mut value = HeaderValue::from_str(value)
+        .map_err(|_| Error::config("a header value contains characters HTTP does not allow"))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The connection settings every client's builder shares (the Agents, Sessions and agent
+/// stream clients), turned into a [`Transport`] in one place.
+#[derive(Clone)]
+pub(crate) struct Connection {
+    pub connect_timeout: Duration,
+    pub user_agent: String,
+    pub headers: Vec<(String, String)>,
+    pub http: Option<reqwest::Client>,
+    pub allow_insecure_http: bool,
+    pub on_retry: Option<RetryHook>,
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        Connection {
+            connect_timeout: Duration::from_secs(5),
+            user_agent: concat!("sambanova-agents-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+            headers: Vec::new(),
+            http: None,
+            allow_insecure_http: false,
+            on_retry: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("user_agent", &self.user_agent)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| name.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("own_http_client", &self.http.is_some())
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("on_retry", &self.on_retry.is_some())
+            .finish()
+    }
+}
+
+impl Connection {
+    /// Checks the headers and builds the HTTP client (unless the caller brought one).
+    pub(crate) fn transport(self, api_key: Option<ApiKey>) -> Result<Transport, Error> {
+        let mut headers = HeaderMap::new();
+        let secrets = Secrets::default();
+        if let Some(key) = &api_key {
+            secrets.add(key.expose_secret());
+        }
+        for (name, value) in &self.headers {
+            secrets.add(value);
+            let name = header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::config(format!("{name:?} is not a valid header name")))?;
+            headers.insert(name, sensitive(value)?);
+        }
+        let user_agent = HeaderValue::from_str(&self.user_agent)
+            .map_err(|_| Error::config("the user agent holds characters HTTP does not allow"))?;
+        headers.insert(header::USER_AGENT, user_agent);
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .redirect(redirect_policy())
+                .referer(false)
+                .build()
+                .map_err(|error| Error::config(format!("cannot build the HTTP client: {error}")))?,
+        };
+        Ok(Transport {
+            http,
+            api_key,
+            headers,
+            secrets,
+            on_retry: self.on_retry,
+        })
+    }
+}
+
+/// The builder methods for [`Connection`], shared by every client builder (which keeps its
+/// settings in a `connection` field).
+macro_rules! connection_setters {
+    () => {
+        /// How long to wait for a connection (default 5 s). Ignored with
+        /// [`Self::http_client`].
+        pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.connection.connect_timeout = timeout;
+            self
+        }
+
+        /// The `User-Agent` sent with every request.
+        pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+            self.connection.user_agent = user_agent.into();
+            self
+        }
+
+        /// An extra header sent with every request (its value is treated as a secret).
+        pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+            self.connection.headers.push((name.into(), value.into()));
+            self
+        }
+
+        /// Your own `reqwest::Client` (proxies, certificates, …). Its own timeouts apply as
+        /// well as the SDK's.
+        pub fn http_client(mut self, client: reqwest::Client) -> Self {
+            self.connection.http = Some(client);
+            self
+        }
+
+        /// Called before every retry, with what failed and how long the client waits (the
+        /// same fields are logged under the `sambanova_agents::retry` tracing target).
+        pub fn on_retry(
+            mut self,
+            hook: impl Fn(&$crate::RetryEvent) + Send + Sync + 'static,
+        ) -> Self {
+            self.connection.on_retry =
+                Some($crate::transport::RetryHook(std::sync::Arc::new(hook)));
+            self
+        }
+
+        /// Allows sending credentials over plain `http://` to a host that is not loopback.
+        /// Off by default: anyone on the path could read them.
+        pub fn allow_insecure_http(mut self, allowed: bool) -> Self {
+            self.connection.allow_insecure_http = allowed;
+            self
+        }
+    };
+}
+pub(crate) use connection_setters;

@@ -1,0 +1,153 @@
+//! Sending one request, for the three APIs alike: authentication, the call's deadline,
+//! retries, size limits, tracing and the secrets to keep out of errors. Generated code builds
+//! the requests (`sambanova_agents_raw`'s `*_request` methods); this module sends them and
+//! hands back the status, headers and body ([`Exchange`]) or the open response (streams,
+//! downloads). Each API then reads an error status with its own [`crate::dialect`].
+
+mod connection;
+mod response;
+mod retrying;
+
+pub(crate) use connection::{Connection, connection_setters, sensitive};
+pub(crate) use response::{
+    Exchange, ResponseMeta, is_event_stream_content_type, is_json_content_type, media_type,
+    read_body, transport_error,
+};
+pub use retrying::RetryEvent;
+pub(crate) use retrying::RetryHook;
+
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap};
+use reqwest::{Request, Response};
+
+use crate::Error;
+use crate::auth::ApiKey;
+use crate::redact::Secrets;
+use crate::retry::RetryPolicy;
+
+/// What a single call may change: its timeout and its retry policy.
+///
+/// ```
+/// use std::time::Duration;
+/// use sambanova_agents::{CallOptions, RetryPolicy};
+///
+/// let options = CallOptions::new()
+///     .timeout(Duration::from_secs(1800))
+///     .retry(RetryPolicy::none());
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallOptions {
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) retry: Option<RetryPolicy>,
+}
+
+impl CallOptions {
+    /// No overrides: the client's settings apply.
+    pub fn new() -> Self {
+        CallOptions::default()
+    }
+
+    /// The time each attempt of this call may take (connect, agent run, body), instead of
+    /// the client's. Retries get the same time again; [`Self::deadline`] bounds them all.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The deadline of this call, instead of the client's: the total time of every attempt
+    /// and of every wait between attempts. A retry that could not finish before it is not
+    /// made (the last answer, a 429 say, is returned instead), and an attempt under way when
+    /// it passes ends with [`Error::Timeout`].
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The retry policy for this call, instead of the client's.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+}
+
+/// What a request is sent with, once the client's and the call's settings are merged.
+#[derive(Debug, Clone)]
+pub(crate) struct CallSettings {
+    /// The time of one attempt.
+    pub timeout: Duration,
+    /// The time of the whole call: every attempt and every wait (`None`: no bound but the
+    /// attempts' own).
+    pub deadline: Option<Duration>,
+    pub retry: RetryPolicy,
+    /// The largest body read into memory; `None` for bodies that are streamed (downloads,
+    /// event streams).
+    pub max_body: Option<usize>,
+}
+
+/// The connection to one API: the HTTP client and what goes on every request.
+pub(crate) struct Transport {
+    pub http: reqwest::Client,
+    pub api_key: Option<ApiKey>,
+    pub headers: HeaderMap,
+    /// Every secret this client holds, to redact from server text.
+    pub secrets: Secrets,
+    pub on_retry: Option<RetryHook>,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("api_key", &self.api_key)
+            .field("headers", &RedactedHeaders(&self.headers))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shows header names only: a caller's extra headers may hold secrets too.
+pub(crate) struct RedactedHeaders<'a>(pub &'a HeaderMap);
+
+impl std::fmt::Debug for RedactedHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.keys().map(|name| (name.as_str(), "<redacted>")))
+            .finish()
+    }
+}
+
+impl Transport {
+    /// Sends the request `build` makes and reads the whole body, within the call's limit.
+    /// Any status comes back: the caller reads it with its API's dialect.
+    pub(crate) async fn exchange(
+        &self,
+        operation: &'static str,
+        build: impl FnMut() -> Result<Request, Error>,
+        call: &CallSettings,
+    ) -> Result<Exchange, Error> {
+        let response = self.send(operation, build, call).await?;
+        let meta = self.meta(&response);
+        let limit = call.max_body.unwrap_or(usize::MAX);
+        // The attempt's own timeout covers the body.
+        let body = read_body(response, limit, call.timeout, operation, &meta).await?;
+        Ok(Exchange { meta, body })
+    }
+
+    /// The metadata of a response this transport received.
+    pub(crate) fn meta(&self, response: &Response) -> ResponseMeta {
+        ResponseMeta::of(response, &self.secrets)
+    }
+
+    /// Adds what every request carries: the caller's headers, the key, the attempt's time.
+    fn prepare(&self, request: &mut Request, timeout: Duration) {
+        let headers = request.headers_mut();
+        for (name, value) in &self.headers {
+            headers.insert(name, value.clone());
+        }
+        if let Some(key) = &self.api_key {
+            headers.insert(header::AUTHORIZATION, key.bearer());
+        }
+        *request.timeout_mut() = Some(timeout);
+    }
+}

@@ -1,0 +1,166 @@
+//! What comes back: a response's metadata, its body read within a limit, and transport
+//! failures as the SDK's errors.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{self, HeaderName};
+use reqwest::{Response, StatusCode};
+
+use crate::Error;
+use crate::redact::Secrets;
+
+/// The status line and headers that matter, with the secrets to keep out of any error made
+/// from this response.
+#[derive(Debug, Clone)]
+pub(crate) struct ResponseMeta {
+    pub status: StatusCode,
+    pub content_type: Option<String>,
+    pub request_id: Option<String>,
+    pub retry_after: Option<Duration>,
+    pub secrets: Secrets,
+}
+
+/// One whole answer: its metadata and its body.
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    pub meta: ResponseMeta,
+    pub body: Bytes,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+impl ResponseMeta {
+    pub(crate) fn of(response: &Response, secrets: &Secrets) -> Self {
+        let headers = response.headers();
+        let text = |name: &HeaderName| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        ResponseMeta {
+            status: response.status(),
+            content_type: text(&header::CONTENT_TYPE),
+            request_id: text(&REQUEST_ID),
+            retry_after: crate::retry::retry_after(headers, SystemTime::now()),
+            secrets: secrets.clone(),
+        }
+    }
+
+    /// Metadata for a response that came from elsewhere (a fuzzer, a test, a replay).
+    pub(crate) fn detached(
+        status: StatusCode,
+        content_type: Option<&str>,
+        request_id: Option<&str>,
+    ) -> Self {
+        ResponseMeta {
+            status,
+            content_type: content_type.map(str::to_owned),
+            request_id: request_id.map(str::to_owned),
+            retry_after: None,
+            secrets: Secrets::default(),
+        }
+    }
+}
+
+/// Maps a failed exchange to the SDK's error, telling whether the handler can have seen it.
+pub(crate) fn transport_error(error: reqwest::Error, timeout: Duration, operation: &str) -> Error {
+    let mut error = error;
+    // A URL's query may carry a secret (`?token=` on event streams): errors show the path.
+    if let Some(url) = error.url_mut() {
+        url.set_query(None);
+    }
+    if error.is_timeout() {
+        return Error::timeout(timeout, operation);
+    }
+    Error::Connection {
+        message: describe(&error),
+        maybe_delivered: !error.is_connect(),
+    }
+}
+
+/// The whole cause chain in one line (reqwest's own Display stops at the first level).
+fn describe(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// Reads a whole body, within `limit` bytes (a declared length past it fails before a byte
+/// is read).
+pub(crate) async fn read_body(
+    mut response: Response,
+    limit: usize,
+    timeout: Duration,
+    operation: &str,
+    meta: &ResponseMeta,
+) -> Result<Bytes, Error> {
+    let too_large = || Error::ResponseTooLarge {
+        limit: limit as u64,
+        request_id: meta.request_id.clone(),
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let failed = |error: reqwest::Error| transport_error(error, timeout, operation);
+    // One chunk is the whole body of most answers: keep it without copying.
+    let Some(first) = response.chunk().await.map_err(failed)? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > limit {
+        return Err(too_large());
+    }
+    let Some(second) = response.chunk().await.map_err(failed)? else {
+        return Ok(first);
+    };
+    let mut body = Vec::with_capacity(first.len() + second.len());
+    body.extend_from_slice(&first);
+    body.extend_from_slice(&second);
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if body.len() > limit {
+        return Err(too_large());
+    }
+    Ok(body.into())
+}
+
+/// The media type of a `Content-Type`, lower-cased, without parameters.
+pub(crate) fn media_type(content_type: Option<&str>) -> String {
+    content_type
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Whether a `Content-Type` names JSON (`application/json` or `…+json`, any parameters): the
+/// one rule for every JSON answer of the three APIs.
+pub(crate) fn is_json_content_type(content_type: Option<&str>) -> bool {
+    let media = media_type(content_type);
+    media == "application/json" || media.ends_with("+json")
+}
+
+/// Whether a `Content-Type` names an event stream (`text/event-stream`, any parameters): the
+/// one rule for every event stream of the three APIs.
+pub(crate) fn is_event_stream_content_type(content_type: Option<&str>) -> bool {
+    media_type(content_type) == "text/event-stream"
+}

@@ -1,0 +1,196 @@
+//! The send loop: one attempt after another, as the retry policy allows and the call's
+//! deadline leaves time for.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Request, Response, StatusCode};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::{CallSettings, Transport, transport_error};
+use crate::Error;
+
+/// A retry about to happen, as the `on_retry` hook of every client builder sees it (and as the
+/// `sambanova_agents::retry` tracing target logs it, at `INFO`, with the same fields).
+///
+/// ```
+/// use sambanova_agents::Client;
+///
+/// let client = Client::builder()
+///     .api_key("00000000-0000-4000-8000-000000000000")
+///     .on_retry(|event| eprintln!("{event}"))
+///     .build()
+///     .unwrap();
+/// # let _ = client;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryEvent {
+    /// The operation (`deepresearch_interactive`, `stream_events`, …).
+    pub operation: &'static str,
+    /// The attempt that failed (1 for the first).
+    pub attempt: u32,
+    /// How long the client waits before the next attempt.
+    pub wait: Duration,
+    /// Why: the status (`429 Too Many Requests`) or the connection failure.
+    pub reason: String,
+    /// Whether the wait is the one the server asked for (`Retry-After`).
+    pub server_asked: bool,
+}
+
+impl fmt::Display for RetryEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}; retrying in {:.1} s (attempt {})",
+            self.operation,
+            self.reason,
+            self.wait.as_secs_f64(),
+            self.attempt + 1
+        )
+    }
+}
+
+/// The caller's retry hook.
+#[derive(Clone)]
+pub(crate) struct RetryHook(pub Arc<dyn Fn(&RetryEvent) + Send + Sync>);
+
+impl fmt::Debug for RetryHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RetryHook")
+    }
+}
+
+/// The next attempt's wait and why, or `None` to give this answer back.
+fn retry_wait(
+    call: &CallSettings,
+    attempt: u32,
+    outcome: &Result<Response, reqwest::Error>,
+) -> Option<(Duration, String, bool)> {
+    let policy = &call.retry;
+    match outcome {
+        Ok(response) => {
+            let status = response.status();
+            if !policy.retries_status(status) {
+                return None;
+            }
+            // A server asking for a longer wait than the policy allows gets its answer back
+            // rather than a stalled caller.
+            let asked = policy.server_wait(response.headers()).ok()?;
+            let reason = match status {
+                StatusCode::TOO_MANY_REQUESTS => "rate limited (429)".to_owned(),
+                other => format!("the server answered {}", other.as_u16()),
+            };
+            Some(match asked {
+                Some(wait) => (wait, reason, true),
+                None => (policy.backoff(attempt), reason, false),
+            })
+        }
+        Err(error) => {
+            let delivered = !error.is_connect();
+            if delivered && !policy.retries_after_delivery() {
+                return None;
+            }
+            let reason = if delivered {
+                "the connection broke"
+            } else {
+                "cannot connect"
+            };
+            Some((policy.backoff(attempt), reason.to_owned(), false))
+        }
+    }
+}
+
+impl Transport {
+    /// Sends the request `build` makes, again as the policy allows and the deadline leaves
+    /// time for (`build` runs once per attempt, so a request is copied only for a retry).
+    /// Returns the response of the last attempt, whatever its status.
+    pub(crate) async fn send(
+        &self,
+        operation: &'static str,
+        mut build: impl FnMut() -> Result<Request, Error>,
+        call: &CallSettings,
+    ) -> Result<Response, Error> {
+        let deadline = call
+            .deadline
+            .map(|deadline| (Instant::now() + deadline, deadline));
+        let mut request = build()?;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            // Each attempt has its own time, never past the call's deadline.
+            let mut timeout = call.timeout;
+            let mut expires = call.timeout;
+            if let Some((at, deadline)) = deadline {
+                let remaining = at.saturating_duration_since(Instant::now());
+                if remaining.is_zero() {
+                    return Err(Error::timeout(deadline, operation));
+                }
+                if remaining < timeout {
+                    timeout = remaining;
+                    expires = deadline;
+                }
+            }
+            self.prepare(&mut request, timeout);
+            let span = tracing::info_span!(
+                "sambanova.request",
+                operation,
+                method = %request.method(),
+                path = request.url().path(),
+                attempt,
+                status = tracing::field::Empty,
+                request_id = tracing::field::Empty,
+                latency_ms = tracing::field::Empty,
+            );
+            let started = Instant::now();
+            let outcome = self.http.execute(request).instrument(span.clone()).await;
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            if let Ok(response) = &outcome {
+                span.record("status", response.status().as_u16());
+                if let Some(id) = response
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                {
+                    span.record("request_id", id);
+                }
+            }
+            let in_time =
+                |wait: Duration| deadline.is_none_or(|(at, _)| Instant::now() + wait < at);
+            let next = match retry_wait(call, attempt, &outcome) {
+                Some((wait, reason, server_asked))
+                    if attempt <= call.retry.max_retries_value() && in_time(wait) =>
+                {
+                    build().ok().map(|next| (next, wait, reason, server_asked))
+                }
+                _ => None,
+            };
+            let Some((next, wait, reason, server_asked)) = next else {
+                return outcome.map_err(|error| transport_error(error, expires, operation));
+            };
+            let event = RetryEvent {
+                operation,
+                attempt,
+                wait,
+                reason,
+                server_asked,
+            };
+            tracing::info!(
+                target: "sambanova_agents::retry",
+                parent: &span,
+                operation,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                reason = %event.reason,
+                "retrying"
+            );
+            if let Some(hook) = &self.on_retry {
+                (hook.0)(&event);
+            }
+            tokio::time::sleep(wait).await;
+            request = next;
+        }
+    }
+}
