@@ -1,6 +1,8 @@
 //! The Sessions API against the mock (which behaves like the real CIAB server), and the event
 //! stream's resumption against scripted loopback servers.
 
+mod support;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -11,8 +13,7 @@ use sambanova_agents::sessions::{
     SessionsClient, TurnText,
 };
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, Fault, FaultRule, MockServer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use support::{scripted_server, sse_response};
 
 fn client_for(url: &str) -> SessionsClient {
     SessionsClient::builder()
@@ -268,48 +269,6 @@ async fn a_stalled_stream_is_reconnected_and_the_turn_completes() {
     assert_eq!(ids.len(), all.len());
     assert_eq!(all.len(), 59);
     assert_eq!(all.last().unwrap().event_type(), "session_completed");
-}
-
-/// A loopback server that answers each connection with the next canned response and closes
-/// it; gives back the requests it read.
-async fn scripted_server(responses: Vec<String>) -> (String, tokio::task::JoinHandle<Vec<String>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        let mut requests = Vec::new();
-        for response in responses {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut request = Vec::new();
-            let mut buffer = [0u8; 4096];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                let read = socket.read(&mut buffer).await.unwrap();
-                if read == 0 {
-                    break;
-                }
-                request.extend_from_slice(&buffer[..read]);
-            }
-            requests.push(String::from_utf8_lossy(&request).into_owned());
-            socket.write_all(response.as_bytes()).await.unwrap();
-            socket.shutdown().await.unwrap();
-        }
-        requests
-    });
-    (url, task)
-}
-
-fn sse_response(events: &[(&str, &str, &str)]) -> String {
-    let mut body = String::from(
-        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n",
-    );
-    for (id, event_type, data) in events {
-        let line = format!(
-            r#"{{"id":"{id}","sandbox_id":"b","session_id":"s","event_type":"{event_type}","data":{data},"timestamp":"2026-11-22T12:22:11.{id_digits}Z"}}"#,
-            id_digits = id.trim_start_matches('e'),
-        );
-        body.push_str(&format!("id: {id}\nevent: {event_type}\ndata: {line}\n\n"));
-        body.push_str(": keepalive\n\n");
-    }
-    body
 }
 
 #[tokio::test]
