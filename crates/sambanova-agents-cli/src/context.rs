@@ -126,7 +126,7 @@ impl Context {
             }
         }
         if let Some(timeout) = self.timeout {
-            builder = builder.response_timeout(timeout);
+            builder = builder.timeout(timeout);
         }
         builder
     }

@@ -17,7 +17,15 @@
 //!   (short rounds, many of them: the median resists the load of a shared machine);
 //!   the median round of each side, and the ratios.
 //!
-//! Run: `cargo bench -p sambanova-agents --bench agent_call -- --sample-size 20`
+//! - Own process (`AGENT_CALL_MOCK=process`): the mock runs in its own process (the
+//!   `sambanova-agents-mock` binary beside this benchmark: build it first with
+//!   `cargo build --release -p sambanova-agents-mock`), so this process's CPU time
+//!   (`getrusage`) is the client's alone. `AGENT_CALL_ROUNDS` rounds alternate the sides, each
+//!   `AGENT_CALL_BATCH` calls, sequentially and then 64 in flight; it prints the median round's
+//!   client CPU per call and throughput of each side, and the median per-round ratios.
+//!
+//! Run: `cargo bench -p sambanova-agents --bench agent_call -- --sample-size 20`, and
+//! `AGENT_CALL_MOCK=process cargo bench -p sambanova-agents --bench agent_call -- own_process`
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -34,10 +42,58 @@ const CONCURRENCY: usize = 64;
 /// The SDK client's default total timeout per call.
 const SDK_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// Where the mock runs.
+enum Mock {
+    InProcess {
+        _server: MockServer,
+    },
+    /// The mock binary, killed when dropped.
+    Process(std::process::Child),
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        if let Mock::Process(child) = self {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Mock {
+    /// Starts the mock in its own process and answers it with its Agents base URL.
+    fn process() -> (Mock, String) {
+        use std::io::BufRead;
+        let exe = std::env::current_exe().expect("the benchmark knows its path");
+        let binary = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .map(|dir| dir.join("sambanova-agents-mock"))
+            .filter(|path| path.exists())
+            .expect("build the mock first: cargo build --release -p sambanova-agents-mock");
+        let mut child = std::process::Command::new(binary)
+            .args(["--bind", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the mock binary starts");
+        let stdout = child.stdout.take().expect("piped");
+        let url = std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .take(10)
+            .find_map(|line| {
+                line.strip_prefix("agents API base URL: ")
+                    .map(str::to_owned)
+            })
+            .expect("the mock prints its Agents URL");
+        (Mock::Process(child), url)
+    }
+}
+
 /// The two clients under comparison, aimed at one mock.
 struct Contenders {
     // Kept alive for the clients; dropping it stops the server.
-    _mock: MockServer,
+    _mock: Mock,
     sdk: Client,
     plain: reqwest::Client,
     plain_url: String,
@@ -49,16 +105,21 @@ impl Contenders {
         let mock = MockServer::start()
             .await
             .expect("the mock binds a loopback port");
+        let url = mock.agents_url();
+        Contenders::aimed_at(Mock::InProcess { _server: mock }, url)
+    }
+
+    fn aimed_at(mock: Mock, agents_url: String) -> Contenders {
         let sdk = Client::builder()
             .api_key(TEST_API_KEY)
-            .base_url(mock.agents_url())
+            .base_url(&agents_url)
             .build()
             .expect("a loopback base URL and a UUID key are valid");
         let plain = reqwest::Client::builder()
             .build()
             .expect("a default reqwest client builds");
         Contenders {
-            plain_url: format!("{}/agent/coding/interactive", mock.agents_url()),
+            plain_url: format!("{agents_url}/agent/coding/interactive"),
             plain_body: json!({"code": CODE, "prompt": PROMPT, "resume": false}),
             _mock: mock,
             sdk,
@@ -139,7 +200,15 @@ fn micros(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e6
 }
 
+/// Whether this run measures the mock in its own process (and nothing else).
+fn own_process_mode() -> bool {
+    std::env::var("AGENT_CALL_MOCK").as_deref() == Ok("process")
+}
+
 fn sequential(c: &mut Criterion) {
+    if own_process_mode() {
+        return;
+    }
     let runtime = runtime();
     let contenders = runtime.block_on(Contenders::start());
     // The same answer on both sides, or the comparison is meaningless.
@@ -173,6 +242,9 @@ impl Contenders {
 }
 
 fn latency_percentiles(_: &mut Criterion) {
+    if own_process_mode() {
+        return;
+    }
     let runtime = runtime();
     let samples = setting("AGENT_CALL_SAMPLES", 5000, 8);
     let mut timings = runtime.block_on(async {
@@ -232,6 +304,9 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 fn concurrent_throughput(_: &mut Criterion) {
+    if own_process_mode() {
+        return;
+    }
     let runtime = runtime();
     let calls = setting("AGENT_CALL_BATCH", 5000, 64);
     let rounds = setting("AGENT_CALL_ROUNDS", 9, 1);
@@ -263,10 +338,95 @@ fn concurrent_throughput(_: &mut Criterion) {
     );
 }
 
+/// This process's CPU time (user and system), which is the client's when the mock runs in its
+/// own process.
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage writes one `rusage` into the zeroed value it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// One round of `calls` calls of one side, `in_flight` at a time: (calls/s, CPU µs per call).
+async fn measured_round(
+    contenders: &Contenders,
+    side: usize,
+    calls: usize,
+    in_flight: usize,
+) -> (f64, f64) {
+    let cpu = cpu_time();
+    let started = Instant::now();
+    let done = stream::iter(0..calls)
+        .map(|_| contenders.call(side))
+        .buffer_unordered(in_flight)
+        .fold(0usize, |done, _| async move { done + 1 })
+        .await;
+    assert_eq!(done, calls);
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = (cpu_time() - cpu).as_secs_f64();
+    (calls as f64 / wall, cpu * 1e6 / calls as f64)
+}
+
+fn own_process(_: &mut Criterion) {
+    if !own_process_mode() {
+        return;
+    }
+    let runtime = runtime();
+    let calls = setting("AGENT_CALL_BATCH", 2000, 64);
+    let rounds = setting("AGENT_CALL_ROUNDS", 11, 1);
+    let (mock, url) = Mock::process();
+    let contenders = Contenders::aimed_at(mock, url);
+    for (label, in_flight) in [("sequential", 1), ("64 in flight", CONCURRENCY)] {
+        let results = runtime.block_on(async {
+            for side in 0..2 {
+                measured_round(&contenders, side, CONCURRENCY * 4, in_flight).await;
+            }
+            let mut results = vec![Vec::new(); 2];
+            for _ in 0..rounds {
+                for (side, result) in results.iter_mut().enumerate() {
+                    result.push(measured_round(&contenders, side, calls, in_flight).await);
+                }
+            }
+            results
+        });
+        let cpu_ratio = median(
+            (0..rounds)
+                .map(|round| results[0][round].1 / results[1][round].1)
+                .collect(),
+        );
+        let rate_ratio = median(
+            (0..rounds)
+                .map(|round| results[0][round].0 / results[1][round].0)
+                .collect(),
+        );
+        let [sdk, plain] = [0, 1].map(|side| {
+            (
+                median(results[side].iter().map(|r| r.0).collect()),
+                median(results[side].iter().map(|r| r.1).collect()),
+            )
+        });
+        println!(
+            "\nagent_call/own_process {label}: {calls} calls x {rounds} rounds per side, alternating; mock in its own process"
+        );
+        println!(
+            "  sdk:   {:.0} calls/s, {:.1} µs client CPU per call\n  plain: {:.0} calls/s, {:.1} µs client CPU per call",
+            sdk.0, sdk.1, plain.0, plain.1
+        );
+        println!(
+            "  median per-round ratios: CPU per call sdk/plain {cpu_ratio:.3}, throughput sdk/plain {rate_ratio:.3}"
+        );
+    }
+}
+
 criterion_group!(
     benches,
     sequential,
     latency_percentiles,
-    concurrent_throughput
+    concurrent_throughput,
+    own_process
 );
 criterion_main!(benches);

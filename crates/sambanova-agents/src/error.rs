@@ -296,9 +296,103 @@ impl fmt::Display for TimeoutHint<'_> {
     }
 }
 
+/// What kind of failure an [`Error`] is, as a small `Copy` value to branch on or count.
+///
+/// ```
+/// use sambanova_agents::{Error, ErrorKind};
+///
+/// fn worth_a_page(error: &Error) -> bool {
+///     matches!(error.kind(), ErrorKind::Server | ErrorKind::ReconnectsExhausted)
+/// }
+/// # let _ = worth_a_page;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[allow(missing_docs)] // Each kind is its `Error` variant, documented there.
+pub enum ErrorKind {
+    Config,
+    InvalidInput,
+    Authentication,
+    BadRequest,
+    NotFound,
+    Conflict,
+    RequestTooLarge,
+    Validation,
+    RateLimited,
+    Server,
+    UnexpectedResponse,
+    ResponseTooLarge,
+    Timeout,
+    Connection,
+    Io,
+    Stalled,
+    StreamEnded,
+    ReconnectsExhausted,
+    ProvisioningFailed,
+}
+
 impl Error {
     /// How many bytes of an unexpected body an error keeps.
     pub const KEPT_BODY_BYTES: usize = 4096;
+
+    /// The kind of this error.
+    ///
+    /// ```
+    /// use sambanova_agents::{Error, ErrorKind};
+    ///
+    /// let error = sambanova_agents::outcome::classify(
+    ///     sambanova_agents::outcome::Expect::Json, 429, None, None, b"",
+    /// ).unwrap_err();
+    /// assert_eq!(error.kind(), ErrorKind::RateLimited);
+    /// assert!(error.is_retryable());
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Config { .. } => ErrorKind::Config,
+            Error::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Error::Authentication { .. } => ErrorKind::Authentication,
+            Error::BadRequest { .. } => ErrorKind::BadRequest,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::RequestTooLarge { .. } => ErrorKind::RequestTooLarge,
+            Error::Validation { .. } => ErrorKind::Validation,
+            Error::RateLimited { .. } => ErrorKind::RateLimited,
+            Error::Server(_) => ErrorKind::Server,
+            Error::UnexpectedResponse { .. } => ErrorKind::UnexpectedResponse,
+            Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Connection { .. } => ErrorKind::Connection,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Stalled { .. } => ErrorKind::Stalled,
+            Error::StreamEnded { .. } => ErrorKind::StreamEnded,
+            Error::ReconnectsExhausted { .. } => ErrorKind::ReconnectsExhausted,
+            Error::ProvisioningFailed { .. } => ErrorKind::ProvisioningFailed,
+        }
+    }
+
+    /// Whether sending the same request again may succeed and cannot run an agent twice: what
+    /// the default [`RetryPolicy`](crate::RetryPolicy) retries by itself (a connection never
+    /// made; 429, 502, 503, 504). An error you see has already had its retries.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } => true,
+            Error::Server(server) => matches!(server.http_status.as_u16(), 502..=504),
+            Error::Connection {
+                maybe_delivered, ..
+            } => !maybe_delivered,
+            _ => false,
+        }
+    }
+
+    /// Whether time ran out: a call's timeout or deadline, or an event stream's silence limit.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. } | Error::Stalled { .. })
+    }
+
+    /// Whether the connection could not be made or broke.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Connection { .. })
+    }
 
     /// The server's `X-Request-ID`, for every kind that came from a response.
     pub fn request_id(&self) -> Option<&str> {

@@ -47,9 +47,12 @@ pub use agents::{Coding, DeepResearch, Financial, MainAgent};
 pub use auth::ApiKey;
 pub use client::{API_KEY_ENV, BASE_URL_ENVS, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use datascience::{DataScience, Upload};
-pub use error::{Error, ServerError, StreamContext, ValidationIssue};
+pub use error::{Error, ErrorKind, ServerError, StreamContext, ValidationIssue};
 pub use files::{Download, Files, SavedFile};
 pub use outcome::{AgentOutcome, AgentStatus, Completion, HtmlReport, Plan, Unrecognized};
+/// The HTTP client the SDK is built on, re-exported: [`Error::status`] answers its
+/// `StatusCode`, and every client builder's `http_client` takes its `Client`.
+pub use reqwest;
 pub use retry::RetryPolicy;
 pub use transport::{CallOptions, RetryEvent};
 

@@ -428,7 +428,7 @@ async fn a_stalled_stream_times_out_and_is_not_resent() {
     let client = AgentStreamClient::builder()
         .base_url(server.url())
         .credentials("demo", "demo")
-        .idle_timeout(idle)
+        .stall_timeout(idle)
         .build()
         .unwrap();
     let mut events = client.stream(&AgentRequest::new("stall")).await.unwrap();

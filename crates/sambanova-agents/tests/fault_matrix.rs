@@ -810,7 +810,7 @@ mod agent_stream {
             .base_url(mock.url())
             .credentials("demo", "demo")
             .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
-            .idle_timeout(Duration::from_millis(300))
+            .stall_timeout(Duration::from_millis(300))
             .max_event_size(16 * 1024)
             .build()
             .expect("client builds")
@@ -930,7 +930,7 @@ mod agent_stream {
         let client = AgentStreamClient::builder()
             .base_url(mock.url())
             .credentials("demo", "demo")
-            .response_timeout(super::TIMEOUT)
+            .timeout(super::TIMEOUT)
             .build()
             .expect("client builds");
         mock.faults()

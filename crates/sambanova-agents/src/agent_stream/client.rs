@@ -113,14 +113,29 @@ struct Inner {
     settings: Settings,
 }
 
+/// The client's timeouts, renewal margin and retry policy, as its builder set them.
 #[derive(Debug, Clone)]
 struct Settings {
-    response_timeout: Duration,
-    idle_timeout: Duration,
+    timeout: Duration,
+    stall_timeout: Duration,
     max_duration: Duration,
     refresh_margin: Duration,
     retry: RetryPolicy,
     max_event_size: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timeout: Duration::from_secs(60),
+            // Tools can run for minutes in silence.
+            stall_timeout: Duration::from_secs(300),
+            max_duration: Duration::from_secs(2 * 60 * 60),
+            refresh_margin: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            max_event_size: Decoder::DEFAULT_MAX_EVENT_SIZE,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -371,7 +386,7 @@ impl AgentStreamClient {
         decorate: impl Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<AccessToken, Error> {
         let call = CallSettings {
-            timeout: self.inner.settings.response_timeout,
+            timeout: self.inner.settings.timeout,
             deadline: None,
             retry: RetryPolicy::none(),
             max_body: Some(AUTH_BODY_LIMIT),
@@ -448,7 +463,7 @@ impl AgentStreamClient {
             operation,
             build,
             settings.retry.clone(),
-            settings.response_timeout,
+            settings.timeout,
             // Covers the whole body: the run's events arrive within it.
             settings.max_duration,
             Dialect::AgentStream,
@@ -457,7 +472,7 @@ impl AgentStreamClient {
         Ok(AgentEventStream::new(
             opened,
             StreamSettings {
-                stall_timeout: settings.idle_timeout,
+                stall_timeout: settings.stall_timeout,
                 max_event_size: settings.max_event_size,
                 ..StreamSettings::default()
             },
@@ -553,7 +568,7 @@ fn token_of(meta: &ResponseMeta, body: &[u8]) -> Result<AccessToken, Error> {
 /// let client = AgentStreamClient::builder()
 ///     .base_url("http://127.0.0.1:8000")
 ///     .credentials("demo", "s3cret")
-///     .idle_timeout(Duration::from_secs(120))
+///     .stall_timeout(Duration::from_secs(120))
 ///     .refresh_margin(Duration::from_secs(120))
 ///     .build()
 ///     .unwrap();
@@ -567,12 +582,7 @@ pub struct AgentStreamClientBuilder {
     token: Option<String>,
     api_key: Option<String>,
     connection: Connection,
-    response_timeout: Duration,
-    idle_timeout: Duration,
-    max_duration: Duration,
-    refresh_margin: Duration,
-    retry: RetryPolicy,
-    max_event_size: usize,
+    settings: Settings,
 }
 
 impl Default for AgentStreamClientBuilder {
@@ -584,12 +594,7 @@ impl Default for AgentStreamClientBuilder {
             token: None,
             api_key: None,
             connection: Connection::default(),
-            response_timeout: Duration::from_secs(60),
-            idle_timeout: Duration::from_secs(300),
-            max_duration: Duration::from_secs(2 * 60 * 60),
-            refresh_margin: Duration::from_secs(60),
-            retry: RetryPolicy::default(),
-            max_event_size: Decoder::DEFAULT_MAX_EVENT_SIZE,
+            settings: Settings::default(),
         }
     }
 }
@@ -603,12 +608,7 @@ impl fmt::Debug for AgentStreamClientBuilder {
             .field("password", &redacted(self.password.is_some()))
             .field("token", &redacted(self.token.is_some()))
             .field("api_key", &redacted(self.api_key.is_some()))
-            .field("response_timeout", &self.response_timeout)
-            .field("idle_timeout", &self.idle_timeout)
-            .field("max_duration", &self.max_duration)
-            .field("refresh_margin", &self.refresh_margin)
-            .field("retry", &self.retry)
-            .field("max_event_size", &self.max_event_size)
+            .field("settings", &self.settings)
             .field("connection", &self.connection)
             .finish()
     }
@@ -667,29 +667,30 @@ impl AgentStreamClientBuilder {
     }
 
     /// How long to wait for the server's answer to a login or to a run request, up to its
-    /// status and headers (default 60 s).
-    pub fn response_timeout(mut self, timeout: Duration) -> Self {
-        self.response_timeout = timeout;
+    /// status and headers (default 60 s): the same setting as the other clients' `timeout`.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.settings.timeout = timeout;
         self
     }
 
-    /// The stream's watchdog: a run that sends nothing (not even a keep-alive) for this long
-    /// fails with [`Error::Timeout`] (default 300 s: tools can run for minutes in silence).
-    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
-        self.idle_timeout = timeout;
+    /// The silence limit of a run's stream: a run that sends nothing (not even a keep-alive)
+    /// for this long ends with [`Error::Stalled`] (default 300 s: tools can run for minutes in
+    /// silence). The same setting as the Sessions client's.
+    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.stall_timeout = timeout;
         self
     }
 
     /// The longest a run's stream may last in all (default 2 h).
     pub fn max_duration(mut self, duration: Duration) -> Self {
-        self.max_duration = duration;
+        self.settings.max_duration = duration;
         self
     }
 
     /// Renew the access token when it expires within this margin (default 60 s), so that a
     /// request never leaves with a token about to lapse.
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.refresh_margin = margin;
+        self.settings.refresh_margin = margin;
         self
     }
 
@@ -697,14 +698,14 @@ impl AgentStreamClientBuilder {
     /// which the request cannot have started a run). Logins are not retried: the server
     /// limits them.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
+        self.settings.retry = policy;
         self
     }
 
     /// The largest event accepted, in bytes (default 8 MiB); a larger one is skipped with
     /// [`Error::ResponseTooLarge`].
     pub fn max_event_size(mut self, bytes: usize) -> Self {
-        self.max_event_size = bytes;
+        self.settings.max_event_size = bytes;
         self
     }
 
@@ -764,14 +765,7 @@ impl AgentStreamClientBuilder {
                 }),
                 renewing: tokio::sync::Mutex::new(()),
                 auth_paths: AtomicUsize::new(0),
-                settings: Settings {
-                    response_timeout: self.response_timeout,
-                    idle_timeout: self.idle_timeout,
-                    max_duration: self.max_duration,
-                    refresh_margin: self.refresh_margin,
-                    retry: self.retry,
-                    max_event_size: self.max_event_size,
-                },
+                settings: self.settings,
             }),
         })
     }

@@ -6,7 +6,7 @@
 //!   token before it expires, and on a 401 renews it and sends the request once more.
 //! - [`AgentRequest`]: the conversation and the run's settings; `thread_id` (or the older
 //!   `session_id`) continues a conversation and reuses its sandbox.
-//! - [`AgentEventStream`]: a `Stream<Item = Result<AgentEvent, Error>>` with an idle
+//! - [`AgentEventStream`]: a `Stream<Item = Result<AgentEvent, Error>>` with a stall
 //!   watchdog, which keeps the thread id, sandbox id and interrupt a follow-up needs.
 //! - [`AgentEvent`]: status, message chunks, tools, reasoning, tool calls, warnings, errors,
 //!   interrupts, and [`AgentEvent::Unknown`] for anything else: the server's vocabulary grows.
@@ -42,10 +42,12 @@
 //!
 //! A run request is a POST that starts the agent: once it may have reached the server it is
 //! never sent again by the SDK, with one exception, a 401 (the server refused it before running
-//! anything). A stream that stalls past the idle timeout ends with [`Error::Timeout`]; the
-//! endpoint cannot be resumed, so the SDK does not reconnect either.
+//! anything). A stream that stalls past the silence limit ends with [`Error::Stalled`], one
+//! that ends before the run is over with [`Error::StreamEnded`]; the endpoint cannot be
+//! resumed, so the SDK does not reconnect either.
 //!
-//! [`Error::Timeout`]: crate::Error::Timeout
+//! [`Error::Stalled`]: crate::Error::Stalled
+//! [`Error::StreamEnded`]: crate::Error::StreamEnded
 
 mod client;
 mod events;
