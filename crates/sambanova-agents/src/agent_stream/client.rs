@@ -575,6 +575,7 @@ fn token_of(meta: &ResponseMeta, body: &[u8]) -> Result<AccessToken, Error> {
 /// assert!(!format!("{client:?}").contains("s3cret"));
 /// ```
 #[must_use]
+#[derive(Default)]
 pub struct AgentStreamClientBuilder {
     base_url: Option<String>,
     username: Option<String>,
@@ -583,20 +584,6 @@ pub struct AgentStreamClientBuilder {
     api_key: Option<String>,
     connection: Connection,
     settings: Settings,
-}
-
-impl Default for AgentStreamClientBuilder {
-    fn default() -> Self {
-        AgentStreamClientBuilder {
-            base_url: None,
-            username: None,
-            password: None,
-            token: None,
-            api_key: None,
-            connection: Connection::default(),
-            settings: Settings::default(),
-        }
-    }
 }
 
 impl fmt::Debug for AgentStreamClientBuilder {
