@@ -60,9 +60,9 @@ pub use client::{
     DEFAULT_AGENT_STREAM_URL,
 };
 pub use events::{
-    AgentEvent, Interrupt, InterruptOption, MessageChunk, Notice, Reasoning, ReasoningPhase,
-    Status, StatusKind, ToolActivity, ToolCallArgs, ToolCallEnd, ToolCallStart, ToolPhase,
-    ToolResult,
+    AgentEvent, Interrupt, InterruptContext, InterruptOption, MessageChunk, MessageSource, Notice,
+    Reasoning, ReasoningPhase, Status, StatusKind, ToolActivity, ToolCall, ToolCallArgs,
+    ToolCallEnd, ToolCallStart, ToolCalls, ToolPhase, ToolResult,
 };
 pub use request::{AgentModule, AgentRequest};
 pub use stream::AgentEventStream;
