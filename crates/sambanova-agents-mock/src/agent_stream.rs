@@ -358,11 +358,12 @@ async fn refresh(State(st): Shared, headers: HeaderMap) -> Response {
 
 /// The request body as JSON, or the server's 422 for it. Auth is checked first, as on the
 /// server (a bad body without a token is 401).
-fn parse_run(st: &AgentStream, headers: &HeaderMap, body: &[u8]) -> Result<Value, Response> {
-    st.check(headers).map_err(Refusal::response)?;
+fn parse_run(st: &AgentStream, headers: &HeaderMap, body: &[u8]) -> Result<Value, Box<Response>> {
+    st.check(headers)
+        .map_err(|refusal| Box::new(refusal.response()))?;
     let request = match serde_json::from_slice::<Value>(body) {
         Ok(v @ Value::Object(_)) => v,
-        _ => return Err(json_invalid()),
+        _ => return Err(Box::new(json_invalid())),
     };
     let mut errors = Vec::new();
     if !request["messages"].is_array() {
@@ -382,7 +383,7 @@ fn parse_run(st: &AgentStream, headers: &HeaderMap, body: &[u8]) -> Result<Value
         }
     }
     if !errors.is_empty() {
-        return Err(invalid(errors));
+        return Err(Box::new(invalid(errors)));
     }
     Ok(request)
 }
@@ -468,7 +469,7 @@ fn sse(events: Vec<Bytes>) -> Response {
 async fn agent_stream(State(st): Shared, headers: HeaderMap, body: Bytes) -> Response {
     let req = match parse_run(&st, &headers, &body) {
         Ok(req) => req,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let module = req["module"].as_str().unwrap_or("general").to_owned();
     match module.as_str() {
@@ -647,7 +648,7 @@ const SCRIPTED: [&str; 2] = [
 async fn chat_stream(State(st): Shared, headers: HeaderMap, body: Bytes) -> Response {
     let req = match parse_run(&st, &headers, &body) {
         Ok(req) => req,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let thread_id = thread_of(&req);
     let prompt = last_user_message(&req);
