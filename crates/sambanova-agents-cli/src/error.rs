@@ -47,6 +47,13 @@ pub enum CliError {
         "research stopped: input ended before the plan was approved (type \"approve\" or pass --yes)"
     )]
     NotApproved,
+    /// The agent stream's run stopped on a question nobody answered (input ended, or the
+    /// number of answers allowed was reached).
+    #[error("the agent is waiting for an answer: {message}")]
+    Unanswered {
+        /// Why no answer was sent, and how to continue.
+        message: String,
+    },
     /// The embedded mock server could not start.
     #[error("cannot start the embedded mock server: {0}")]
     Mock(std::io::Error),
@@ -89,15 +96,20 @@ impl CliError {
 
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(match self {
+        ExitCode::from(self.exit_status())
+    }
+
+    /// [`Self::exit_code`] as a number, for a JSON error document.
+    pub fn exit_status(&self) -> u8 {
+        match self {
             CliError::Io(_) | CliError::Mock(_) => 1,
             CliError::Usage { .. } | CliError::Input { .. } => 2,
             CliError::MissingKey | CliError::Token(crate::token::TokenError::NotLoggedIn) => 3,
             CliError::Token(_) => 1,
             CliError::Api { error, .. } => sdk_exit_code(error),
             CliError::TurnFailed { .. } => 4,
-            CliError::NotApproved => 6,
-        })
+            CliError::NotApproved | CliError::Unanswered { .. } => 6,
+        }
     }
 
     /// Whether this is stdout closing under us (`… | head`): not worth a message.

@@ -1,4 +1,5 @@
-//! `agent` and `login` run as the built binary against the mock's agent-stream backend.
+//! `agent`, `chat` and `login` run as the built binary against the mock's agent-stream backend,
+//! which answers like the real server (JSON login, doubled chat text, interrupts that ask again).
 
 mod common;
 
@@ -12,7 +13,7 @@ fn agent_on_the_embedded_mock_streams_text_and_tools() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "[tool bash] {\"command\":\"echo hi\"}\n[result] hi\n",
+            "[tool bash] {\"command\": \"echo hi\"}\n[result] hi\n",
         ))
         .stdout(predicate::str::contains("Echo: hello"))
         .stderr(predicate::str::contains("continue with --thread"));
@@ -76,7 +77,9 @@ fn a_wrong_password_exits_3_and_says_to_log_in() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(3));
     let line = single_error_line(&output);
-    assert!(line.contains("authentication failed (401)"), "{line}");
+    // The server's 403, in its words ("username or password is wrong").
+    assert!(line.contains("authentication failed"), "{line}");
+    assert!(line.contains("用户名或密码有误"), "{line}");
     assert!(line.contains("sambanova-agents login"), "{line}");
     assert!(!line.contains("not-the-password"));
 }
@@ -125,4 +128,262 @@ fn environment_credentials_need_no_login() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Echo: from env"));
+}
+
+/// The scripted answer of the mock's chat, which the server sends twice, piece by piece.
+const SCRIPTED: &str = "This is a scripted answer from the mock agent stream.\n\n## Summary\n\nNo external service was contacted.";
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("utf-8 stdout")
+}
+
+#[test]
+fn chat_prints_the_doubled_text_once_and_the_thread_to_continue() {
+    let output = bin().args(["--mock", "chat", "hi"]).output().expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = stdout_of(&output);
+    assert_eq!(
+        stdout.matches("This is a scripted answer").count(),
+        1,
+        "{stdout}"
+    );
+    assert_eq!(stdout.trim_end(), SCRIPTED);
+    let stderr = common::stderr_of(&output);
+    let thread = stderr
+        .split("--thread ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("the thread to continue");
+    assert_eq!(
+        thread.len(),
+        36,
+        "the server's UUID, not __default__: {stderr}"
+    );
+}
+
+#[test]
+fn chat_json_is_one_document_with_the_servers_thread() {
+    let output = bin()
+        .args(["--mock", "--json", "chat", "hi"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let doc = stdout_json(&output);
+    assert_eq!(doc["status"], "completed");
+    assert_eq!(doc["text"], SCRIPTED);
+    assert_eq!(doc["thread_id"].as_str().map(str::len), Some(36));
+}
+
+#[test]
+fn chat_shows_a_tool_call_and_its_result_once() {
+    let output = bin()
+        .args(["--mock", "chat", "read the report #tool"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = stdout_of(&output);
+    assert_eq!(
+        stdout
+            .matches("[tool crawl_tool] {\"url\": \"https://example.invalid/report.pdf\"}\n")
+            .count(),
+        1,
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("[result] ").count(), 1, "{stdout}");
+    assert!(stdout.contains("PDF files cannot be crawled"), "{stdout}");
+    assert_eq!(stdout.matches("This is a scripted answer").count(), 1);
+}
+
+#[test]
+fn chat_answers_a_question_from_stdin_and_finishes() {
+    let output = bin()
+        .args(["--mock", "chat", "plan it #ask"])
+        .write_stdin("plan B\n")
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let stderr = common::stderr_of(&output);
+    assert!(stderr.contains("Proceed with plan A?"), "{stderr}");
+    assert!(stderr.contains("1) Accept [accepted]"), "{stderr}");
+    assert!(stdout_of(&output).contains("Going ahead with your answer: plan B."));
+}
+
+#[test]
+fn automatic_answers_stop_at_the_limit_with_the_thread_to_continue() {
+    // The server asks again after every `accepted`: the CLI stops after --max-answers.
+    let output = bin()
+        .args([
+            "--mock",
+            "--json",
+            "chat",
+            "plan it #ask",
+            "--answer",
+            "1",
+            "--max-answers",
+            "2",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(6), "{output:?}");
+    let doc = stdout_json(&output);
+    assert_eq!(doc["status"], "interrupted");
+    assert_eq!(doc["answers"], 2);
+    assert_eq!(doc["interrupt"]["questions"][0], "Proceed with plan A?");
+    assert_eq!(doc["error"]["exit_code"], 6);
+    let thread = doc["thread_id"].as_str().expect("the thread").to_owned();
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(message.contains("--max-answers reached"), "{message}");
+    assert!(message.contains(&format!("--thread {thread}")), "{message}");
+}
+
+#[test]
+fn a_question_with_no_input_left_exits_6() {
+    let output = bin()
+        .args(["--mock", "chat", "plan it #ask"])
+        .write_stdin("")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(6), "{output:?}");
+    let stderr = common::stderr_of(&output);
+    assert!(stderr.contains("input ended"), "{stderr}");
+}
+
+#[test]
+fn a_failed_chat_prints_one_json_error_document() {
+    let output = bin()
+        .args(["--mock", "--json", "chat", "#error"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(4), "{output:?}");
+    let doc = stdout_json(&output);
+    assert_eq!(doc["status"], "failed");
+    assert_eq!(doc["error"]["exit_code"], 4);
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Error during graph execution")),
+        "{doc}"
+    );
+    assert_eq!(doc["thread_id"].as_str().map(str::len), Some(36));
+}
+
+#[test]
+fn an_agent_without_a_sandbox_fails_with_one_line_or_one_document() {
+    let output = bin()
+        .args(["--mock", "agent", "#sandbox_error"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(4), "{output:?}");
+    assert!(stdout_of(&output).contains("[error] sandbox_error: Failed to create sandbox"));
+    let output = bin()
+        .args(["--mock", "--json", "agent", "#sandbox_error"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(4), "{output:?}");
+    let doc = stdout_json(&output);
+    assert_eq!(doc["status"], "failed");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sandbox_error")
+    );
+}
+
+#[test]
+fn a_refused_token_with_json_is_a_failed_document_exit_3() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "forged\n").expect("write");
+    let output = mock
+        .root_cli()
+        .args(["--json", "chat", "hi", "--token-file"])
+        .arg(&token_file)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let doc = stdout_json(&output);
+    assert_eq!(doc["status"], "failed");
+    assert_eq!(doc["error"]["exit_code"], 3);
+    assert!(doc["error"]["request_id"].is_string(), "{doc}");
+    assert!(!doc.to_string().contains("forged"));
+}
+
+#[test]
+fn agent_session_reuses_the_sandbox_of_an_earlier_run() {
+    let mock = Mock::start();
+    let run = |args: &[&str]| {
+        let output = mock
+            .root_cli()
+            .env("SAMBANOVA_AGENT_STREAM_USERNAME", "demo")
+            .env("SAMBANOVA_AGENT_STREAM_PASSWORD", "demo")
+            .arg("--json")
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{output:?}");
+        stdout_json(&output)
+    };
+    let first = run(&["agent", "create hello.py"]);
+    let thread = first["thread_id"]
+        .as_str()
+        .expect("the server's thread")
+        .to_owned();
+    let second = run(&["agent", "run hello.py", "--session", &thread]);
+    assert_eq!(second["sandbox_id"], first["sandbox_id"]);
+    assert_eq!(second["thread_id"], thread.as_str());
+    let other = run(&["agent", "elsewhere"]);
+    assert_ne!(other["sandbox_id"], first["sandbox_id"]);
+}
+
+#[test]
+fn agent_answers_a_research_plan_with_interrupt_feedback() {
+    let output = bin()
+        .args([
+            "--mock",
+            "--json",
+            "agent",
+            "batteries",
+            "--module",
+            "research",
+            "--answer",
+            "1",
+        ])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let doc = stdout_json(&output);
+    assert_eq!(doc["status"], "completed");
+    assert_eq!(doc["answers"], 1);
+    let text = doc["text"].as_str().unwrap();
+    assert!(
+        text.contains("Continuing the research on batteries (feedback: accepted)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn chat_answers_by_option_number() {
+    let output = bin()
+        .args([
+            "--mock",
+            "--json",
+            "chat",
+            "#ask",
+            "--answer",
+            "2",
+            "--max-answers",
+            "1",
+        ])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let doc = stdout_json(&output);
+    assert_eq!(doc["answers"], 1);
+    let text = doc["text"].as_str().unwrap();
+    assert!(
+        text.contains("Going ahead with your answer: feedback."),
+        "{text}"
+    );
 }

@@ -441,13 +441,16 @@ impl serde_json::ser::Formatter for PythonJson {
     }
 }
 
-fn frame(event: &str, data: Value) -> Bytes {
-    let mut out = format!("event: {event}\ndata: ").into_bytes();
+fn python_json(value: &Value) -> String {
+    let mut out = Vec::new();
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, PythonJson);
-    // Serializing a `Value` into a Vec cannot fail.
-    let _ = data.serialize(&mut serializer);
-    out.extend_from_slice(b"\n\n");
-    Bytes::from(out)
+    // Serializing a `Value` into a Vec cannot fail, and gives UTF-8.
+    let _ = value.serialize(&mut serializer);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn frame(event: &str, data: Value) -> Bytes {
+    Bytes::from(format!("event: {event}\ndata: {}\n\n", python_json(&data)))
 }
 
 /// One HTTP chunk per event, as the server sends them.
@@ -608,7 +611,7 @@ impl<'a> ChatMessage<'a> {
     /// A tool call and its result (`tool_result`, then the same as `tool_call_result`).
     fn tool_call(&self, name: &str, args: Value, result: &str, events: &mut Vec<Bytes>) {
         let call = format!("call_{}", &hex_id()[..12]);
-        let args_text = args.to_string();
+        let args_text = python_json(&args);
         events.push(frame("message_chunk", self.data()));
         events.push(frame("tool_call_start", json!({"toolCallId": call, "toolCallName": name, "thread_id": self.thread_id, "parentMessageId": self.id})));
         events.push(frame(
@@ -677,7 +680,10 @@ async fn chat_stream(State(st): Shared, headers: HeaderMap, body: Bytes) -> Resp
             asking.tool_call(
                 "request_human_input",
                 json!({"questions": [question]}),
-                &format!("[HITL_REQUEST]{}", json!({"questions": [question]})),
+                &format!(
+                    "[HITL_REQUEST]{}",
+                    python_json(&json!({"questions": [question]}))
+                ),
                 &mut events,
             );
             Some(question)
