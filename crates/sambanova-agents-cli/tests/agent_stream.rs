@@ -387,3 +387,22 @@ fn chat_answers_by_option_number() {
         "{text}"
     );
 }
+
+#[test]
+fn an_expired_stored_token_says_to_log_in_again_without_sending() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_file = dir.path().join("token");
+    // `{"alg":"HS256"}.{"exp":1}.sig`: expired in 1970.
+    std::fs::write(&token_file, "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln\n").expect("write");
+    let output = mock
+        .root_cli()
+        .args(["chat", "hi", "--token-file"])
+        .arg(&token_file)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let line = single_error_line(&output);
+    assert!(line.contains("log in again"), "{line}");
+    assert_eq!(mock.requests("POST", "/agent/chat/stream"), 0);
+}
