@@ -170,9 +170,10 @@ impl fmt::Display for Advised<'_> {
             .as_deref()
             .and_then(|suffix| full.strip_suffix(suffix))
             .unwrap_or(&full);
-        // Messages can quote server text with newlines; the error stays on one line.
+        // Messages can quote server text with newlines; the error stays on one line, and an
+        // escape sequence in it is shown, not obeyed.
         let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-        f.write_str(&message)?;
+        f.write_str(&crate::output::terminal_safe(&message))?;
         if let Some(advice) = advice(error, *self.1) {
             write!(f, "; {advice}")?;
         }
@@ -221,6 +222,24 @@ mod tests {
         ));
         assert!(!error.to_string().contains('\n'), "{error}");
         assert_eq!(error.exit_code(), ExitCode::from(4));
+    }
+
+    #[test]
+    fn a_servers_escape_sequence_is_shown_not_obeyed() {
+        let error = CliError::from(classified(
+            500,
+            r#"{"status":"error","error":"\u001b]0;pwned\u0007 用户名或密码有误"}"#,
+            None,
+        ));
+        let line = error.to_string();
+        assert!(
+            !line.contains('\u{1b}') && !line.contains('\u{7}'),
+            "{line:?}"
+        );
+        assert!(
+            line.contains("\\u{1b}]0;pwned\\u{7} 用户名或密码有误"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -6,7 +6,6 @@
 //! chat stream repeats each), `[error] …`; then the thread to continue. With `--json`, one
 //! document at the end, also when the run failed.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::{self, BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -23,7 +22,7 @@ use crate::cli::TurnArgs;
 use crate::commands::with_spinner;
 use crate::context::Context;
 use crate::error::{CliError, Service};
-use crate::output::{LiveText, Output};
+use crate::output::{LiveText, Output, terminal_safe};
 use crate::token::{self, TokenError};
 
 /// Where an `agent` run goes: the thread to continue, the sandbox to reuse, the module.
@@ -359,29 +358,6 @@ fn choose(interrupt: &Interrupt, line: &str) -> String {
         .unwrap_or_else(|| line.to_owned())
 }
 
-/// Server text made safe for a terminal: control characters other than newlines and tabs
-/// (escape sequences could move the cursor or retitle the window) are shown escaped.
-fn terminal_safe(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
-        return Cow::Borrowed(text);
-    }
-    Cow::Owned(
-        text.chars()
-            .map(|c| {
-                if is_unsafe(c) {
-                    c.escape_unicode().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
-}
-
-fn is_unsafe(c: char) -> bool {
-    c.is_control() && c != '\n' && c != '\t'
-}
-
 /// Renders a run: the answer as it streams, tool calls and results once each; with `--json`,
 /// one document at the end.
 struct Printer {
@@ -629,16 +605,5 @@ mod tests {
             describe_interrupt(&interrupt()),
             "Plan\n  - Go?\n  1) Start research [accepted]\n  2) Edit plan [edit_plan]"
         );
-    }
-
-    #[test]
-    fn escape_sequences_from_the_server_are_shown_not_obeyed() {
-        assert_eq!(terminal_safe("plain\ttext\n"), "plain\ttext\n");
-        assert_eq!(terminal_safe("用户名或密码有误"), "用户名或密码有误");
-        assert_eq!(
-            terminal_safe("a\u{1b}]0;owned\u{7}b"),
-            "a\\u{1b}]0;owned\\u{7}b"
-        );
-        assert_eq!(terminal_safe("\r"), "\\u{d}");
     }
 }
