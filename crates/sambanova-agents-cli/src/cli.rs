@@ -181,7 +181,7 @@ pub enum Command {
     },
     /// Chat with the agent over the chat stream (no sandbox).
     #[command(
-        after_help = "Examples:\n  sambanova-agents chat \"What does ? do in Rust?\"\n  sambanova-agents chat \"And in Swift?\" --thread THREAD_ID\n  sambanova-agents chat \"Plan my trip\" --answer accepted --max-answers 1"
+        after_help = "Examples:\n  sambanova-agents chat \"What does ? do in Rust?\"\n  sambanova-agents chat \"And in Swift?\" --thread THREAD_ID\n  sambanova-agents chat \"Plan my trip\" --answer accepted --max-answers 1\n  sambanova-agents chat \"plan B\" --thread THREAD_ID --feedback"
     )]
     Chat {
         /// The message.
@@ -229,6 +229,10 @@ pub struct TurnArgs {
     /// Read the token from this file instead of the stored login.
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
+    /// PROMPT answers the question the thread is waiting on (sent as its interrupt feedback);
+    /// needs the thread (--thread, or --session for agent).
+    #[arg(long)]
+    pub feedback: bool,
     /// Answer every question of the agent with this (an option's value, number or text)
     /// instead of asking at the terminal or reading stdin.
     #[arg(long, value_name = "TEXT")]

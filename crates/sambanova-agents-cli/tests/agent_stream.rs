@@ -233,7 +233,43 @@ fn automatic_answers_stop_at_the_limit_with_the_thread_to_continue() {
     let thread = doc["thread_id"].as_str().expect("the thread").to_owned();
     let message = doc["error"]["message"].as_str().unwrap();
     assert!(message.contains("--max-answers reached"), "{message}");
-    assert!(message.contains(&format!("--thread {thread}")), "{message}");
+    assert!(
+        message.contains(&format!("--thread {thread} --feedback")),
+        "{message}"
+    );
+}
+
+#[test]
+fn feedback_answers_the_question_a_thread_waits_on() {
+    let mock = Mock::start();
+    let cli = |args: &[&str]| {
+        let output = mock
+            .root_cli()
+            .env("SAMBANOVA_AGENT_STREAM_USERNAME", "demo")
+            .env("SAMBANOVA_AGENT_STREAM_PASSWORD", "demo")
+            .arg("--json")
+            .args(args)
+            .output()
+            .expect("runs");
+        (output.status.code(), stdout_json(&output))
+    };
+    let (code, asked) = cli(&["chat", "plan it #ask", "--max-answers", "0"]);
+    assert_eq!(code, Some(6));
+    let thread = asked["thread_id"].as_str().unwrap().to_owned();
+    let (code, answered) = cli(&["chat", "plan B", "--thread", &thread, "--feedback"]);
+    assert_eq!(code, Some(0), "{answered}");
+    assert!(
+        answered["text"]
+            .as_str()
+            .unwrap()
+            .contains("Going ahead with your answer: plan B."),
+        "{answered}"
+    );
+    let usage = bin()
+        .args(["--mock", "chat", "plan B", "--feedback"])
+        .output()
+        .expect("runs");
+    assert_eq!(usage.status.code(), Some(2));
 }
 
 #[test]

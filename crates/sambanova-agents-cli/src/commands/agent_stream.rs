@@ -44,6 +44,10 @@ pub async fn agent(
     turn: &TurnArgs,
 ) -> Result<(), CliError> {
     let mut request = AgentRequest::new(prompt);
+    if turn.feedback {
+        needs_thread(ids.thread.or(ids.session), "--thread or --session")?;
+        request = request.interrupt_feedback(prompt);
+    }
     if let Some(thread) = ids.thread {
         request = request.thread_id(thread);
     }
@@ -73,10 +77,26 @@ pub async fn chat(
     turn: &TurnArgs,
 ) -> Result<(), CliError> {
     let mut request = ChatRequest::new(prompt);
+    if turn.feedback {
+        needs_thread(thread, "--thread")?;
+        request = request.interrupt_feedback(prompt);
+    }
     if let Some(thread) = thread {
         request = request.thread_id(thread);
     }
     converse(ctx, Conversation::Chat(request), turn).await
+}
+
+/// `--feedback` answers the question a thread waits on: without the thread there is none.
+fn needs_thread(thread: Option<&str>, flags: &str) -> Result<(), CliError> {
+    match thread {
+        Some(_) => Ok(()),
+        None => Err(CliError::Usage {
+            message: format!(
+                "--feedback answers a thread's question: give the thread with {flags}"
+            ),
+        }),
+    }
 }
 
 /// The request of either stream, and how it continues after an interrupt.
@@ -94,6 +114,14 @@ impl Conversation {
         match self {
             Conversation::Agent(request, _) => client.stream(request).await,
             Conversation::Chat(request) => client.chat_stream(request).await,
+        }
+    }
+
+    /// The command that continues this conversation.
+    fn command(&self) -> &'static str {
+        match self {
+            Conversation::Agent(..) => "agent",
+            Conversation::Chat(_) => "chat",
         }
     }
 
@@ -164,6 +192,7 @@ async fn run_turns(
         if answers >= turn.max_answers {
             return Err(unanswered(
                 printer,
+                request.command(),
                 &format!("{answers} answer(s) sent, --max-answers reached"),
             ));
         }
@@ -174,7 +203,7 @@ async fn run_turns(
             }
             None => match ask(ctx.output, &interrupt)? {
                 Some(feedback) => feedback,
-                None => return Err(unanswered(printer, "input ended")),
+                None => return Err(unanswered(printer, request.command(), "input ended")),
             },
         };
         answers += 1;
@@ -183,9 +212,11 @@ async fn run_turns(
     }
 }
 
-fn unanswered(printer: &Printer, why: &str) -> CliError {
+fn unanswered(printer: &Printer, command: &str, why: &str) -> CliError {
     let how = match &printer.thread_id {
-        Some(thread) => format!("; answer it with --thread {thread} --answer TEXT"),
+        Some(thread) => format!(
+            "; answer it with `sambanova-agents {command} ANSWER --thread {thread} --feedback`"
+        ),
         None => String::new(),
     };
     CliError::Unanswered {
