@@ -389,6 +389,9 @@ fn choose(interrupt: &Interrupt, line: &str) -> String {
         .unwrap_or_else(|| line.to_owned())
 }
 
+/// Tool calls whose arguments may still be arriving at once; more than that is not a real run.
+const MAX_OPEN_CALLS: usize = 64;
+
 /// Renders a run: the answer as it streams, tool calls and results once each; with `--json`,
 /// one document at the end.
 struct Printer {
@@ -435,6 +438,10 @@ impl Printer {
             AgentEvent::ToolCallStart(start) => {
                 let id = start.id.clone().unwrap_or_default();
                 let name = start.name.clone().unwrap_or_else(|| "tool".to_owned());
+                // A server that starts calls and never ends them cannot make this grow forever.
+                if self.calls.len() >= MAX_OPEN_CALLS {
+                    self.calls.remove(0);
+                }
                 self.calls.push((id, name, String::new()));
             }
             AgentEvent::ToolCallArgs(args) => {

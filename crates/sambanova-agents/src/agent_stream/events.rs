@@ -876,11 +876,12 @@ mod tests {
             name in proptest::sample::select(vec![
                 "status", "message", "tool", "warning", "error", "reasoning_start",
                 "reasoning_message_content", "tool_call_start", "tool_call_args",
-                "tool_call_end", "tool_result", "interrupt", "novel",
+                "tool_call_end", "tool_result", "interrupt", "novel", "message_chunk",
+                "tool_calls", "tool_call_result",
             ]),
             data in proptest::prop_oneof![
                 proptest::prelude::any::<String>(),
-                r#"\{"(type|content|thread_id|name|message|options|args|sandbox_id|skill_count)": ?("[a-z_]{0,8}"|[0-9]{1,3}|null|\[\]|\{\}|true)\}"#,
+                r#"\{"(type|content|thread_id|name|message|options|args|sandbox_id|skill_count|error|delta|toolCallId|tool_call_id|tool_calls|finish_reason|context|questions)": ?("[a-z_]{0,8}"|[0-9]{1,3}|null|\[\]|\{\}|true)\}"#,
             ],
         ) {
             if let AgentEvent::Unknown { event, data: kept } = ev(name, &data) {
