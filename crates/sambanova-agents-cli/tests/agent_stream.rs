@@ -442,3 +442,194 @@ fn an_expired_stored_token_says_to_log_in_again_without_sending() {
     assert!(line.contains("log in again"), "{line}");
     assert_eq!(mock.requests("POST", "/agent/chat/stream"), 0);
 }
+
+/// A server written in the test that answers every request for a path with the real server's
+/// recorded bytes (the SDK's fixtures), one connection per request.
+mod replay {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/../sambanova-agents/tests/fixtures/agent-stream/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// The recorded answer `name` as one HTTP/1.1 response with a length and `connection: close`.
+    fn response(name: &str) -> Vec<u8> {
+        let head = String::from_utf8(fixture(&format!("{name}.h"))).unwrap();
+        let body = fixture(&format!("{name}.b"));
+        let mut lines = head.lines().filter(|l| !l.is_empty());
+        let mut out = format!("{}\r\n", lines.next().unwrap());
+        for line in lines {
+            let name = line.split(':').next().unwrap().to_ascii_lowercase();
+            if !["content-length", "transfer-encoding", "connection"].contains(&name.as_str()) {
+                out.push_str(&format!("{line}\r\n"));
+            }
+        }
+        out.push_str(&format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        ));
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(&body);
+        bytes
+    }
+
+    /// Serves `routes` (path → recorded answer) on loopback; returns the base URL.
+    pub fn serve(routes: &[(&'static str, &'static str)]) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let routes: Vec<(String, Vec<u8>)> = routes
+            .iter()
+            .map(|(path, name)| (path.to_string(), response(name)))
+            .collect();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                let path = request_line.split(' ').nth(1).unwrap_or("").to_owned();
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("content-length")
+                    {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let answer = routes
+                    .iter()
+                    .find(|(p, _)| *p == path)
+                    .map(|(_, answer)| answer.clone())
+                    .unwrap_or_else(|| {
+                        b"HTTP/1.1 599 Unrouted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                            .to_vec()
+                    });
+                let _ = stream.write_all(&answer);
+            }
+        });
+        url
+    }
+}
+
+/// `{"alg":"HS256","typ":"JWT"}.{"exp":4102444800,"sub":"1"}.sig`: valid until 2100, so that
+/// the replays do not depend on today's date.
+const LASTING_TOKEN: &str =
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjQxMDI0NDQ4MDAsInN1YiI6IjEifQ.c2ln";
+
+fn against_recordings(
+    routes: &[(&'static str, &'static str)],
+    args: &[&str],
+) -> std::process::Output {
+    let url = replay::serve(routes);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, LASTING_TOKEN).expect("write");
+    bin()
+        .args(["--base-url", &url])
+        .args(args)
+        .arg("--token-file")
+        .arg(&token_file)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn login_against_the_real_servers_recorded_answer_stores_its_token() {
+    let url = replay::serve(&[("/api/v1/auth/login", "login")]);
+    let config = tempfile::tempdir().expect("tempdir");
+    let output = bin()
+        .env("XDG_CONFIG_HOME", config.path())
+        .env("HOME", config.path())
+        .args(["--base-url", &url, "--json", "login", "--username", "admin"])
+        .write_stdin("123456\n")
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let path = stdout_json(&output)["token_path"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stored = std::fs::read_to_string(path).unwrap();
+    assert!(stored.starts_with("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzZXNzaW9uX3V1aWQi"));
+}
+
+#[test]
+fn chat_against_the_real_servers_recorded_stream_prints_text_once() {
+    let output = against_recordings(&[("/agent/chat/stream", "chat_stream")], &["chat", "hi"]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim_end(),
+        "This is a scripted answer from the offline fake LLM.\n\n## Summary\n\nNo external service was contacted."
+    );
+    assert!(
+        common::stderr_of(&output).contains("--thread d806acf8-a96b-4c81-add1-f4e2f21e956f"),
+        "the server's thread"
+    );
+}
+
+#[test]
+fn chat_against_the_real_servers_recorded_tool_call_shows_it_once() {
+    let output = against_recordings(
+        &[("/agent/chat/stream", "chat_stream_tool")],
+        &["chat", "read"],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(
+        stdout
+            .matches("[tool crawl_tool] {\"url\": \"https://example.invalid/report.pdf\"}")
+            .count(),
+        1,
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("[result] ").count(), 1, "{stdout}");
+}
+
+#[test]
+fn a_failed_recorded_chat_is_one_json_document_and_exit_4() {
+    let output = against_recordings(
+        &[("/agent/chat/stream", "chat_stream_unpatched")],
+        &["--json", "chat", "hi"],
+    );
+    assert_eq!(output.status.code(), Some(4), "{output:?}");
+    let doc = stdout_json(&output);
+    assert_eq!(doc["status"], "failed");
+    assert_eq!(doc["thread_id"], "9af3791f-c055-4f5a-8b04-4f97a422b456");
+}
+
+#[test]
+fn the_recorded_agent_runs_fail_clearly() {
+    let output = against_recordings(&[("/agent/agent/stream", "agent_stream")], &["agent", "hi"]);
+    assert_eq!(output.status.code(), Some(4), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("[error] sandbox_error: Failed to create sandbox")
+    );
+    let output = against_recordings(
+        &[("/agent/agent/stream", "agent_501")],
+        &["agent", "slides", "--module", "ppt"],
+    );
+    assert_eq!(output.status.code(), Some(4), "{output:?}");
+    let line = single_error_line(&output);
+    assert!(
+        line.contains("Module 'ppt' is not yet implemented"),
+        "{line}"
+    );
+    assert!(
+        line.contains("95765dc2ca4e40a2b84edb4604ba3a44"),
+        "the request id: {line}"
+    );
+}
