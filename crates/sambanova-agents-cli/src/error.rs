@@ -146,6 +146,10 @@ fn advice(error: &SdkError, service: Service) -> Option<&'static str> {
             Service::AgentStream => "check --base-url",
         },
         SdkError::RateLimited { .. } => "wait a moment and try again",
+        // 501: the agent stream's modules that are not implemented; trying again cannot help.
+        SdkError::Server(error) if error.http_status.as_u16() == 501 => {
+            "the server does not implement this (for agent, choose another --module)"
+        }
         SdkError::Server(_) => "try again later",
         SdkError::UnexpectedResponse { .. } => {
             "check that --base-url points at the SambaNova Agents API"

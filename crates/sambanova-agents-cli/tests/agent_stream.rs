@@ -629,6 +629,10 @@ fn the_recorded_agent_runs_fail_clearly() {
         "{line}"
     );
     assert!(
+        line.contains("does not implement") && !line.contains("try again"),
+        "{line}"
+    );
+    assert!(
         line.contains("95765dc2ca4e40a2b84edb4604ba3a44"),
         "the request id: {line}"
     );

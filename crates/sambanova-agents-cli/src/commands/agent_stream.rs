@@ -199,7 +199,10 @@ async fn run_turns(
         let feedback = match &turn.answer {
             Some(answer) => {
                 ctx.output.note(&describe_interrupt(&interrupt));
-                choose(&interrupt, answer)
+                let feedback = choose(&interrupt, answer);
+                ctx.output
+                    .note(&format!("answered: {}", terminal_safe(&feedback)));
+                feedback
             }
             None => match ask(ctx.output, &interrupt)? {
                 Some(feedback) => feedback,
