@@ -15,15 +15,16 @@ Exit codes:
   3  authentication failed (check --api-key / SAMBANOVA_API_KEY)
   4  the server or the agent failed
   5  network error (server unreachable, timeout)
-  6  research plan not approved (input ended before \"approve\")
+  6  not approved or not answered: the research plan (input ended before \"approve\"), or the
+     agent stream's question (input ended, or --max-answers reached; continue with --thread)
 
 Servers:
   research, code, main, finance, datascience, files: the Agents API at --base-url, else
     $SAMBANOVA_BASE_URL, else https://chat.sambanova.ai/api; key --api-key or $SAMBANOVA_API_KEY
   sessions: --base-url, else $SAMBANOVA_SESSIONS_URL, else http://127.0.0.1:8080; key (if the
     server wants one) --api-key or $SAMBANOVA_SESSIONS_API_KEY
-  agent, login: --base-url, else $SAMBANOVA_AGENT_STREAM_URL, else http://localhost:8000; the
-    token stored by `login`, or $SAMBANOVA_AGENT_STREAM_USERNAME and _PASSWORD, _TOKEN, _API_KEY
+  agent, chat, login: --base-url, else $SAMBANOVA_AGENT_STREAM_URL, else http://localhost:8000;
+    the token stored by `login`, or $SAMBANOVA_AGENT_STREAM_USERNAME and _PASSWORD, or _TOKEN
   --mock: all of them, on an embedded mock server (no key, no network)
 
 Examples:
@@ -154,32 +155,62 @@ pub enum Command {
     /// Agent sessions in a sandbox.
     #[command(subcommand)]
     Sessions(SessionsCommand),
-    /// Ask the agent over the agent stream.
+    /// Ask the agent over the agent stream (with a sandbox).
     #[command(
-        after_help = "Example:\n  sambanova-agents login && sambanova-agents agent \"hello\""
+        after_help = "Examples:\n  sambanova-agents login --username admin && sambanova-agents agent \"Create hello.py\"\n  sambanova-agents agent \"Run hello.py\" --session THREAD_ID"
     )]
     Agent {
         /// The request.
         prompt: String,
-        /// Continue an existing thread.
+        /// Continue an existing thread (the id the previous run reported).
+        #[arg(long, value_name = "ID", conflicts_with = "session")]
+        thread: Option<String>,
+        /// Reuse the sandbox of an earlier run: its thread id, which the guide calls a session
+        /// id (sent as both).
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
+        /// The agent's mode (the server's default is general; research asks to accept a plan).
+        #[arg(
+            long,
+            value_name = "MODULE",
+            value_parser = ["general", "research", "podcast", "ppt", "prose"]
+        )]
+        module: Option<String>,
+        #[command(flatten)]
+        turn: TurnArgs,
+    },
+    /// Chat with the agent over the chat stream (no sandbox).
+    #[command(
+        after_help = "Examples:\n  sambanova-agents chat \"What does ? do in Rust?\"\n  sambanova-agents chat \"And in Swift?\" --thread THREAD_ID\n  sambanova-agents chat \"Plan my trip\" --answer accepted --max-answers 1\n  sambanova-agents chat \"plan B\" --thread THREAD_ID --feedback"
+    )]
+    Chat {
+        /// The message.
+        prompt: String,
+        /// Continue an existing thread (the id the previous chat reported).
         #[arg(long, value_name = "ID")]
         thread: Option<String>,
-        /// Read the token from this file instead of the stored login.
-        #[arg(long, value_name = "PATH")]
-        token_file: Option<PathBuf>,
+        #[command(flatten)]
+        turn: TurnArgs,
     },
-    /// Store the agent-stream token in the user's config dir (0600).
+    /// Log in to the agent-stream backend, or store a token, in the user's config dir (0600).
     #[command(
-        after_help = "Examples:\n  sambanova-agents login < token.txt\n  printf 'PASSWORD\\n' | sambanova-agents login --username demo"
+        after_help = "Examples:\n  sambanova-agents login --username admin\n  printf 'PASSWORD\\n' | sambanova-agents login --username admin\n  sambanova-agents login < token.txt"
     )]
     Login {
         /// Read the token from this file instead of stdin.
         #[arg(long, value_name = "PATH", conflicts_with = "username")]
         token_file: Option<PathBuf>,
-        /// Log in with this user instead (password from $SAMBANOVA_AGENT_STREAM_PASSWORD or
-        /// the first line of stdin) and store the token the server issues.
+        /// Log in with this user and store the token the server issues. The password comes
+        /// from $SAMBANOVA_AGENT_STREAM_PASSWORD, else the terminal (not echoed), else the
+        /// first line of stdin.
         #[arg(long, value_name = "NAME")]
         username: Option<String>,
+        /// The id of the captcha, for servers that ask for one (GET /api/v1/auth/captcha).
+        #[arg(long, value_name = "UUID", requires_all = ["username", "captcha"])]
+        captcha_uuid: Option<String>,
+        /// The captcha's answer.
+        #[arg(long, value_name = "TEXT", requires = "captcha_uuid")]
+        captcha: Option<String>,
     },
     /// Run the mock server in the foreground and print its base URL.
     #[command(after_help = "Example:\n  sambanova-agents mock --bind 127.0.0.1:8080")]
@@ -190,6 +221,31 @@ pub enum Command {
         /// Target shell.
         shell: Shell,
     },
+}
+
+/// How `agent` and `chat` authenticate and answer the agent's questions.
+#[derive(Debug, Args)]
+pub struct TurnArgs {
+    /// Read the token from this file instead of the stored login.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// PROMPT answers the question the thread is waiting on (sent as its interrupt feedback);
+    /// needs the thread (--thread, or --session for agent).
+    #[arg(long)]
+    pub feedback: bool,
+    /// Answer every question of the agent with this (an option's value, number or text)
+    /// instead of asking at the terminal or reading stdin.
+    #[arg(long, value_name = "TEXT")]
+    pub answer: Option<String>,
+    /// Answer at most this many questions in one run, then stop (exit 6) with the thread to
+    /// continue: a server may ask again after every answer.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 3,
+        value_parser = clap::value_parser!(u32).range(0..=100)
+    )]
+    pub max_answers: u32,
 }
 
 /// `files` subcommands.

@@ -3,8 +3,8 @@
 //!
 //! Three servers are involved and each has its own configuration: the Agents API (the
 //! SambaNova key, required), a Sessions server (self-hosted, key optional) and an agent-stream
-//! backend (a login). The SambaNova key from the environment is only ever sent to the Agents
-//! API; a key typed with `--api-key` goes to whichever server the command talks to.
+//! backend (a login, no key). The SambaNova key from the environment is only ever sent to the
+//! Agents API; a key typed with `--api-key` also goes to a Sessions server.
 
 use std::time::Duration;
 
@@ -116,12 +116,10 @@ impl Context {
                 let (user, password) = MOCK_AGENT_STREAM_USER;
                 builder = builder.base_url(server.url()).credentials(user, password);
             }
+            // The backend has no API-key authentication: `--api-key` does not apply.
             None => {
                 if let Some(url) = &self.base_url {
                     builder = builder.base_url(url.clone());
-                }
-                if let Some(key) = self.explicit_api_key() {
-                    builder = builder.api_key(key);
                 }
             }
         }
@@ -134,11 +132,6 @@ impl Context {
     /// Whether `--mock` started an embedded server.
     pub fn is_mock(&self) -> bool {
         self.mock.is_some()
-    }
-
-    /// Whether a `--api-key` typed on the command line applies to this command's server.
-    pub fn has_explicit_api_key(&self) -> bool {
-        self.explicit_api_key().is_some()
     }
 
     fn sessions_base_url(&self) -> Option<String> {

@@ -47,6 +47,13 @@ pub enum CliError {
         "research stopped: input ended before the plan was approved (type \"approve\" or pass --yes)"
     )]
     NotApproved,
+    /// The agent stream's run stopped on a question nobody answered (input ended, or the
+    /// number of answers allowed was reached).
+    #[error("the agent is waiting for an answer: {message}")]
+    Unanswered {
+        /// Why no answer was sent, and how to continue.
+        message: String,
+    },
     /// The embedded mock server could not start.
     #[error("cannot start the embedded mock server: {0}")]
     Mock(std::io::Error),
@@ -89,15 +96,20 @@ impl CliError {
 
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(match self {
+        ExitCode::from(self.exit_status())
+    }
+
+    /// [`Self::exit_code`] as a number, for a JSON error document.
+    pub fn exit_status(&self) -> u8 {
+        match self {
             CliError::Io(_) | CliError::Mock(_) => 1,
             CliError::Usage { .. } | CliError::Input { .. } => 2,
             CliError::MissingKey | CliError::Token(crate::token::TokenError::NotLoggedIn) => 3,
             CliError::Token(_) => 1,
             CliError::Api { error, .. } => sdk_exit_code(error),
             CliError::TurnFailed { .. } => 4,
-            CliError::NotApproved => 6,
-        })
+            CliError::NotApproved | CliError::Unanswered { .. } => 6,
+        }
     }
 
     /// Whether this is stdout closing under us (`… | head`): not worth a message.
@@ -134,6 +146,10 @@ fn advice(error: &SdkError, service: Service) -> Option<&'static str> {
             Service::AgentStream => "check --base-url",
         },
         SdkError::RateLimited { .. } => "wait a moment and try again",
+        // 501: the agent stream's modules that are not implemented; trying again cannot help.
+        SdkError::Server(error) if error.http_status.as_u16() == 501 => {
+            "the server does not implement this (for agent, choose another --module)"
+        }
         SdkError::Server(_) => "try again later",
         SdkError::UnexpectedResponse { .. } => {
             "check that --base-url points at the SambaNova Agents API"
@@ -158,9 +174,10 @@ impl fmt::Display for Advised<'_> {
             .as_deref()
             .and_then(|suffix| full.strip_suffix(suffix))
             .unwrap_or(&full);
-        // Messages can quote server text with newlines; the error stays on one line.
+        // Messages can quote server text with newlines; the error stays on one line, and an
+        // escape sequence in it is shown, not obeyed.
         let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-        f.write_str(&message)?;
+        f.write_str(&crate::output::terminal_safe(&message))?;
         if let Some(advice) = advice(error, *self.1) {
             write!(f, "; {advice}")?;
         }
@@ -209,6 +226,24 @@ mod tests {
         ));
         assert!(!error.to_string().contains('\n'), "{error}");
         assert_eq!(error.exit_code(), ExitCode::from(4));
+    }
+
+    #[test]
+    fn a_servers_escape_sequence_is_shown_not_obeyed() {
+        let error = CliError::from(classified(
+            500,
+            r#"{"status":"error","error":"\u001b]0;pwned\u0007 用户名或密码有误"}"#,
+            None,
+        ));
+        let line = error.to_string();
+        assert!(
+            !line.contains('\u{1b}') && !line.contains('\u{7}'),
+            "{line:?}"
+        );
+        assert!(
+            line.contains("\\u{1b}]0;pwned\\u{7} 用户名或密码有误"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -122,16 +122,33 @@ async fn run_api_command(global: &cli::GlobalArgs, command: Command) -> Result<(
         Command::Agent {
             prompt,
             thread,
-            token_file,
-        } => commands::agent_stream::agent(&ctx, &prompt, thread.as_deref(), token_file.as_deref())
-            .await
-            .map_err(|error| error.attributed_to(Service::AgentStream)),
+            session,
+            module,
+            turn,
+        } => {
+            let ids = commands::agent_stream::RunIds {
+                thread: thread.as_deref(),
+                session: session.as_deref(),
+                module: module.as_deref(),
+            };
+            commands::agent_stream::agent(&ctx, &prompt, ids, &turn).await
+        }
+        Command::Chat {
+            prompt,
+            thread,
+            turn,
+        } => commands::agent_stream::chat(&ctx, &prompt, thread.as_deref(), &turn).await,
         Command::Login {
             token_file,
             username,
-        } => commands::agent_stream::login(&ctx, token_file.as_deref(), username.as_deref())
-            .await
-            .map_err(|error| error.attributed_to(Service::AgentStream)),
+            captcha_uuid,
+            captcha,
+        } => {
+            let captcha = captcha_uuid.as_deref().zip(captcha.as_deref());
+            commands::agent_stream::login(&ctx, token_file.as_deref(), username.as_deref(), captcha)
+                .await
+                .map_err(|error| error.attributed_to(Service::AgentStream))
+        }
         // Handled before a runtime exists.
         Command::Mock(_) | Command::Completions { .. } => Ok(()),
     }

@@ -2,6 +2,7 @@
 //! `--json`), everything meant for the human at the terminal on stderr, so that
 //! `sambanova-agents … > out` captures only the result.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use indicatif::ProgressBar;
@@ -111,5 +112,45 @@ impl LiveText {
             self.write("\n")?;
         }
         Ok(())
+    }
+}
+
+/// Server text made safe for a terminal: control characters other than newlines and tabs
+/// (escape sequences could move the cursor or retitle the window) are shown escaped; any other
+/// text, Chinese included, is shown as it is.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if is_unsafe(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_from_the_server_are_shown_not_obeyed() {
+        assert_eq!(terminal_safe("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(terminal_safe("用户名或密码有误"), "用户名或密码有误");
+        assert_eq!(
+            terminal_safe("a\u{1b}]0;owned\u{7}b"),
+            "a\\u{1b}]0;owned\\u{7}b"
+        );
+        assert_eq!(terminal_safe("\r"), "\\u{d}");
     }
 }

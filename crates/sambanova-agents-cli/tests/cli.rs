@@ -43,6 +43,7 @@ fn every_subcommand_help_is_snapshotted() {
         &["sessions", "interrupt"],
         &["sessions", "stream"],
         &["agent"],
+        &["chat"],
         &["login"],
         &["mock"],
         &["completions"],

@@ -9,8 +9,10 @@
 //!   event sequence; special prompts: `#error` ends with `result_error` (no `session_completed`),
 //!   `#crash` ends with no terminal event, `#long N` streams N `text_delta`s (generated lazily),
 //!   `#permission` emits a `permission_request`; `/help`, `/clear`, `/skills` are answered at once;
-//! - the agent stream backend: `POST /api/v1/admin/auth/login` (user `demo`/`demo`), token refresh,
-//!   and `POST /agent/agent/stream`;
+//! - the agent stream backend as the running server behaves: a JSON login at
+//!   `POST /api/v1/auth/login` (user `demo`/`demo`), a refresh that works once, the
+//!   `{code, msg, data, trace_id}` error envelope, `POST /agent/agent/stream` and
+//!   `POST /agent/chat/stream` (each piece of text twice; `#tool`, `#ask`, `#error` prompts);
 //! - admin routes for other processes: `POST /__mock/faults` (a JSON [`FaultRule`] or its
 //!   command-line syntax as text), `GET`/`DELETE /__mock/faults`, `GET /__mock/requests`.
 //!

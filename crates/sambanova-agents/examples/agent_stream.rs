@@ -1,7 +1,7 @@
 //! The agent stream: log in, run the agent, print its answer live, and answer a research plan.
 //!
 //! Uses the backend at `SAMBANOVA_AGENT_STREAM_URL` (credentials from
-//! `SAMBANOVA_AGENT_STREAM_USERNAME`/`_PASSWORD`, `_TOKEN` or `_API_KEY`); without the variable,
+//! `SAMBANOVA_AGENT_STREAM_USERNAME`/`_PASSWORD`, or `_TOKEN`); without the variable,
 //! the embedded mock (user `demo`/`demo`).
 //!
 //! `cargo run -p sambanova-agents --example agent_stream -- "Create hello.py" [research]`

@@ -8,13 +8,13 @@ use futures_util::StreamExt;
 use sambanova_agents::Error;
 use sambanova_agents::agent_stream::{
     AgentEvent, AgentEventStream, AgentModule, AgentRequest, AgentStreamClient, AssistantText,
-    ReasoningPhase, StatusKind, ToolPhase,
+    ChatRequest, StatusKind, ToolPhase,
 };
 use sambanova_agents_mock::{Fault, FaultRule, MockServer};
 
-const LOGIN: &str = "/api/v1/admin/auth/login";
-const SPEC_LOGIN: &str = "/api/v1/auth/login";
-const REFRESH: &str = "/api/v1/admin/auth/token/refresh";
+const LOGIN: &str = "/api/v1/auth/login";
+const GUIDE_LOGIN: &str = "/api/v1/admin/auth/login";
+const REFRESH: &str = "/api/v1/auth/refresh";
 const STREAM: &str = "/agent/agent/stream";
 
 fn client(server: &MockServer) -> AgentStreamClient {
@@ -70,6 +70,8 @@ fn label(event: &AgentEvent) -> String {
         }
         AgentEvent::ToolCallEnd(_) => "tool_call_end".to_owned(),
         AgentEvent::ToolResult(result) => format!("tool_result:{}", result.text()),
+        AgentEvent::ToolCallResult(result) => format!("tool_call_result:{}", result.text()),
+        AgentEvent::ToolCalls(calls) => format!("tool_calls:{}", calls.calls.len()),
         AgentEvent::Interrupt(_) => "interrupt".to_owned(),
         AgentEvent::Warning(_) => "warning".to_owned(),
         AgentEvent::Error(_) => "error".to_owned(),
@@ -97,14 +99,36 @@ async fn a_wrong_password_is_an_authentication_error() {
         .credentials("demo", "wrong")
         .build()
         .unwrap();
+    // The server's 403, in its own words (Chinese: "username or password is wrong").
     let error = client.login().await.unwrap_err();
     assert!(
-        matches!(error, Error::Authentication { ref message, ref request_id, .. } if message.contains("Incorrect") && request_id.is_some()),
+        matches!(error, Error::Authentication { ref message, ref request_id, status } if message == "用户名或密码有误" && request_id.is_some() && status.as_u16() == 403),
         "{error:?}"
     );
     let error = client.stream(&AgentRequest::new("hi")).await.unwrap_err();
     assert!(matches!(error, Error::Authentication { .. }), "{error:?}");
     assert_eq!(server.requests("POST", STREAM), 0, "no run without a token");
+    assert_eq!(
+        server.requests("POST", GUIDE_LOGIN),
+        0,
+        "a refusal is not a missing path"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_user_is_an_authentication_error_not_a_missing_path() {
+    let server = MockServer::start().await.unwrap();
+    let client = AgentStreamClient::builder()
+        .base_url(server.url())
+        .credentials("nobody", "demo")
+        .build()
+        .unwrap();
+    let error = client.login().await.unwrap_err();
+    assert!(
+        matches!(error, Error::Authentication { ref message, .. } if message == "用户名或密码有误"),
+        "{error:?}"
+    );
+    assert_eq!(server.requests("POST", GUIDE_LOGIN), 0);
 }
 
 #[tokio::test]
@@ -119,25 +143,18 @@ async fn a_run_is_a_stream_of_typed_events_in_order() {
             "status:processing",
             "status:sandbox_ready",
             "status:agent_start",
-            "reasoning:Start",
-            "reasoning:MessageStart",
-            "reasoning:Content",
-            "reasoning:MessageEnd",
-            "reasoning:End",
-            "tool:start:bash",
             "tool_call_start:bash",
-            r#"tool_call_args:{"command":"echo hi"}"#,
+            r#"tool_call_args:{"command": "echo hi"}"#,
             "tool_call_end",
             "tool_result:hi",
-            "tool:end:bash",
             "message:Echo: ",
             "message:hello there",
             "status:complete",
         ]
     );
     assert!(matches!(
-        &events[5],
-        AgentEvent::Reasoning(r) if r.phase == ReasoningPhase::Content && r.content.as_deref() == Some("Thinking about the request.")
+        &events[0],
+        AgentEvent::Status(s) if s.module.as_deref() == Some("general") && s.message.is_some()
     ));
     let AgentEvent::Status(ready) = &events[1] else {
         panic!("not a status: {:?}", events[1]);
@@ -147,6 +164,10 @@ async fn a_run_is_a_stream_of_typed_events_in_order() {
     assert_eq!(stream.sandbox_id(), ready.sandbox_id.as_deref());
     assert!(stream.request_id().is_some());
     assert!(stream.interrupt().is_none());
+    let thread = stream
+        .thread_id()
+        .expect("the server named the thread it created");
+    assert_ne!(thread, "__default__");
 }
 
 #[tokio::test]
@@ -257,7 +278,15 @@ async fn an_expiring_token_is_refreshed_before_the_request() {
         2,
         "no request was refused and resent"
     );
-    assert_ne!(client.access_token().unwrap(), first);
+    let refreshed = client.access_token().unwrap();
+    assert_ne!(refreshed, first);
+
+    // The refresh spent the cookie: the next renewal is a new login.
+    run(&client, &AgentRequest::new("three")).await;
+    assert_eq!(server.requests("POST", REFRESH), 1, "a refresh works once");
+    assert_eq!(server.requests("POST", LOGIN), 2, "logged in again");
+    assert_eq!(server.requests("POST", STREAM), 3);
+    assert_ne!(client.access_token().unwrap(), refreshed);
 }
 
 #[tokio::test]
@@ -348,28 +377,57 @@ async fn a_token_alone_works_until_refused() {
 }
 
 #[tokio::test]
-async fn an_api_key_needs_no_login() {
+async fn an_expired_token_alone_asks_for_a_login_before_sending() {
     let server = MockServer::start().await.unwrap();
     let client = AgentStreamClient::builder()
         .base_url(server.url())
-        .api_key("machine-key")
+        .token(EXPIRED_JWT)
         .build()
         .unwrap();
-    run(&client, &AgentRequest::new("m2m")).await;
-    assert_eq!(server.requests("POST", LOGIN), 0);
+    let error = client.stream(&AgentRequest::new("hi")).await.unwrap_err();
+    assert!(
+        matches!(error, Error::Authentication { ref message, .. } if message.contains("log in again")),
+        "{error:?}"
+    );
+    assert_eq!(server.requests("POST", STREAM), 0);
 }
 
 #[tokio::test]
-async fn the_spec_login_path_is_tried_when_the_guide_path_is_missing() {
+async fn the_servers_own_refusal_of_a_revoked_token_is_reported() {
     let server = MockServer::start().await.unwrap();
+    let first = client(&server);
+    let revoked = first.login().await.unwrap();
+    // Another client's token: a refresh on `first` revokes it.
+    let holder = AgentStreamClient::builder()
+        .base_url(server.url())
+        .token(revoked.expose_secret())
+        .build()
+        .unwrap();
     server
         .faults()
-        .add(FaultRule::new("POST", LOGIN, Fault::status(404)));
+        .add(FaultRule::new("POST", STREAM, Fault::status(401)).times(1));
+    run(&first, &AgentRequest::new("renews by refresh")).await;
+    assert_eq!(server.requests("POST", REFRESH), 1);
+    let error = holder.stream(&AgentRequest::new("hi")).await.unwrap_err();
+    assert!(
+        matches!(error, Error::Authentication { ref message, .. } if message.contains("Token 已过期")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_sixth_login_in_a_minute_is_rate_limited_with_the_servers_wait() {
+    let server = MockServer::start().await.unwrap();
     let client = client(&server);
-    client.login().await.expect("the second path answers");
-    client.login().await.expect("and is remembered");
-    assert_eq!(server.requests("POST", LOGIN), 1);
-    assert_eq!(server.requests("POST", SPEC_LOGIN), 2);
+    for _ in 0..5 {
+        client.login().await.unwrap();
+    }
+    let error = client.login().await.unwrap_err();
+    assert!(
+        matches!(error, Error::RateLimited { retry_after: Some(after), request_id: Some(_) } if (1..=60).contains(&after.as_secs())),
+        "{error:?}"
+    );
+    assert_eq!(server.requests("POST", LOGIN), 6, "not retried");
 }
 
 #[tokio::test]
@@ -700,7 +758,7 @@ async fn no_password_token_or_refresh_cookie_reaches_the_logs() {
         }
     }
     let leak = text
-        .find("fba_refresh_token=")
+        .find("agents_backend_refresh_token=")
         .map(|i| text[i.saturating_sub(300)..(i + 100).min(text.len())].to_owned());
     assert!(leak.is_none(), "the logs show the refresh cookie: {leak:?}");
 }
@@ -712,8 +770,8 @@ const CHAT_EVENTS: &str = "event: message\ndata: {\"type\":\"chunk\",\"content\"
                            : keepalive\n\n\
                            event: status\ndata: {\"type\":\"complete\"}\n\n";
 
-/// What goes on the wire, checked by a server that matches requests field by field: the login
-/// form, the bearer token, the JSON body, and the chat endpoint.
+/// What goes on the wire, checked by a server that matches requests field by field: the JSON
+/// login (with the captcha), the bearer token and no `X-API-Key`, and the chat's own body.
 #[tokio::test]
 async fn the_wire_format_of_login_and_chat() {
     use httpmock::Method::POST;
@@ -722,12 +780,12 @@ async fn the_wire_format_of_login_and_chat() {
         .mock_async(|when, then| {
             when.method(POST)
                 .path(LOGIN)
-                .form_urlencoded_tuple("username", "dave")
-                .form_urlencoded_tuple("password", "p&ss=word");
+                .header("content-type", "application/json")
+                .json_body(serde_json::json!({"username": "dave", "password": "p&ss=word", "uuid": "cap-1", "captcha": "x7"}));
             then.status(200)
                 .header("content-type", "application/json")
-                .header("set-cookie", "fba_refresh_token=r-1; HttpOnly; Path=/")
-                .body(r#"{"code":200,"msg":"Success","data":{"access_token":"tok-1","access_token_expire_time":"2099-01-01T00:00:00Z"}}"#);
+                .header("set-cookie", "agents_backend_refresh_token=r-1; HttpOnly; Path=/")
+                .body(r#"{"code":200,"msg":"Request success","data":{"access_token":"tok-1","access_token_expire_time":"2099-01-01T00:00:00Z"}}"#);
         })
         .await;
     let chat = server
@@ -736,9 +794,14 @@ async fn the_wire_format_of_login_and_chat() {
                 .path("/agent/chat/stream")
                 .header("authorization", "Bearer tok-1")
                 .header("content-type", "application/json")
-                .json_body_includes(
-                    r#"{"thread_id":"th-9","session_id":"th-9","messages":[{"role":"user","content":"why?"}],"enable_web_search":true}"#,
-                );
+                .header_missing("x-api-key")
+                .json_body(serde_json::json!({
+                    "thread_id": "th-9",
+                    "messages": [{"role": "user", "content": "why?"}],
+                    "enable_web_search": true,
+                    "enable_clarification": true,
+                    "interrupt_before_tools": ["crawl_tool"],
+                }));
             then.status(200)
                 .header("content-type", "text/event-stream; charset=utf-8")
                 .body(CHAT_EVENTS);
@@ -747,11 +810,14 @@ async fn the_wire_format_of_login_and_chat() {
     let client = AgentStreamClient::builder()
         .base_url(server.base_url())
         .credentials("dave", "p&ss=word")
+        .captcha("cap-1", "x7")
         .build()
         .unwrap();
-    let request = AgentRequest::new("why?")
-        .conversation("th-9")
-        .web_search(true);
+    let request = ChatRequest::new("why?")
+        .thread_id("th-9")
+        .web_search(true)
+        .clarification(true)
+        .interrupt_before_tool("crawl_tool");
     let mut events = client.chat_stream(&request).await.expect("the chat opens");
     let items = drain(&mut events).await;
     login.assert_async().await;
@@ -775,7 +841,10 @@ async fn the_refresh_sends_back_the_login_cookie() {
             when.method(POST).path(LOGIN);
             then.status(200)
                 .header("content-type", "application/json")
-                .header("set-cookie", "fba_refresh_token=r-1; HttpOnly; Path=/")
+                .header(
+                    "set-cookie",
+                    "agents_backend_refresh_token=r-1; HttpOnly; Path=/",
+                )
                 .body(format!(r#"{{"data":{{"access_token":"{EXPIRED_JWT}"}}}}"#));
         })
         .await;
@@ -783,7 +852,7 @@ async fn the_refresh_sends_back_the_login_cookie() {
         .mock_async(|when, then| {
             when.method(POST)
                 .path(REFRESH)
-                .header("cookie", "fba_refresh_token=r-1");
+                .header("cookie", "agents_backend_refresh_token=r-1");
             then.status(200)
                 .header("content-type", "application/json")
                 .body(r#"{"code":200,"data":{"access_token":"tok-2"}}"#);
@@ -840,4 +909,40 @@ async fn a_failed_early_refresh_falls_back_to_the_still_valid_token() {
     assert_eq!(server.requests("POST", REFRESH), 1);
     assert_eq!(server.requests("POST", LOGIN), 2);
     assert_eq!(client.access_token(), Some(token), "the old token served");
+}
+
+/// The guide's form login, for deployments that follow the guide: tried only when the JSON
+/// path is missing (404 "Not Found"), then remembered.
+#[tokio::test]
+async fn the_guide_form_login_is_tried_when_the_json_path_is_missing() {
+    use httpmock::Method::POST;
+    let server = httpmock::MockServer::start_async().await;
+    let missing = server
+        .mock_async(|when, then| {
+            when.method(POST).path(LOGIN);
+            then.status(404)
+                .header("content-type", "application/json")
+                .body(r#"{"code":404,"msg":"Not Found","data":null,"trace_id":"t-1"}"#);
+        })
+        .await;
+    let guide = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(GUIDE_LOGIN)
+                .form_urlencoded_tuple("username", "demo")
+                .form_urlencoded_tuple("password", "demo");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(r#"{"code":200,"data":{"access_token":"tok-g"}}"#);
+        })
+        .await;
+    let client = AgentStreamClient::builder()
+        .base_url(server.base_url())
+        .credentials("demo", "demo")
+        .build()
+        .unwrap();
+    assert_eq!(client.login().await.unwrap().expose_secret(), "tok-g");
+    client.login().await.expect("and is remembered");
+    missing.assert_calls_async(1).await;
+    guide.assert_calls_async(2).await;
 }

@@ -370,17 +370,17 @@ async fn session_and_agent_stream_clients_log_no_secret() {
         .build()
         .expect("builds");
     match wrong.login().await {
-        Err(error) => show_error("agent stream 401", &error),
+        Err(error) => show_error("agent stream refused login", &error),
         Ok(_) => panic!("a wrong password logged in"),
     }
-    let machine = AgentStreamClient::builder()
+    let stored = AgentStreamClient::builder()
         .base_url(mock.url())
-        .api_key(KEY)
+        .token(token.expose_secret())
         .build()
         .expect("builds");
-    show("AgentStreamClient with an API key", &machine);
-    let mut events = machine
-        .stream(&AgentRequest::new("m2m"))
+    show("AgentStreamClient with a stored token", &stored);
+    let mut events = stored
+        .stream(&AgentRequest::new("stored"))
         .await
         .expect("stream");
     while let Some(event) = events.next().await {

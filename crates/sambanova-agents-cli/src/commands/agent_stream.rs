@@ -1,41 +1,169 @@
-//! `agent PROMPT [--thread ID]` over the agent stream, and `login`, which stores its token.
+//! `agent PROMPT` and `chat PROMPT` over the agent-stream backend, and `login`, which stores
+//! its token.
+//!
+//! Both streams print the same way: the answer as it is written (the chat stream's doubled
+//! text once), `[tool name] args` once a call is complete, `[result] …` once per result (the
+//! chat stream repeats each), `[error] …`; then the thread to continue. With `--json`, one
+//! document at the end, also when the run failed.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::io::{self, BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
 use sambanova_agents::agent_stream::{
-    AGENT_STREAM_API_KEY_ENV, AGENT_STREAM_PASSWORD_ENV, AGENT_STREAM_TOKEN_ENV,
-    AGENT_STREAM_USERNAME_ENV, AgentEvent, AgentRequest, AgentStreamClient, AssistantText,
+    AGENT_STREAM_PASSWORD_ENV, AGENT_STREAM_TOKEN_ENV, AGENT_STREAM_USERNAME_ENV, AgentEvent,
+    AgentEventStream, AgentModule, AgentRequest, AgentStreamClient, AssistantText, ChatRequest,
     Interrupt,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::cli::TurnArgs;
 use crate::commands::with_spinner;
 use crate::context::Context;
-use crate::error::CliError;
-use crate::output::{LiveText, Output};
+use crate::error::{CliError, Service};
+use crate::output::{LiveText, Output, terminal_safe};
 use crate::token::{self, TokenError};
 
-/// `agent PROMPT [--thread ID] [--token-file PATH]`: streams the answer as it is written,
-/// tool calls and results on their own lines; answers the agent's questions from stdin.
+/// Where an `agent` run goes: the thread to continue, the sandbox to reuse, the module.
+pub struct RunIds<'a> {
+    /// `--thread`.
+    pub thread: Option<&'a str>,
+    /// `--session`.
+    pub session: Option<&'a str>,
+    /// `--module` (one of the server's names, checked by the grammar).
+    pub module: Option<&'a str>,
+}
+
+/// `agent PROMPT [--thread ID | --session ID] [--module M]`: a run with a sandbox;
+/// `--session` reuses the sandbox of the run whose thread id it names.
 pub async fn agent(
     ctx: &Context,
     prompt: &str,
-    thread: Option<&str>,
-    token_file: Option<&Path>,
+    ids: RunIds<'_>,
+    turn: &TurnArgs,
 ) -> Result<(), CliError> {
-    let client = client(ctx, token_file)?;
     let mut request = AgentRequest::new(prompt);
-    if let Some(thread) = thread {
-        request = request.conversation(thread);
+    if turn.feedback {
+        needs_thread(ids.thread.or(ids.session), "--thread or --session")?;
+        request = request.interrupt_feedback(prompt);
     }
-    let mut printer = AgentPrinter::new(ctx.output);
+    if let Some(thread) = ids.thread {
+        request = request.thread_id(thread);
+    }
+    if let Some(session) = ids.session {
+        request = request.conversation(session);
+    }
+    let module = match ids.module.map(str::parse::<AgentModule>) {
+        Some(Ok(module)) => Some(module),
+        Some(Err(error)) => {
+            return Err(CliError::Usage {
+                message: format!("--module: {error}"),
+            });
+        }
+        None => None,
+    };
+    if let Some(module) = module {
+        request = request.module(module);
+    }
+    converse(ctx, Conversation::Agent(request, module), turn).await
+}
+
+/// `chat PROMPT [--thread ID]`: a run on the chat stream.
+pub async fn chat(
+    ctx: &Context,
+    prompt: &str,
+    thread: Option<&str>,
+    turn: &TurnArgs,
+) -> Result<(), CliError> {
+    let mut request = ChatRequest::new(prompt);
+    if turn.feedback {
+        needs_thread(thread, "--thread")?;
+        request = request.interrupt_feedback(prompt);
+    }
+    if let Some(thread) = thread {
+        request = request.thread_id(thread);
+    }
+    converse(ctx, Conversation::Chat(request), turn).await
+}
+
+/// `--feedback` answers the question a thread waits on: without the thread there is none.
+fn needs_thread(thread: Option<&str>, flags: &str) -> Result<(), CliError> {
+    match thread {
+        Some(_) => Ok(()),
+        None => Err(CliError::Usage {
+            message: format!(
+                "--feedback answers a thread's question: give the thread with {flags}"
+            ),
+        }),
+    }
+}
+
+/// The request of either stream, and how it continues after an interrupt.
+enum Conversation {
+    /// The request, and its module: an answer goes to the same module.
+    Agent(AgentRequest, Option<AgentModule>),
+    Chat(ChatRequest),
+}
+
+impl Conversation {
+    async fn open(
+        &self,
+        client: &AgentStreamClient,
+    ) -> Result<AgentEventStream, sambanova_agents::Error> {
+        match self {
+            Conversation::Agent(request, _) => client.stream(request).await,
+            Conversation::Chat(request) => client.chat_stream(request).await,
+        }
+    }
+
+    /// The command that continues this conversation.
+    fn command(&self) -> &'static str {
+        match self {
+            Conversation::Agent(..) => "agent",
+            Conversation::Chat(_) => "chat",
+        }
+    }
+
+    fn answer(&self, interrupt: &Interrupt, feedback: String) -> Conversation {
+        match self {
+            Conversation::Agent(_, module) => {
+                let answer = AgentRequest::answer(interrupt, feedback);
+                let answer = match module {
+                    Some(module) => answer.module(*module),
+                    None => answer,
+                };
+                Conversation::Agent(answer, *module)
+            }
+            Conversation::Chat(_) => Conversation::Chat(ChatRequest::answer(interrupt, feedback)),
+        }
+    }
+}
+
+/// Runs the conversation to its end, answering the agent's questions (at most
+/// `--max-answers` of them), and reports how it ended: with `--json`, one document, whether
+/// it succeeded or not.
+async fn converse(ctx: &Context, first: Conversation, turn: &TurnArgs) -> Result<(), CliError> {
+    let mut printer = Printer::new(ctx.output);
+    let outcome = match client(ctx, turn.token_file.as_deref()) {
+        Ok(client) => run_turns(ctx, &client, first, turn, &mut printer).await,
+        Err(error) => Err(error),
+    };
+    printer.finish(outcome.map_err(|error| error.attributed_to(Service::AgentStream)))
+}
+
+async fn run_turns(
+    ctx: &Context,
+    client: &AgentStreamClient,
+    mut request: Conversation,
+    turn: &TurnArgs,
+    printer: &mut Printer,
+) -> Result<(), CliError> {
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
+    let mut answers = 0;
     loop {
-        let mut events = with_spinner(&ctx.output, "agent", client.stream(&request)).await?;
+        let mut events = with_spinner(&ctx.output, "agent", request.open(client)).await?;
         loop {
             let next = tokio::select! {
                 _ = &mut interrupted => {
@@ -50,32 +178,72 @@ pub async fn agent(
                 Some(Ok(event)) => printer.event(&event)?,
                 Some(Err(error)) => {
                     printer.end_line()?;
+                    printer.remember(&events);
                     return Err(error.into());
                 }
             }
         }
         printer.end_line()?;
-        printer.remember(events.thread_id(), events.sandbox_id(), events.request_id());
+        printer.remember(&events);
         let Some(interrupt) = events.interrupt().cloned() else {
-            break;
+            return Ok(());
         };
-        let answer = ask(ctx.output, &interrupt)?;
-        request = AgentRequest::answer(&interrupt, answer);
+        printer.interrupt = Some(interrupt.clone());
+        if answers >= turn.max_answers {
+            return Err(unanswered(
+                printer,
+                request.command(),
+                &format!("{answers} answer(s) sent, --max-answers reached"),
+            ));
+        }
+        let feedback = match &turn.answer {
+            Some(answer) => {
+                ctx.output.note(&describe_interrupt(&interrupt));
+                let feedback = choose(&interrupt, answer);
+                ctx.output
+                    .note(&format!("answered: {}", terminal_safe(&feedback)));
+                feedback
+            }
+            None => match ask(ctx.output, &interrupt)? {
+                Some(feedback) => feedback,
+                None => return Err(unanswered(printer, request.command(), "input ended")),
+            },
+        };
+        answers += 1;
+        printer.answers = answers;
+        request = request.answer(&interrupt, feedback);
     }
-    printer.finish()
 }
 
-/// `login`: stores a token read from `--token-file` or stdin, or, with `--username`, logs in
-/// (password from the environment or stdin) and stores the token the server issues.
+fn unanswered(printer: &Printer, command: &str, why: &str) -> CliError {
+    let how = match &printer.thread_id {
+        Some(thread) => format!(
+            "; answer it with `sambanova-agents {command} ANSWER --thread {thread} --feedback`"
+        ),
+        None => String::new(),
+    };
+    CliError::Unanswered {
+        message: format!("{why}{how}"),
+    }
+}
+
+/// `login`: with `--username`, logs in (password from the environment, the terminal without
+/// echo, or stdin) and stores the token the server issues; otherwise stores a token read from
+/// `--token-file` or stdin.
 pub async fn login(
     ctx: &Context,
     token_file: Option<&Path>,
     username: Option<&str>,
+    captcha: Option<(&str, &str)>,
 ) -> Result<(), CliError> {
     let token = match username {
         Some(username) => {
             let password = password(ctx.output, username)?;
-            let client = ctx.agent_stream().credentials(username, password).build()?;
+            let mut builder = ctx.agent_stream().credentials(username, password);
+            if let Some((uuid, answer)) = captcha {
+                builder = builder.captcha(uuid, answer);
+            }
+            let client = builder.build()?;
             let issued = with_spinner(&ctx.output, "logging in", client.login()).await?;
             issued.expose_secret().to_owned()
         }
@@ -107,8 +275,8 @@ pub async fn login(
     Ok(())
 }
 
-/// The client: the mock's user with `--mock`; otherwise the environment's credentials, an
-/// explicit `--api-key`, and the stored token (or `--token-file`).
+/// The client: the mock's user with `--mock`; otherwise the environment's credentials and the
+/// stored token (or `--token-file`).
 fn client(ctx: &Context, token_file: Option<&Path>) -> Result<AgentStreamClient, CliError> {
     let mut builder = ctx.agent_stream();
     if ctx.is_mock() {
@@ -120,18 +288,12 @@ fn client(ctx: &Context, token_file: Option<&Path>) -> Result<AgentStreamClient,
         Err(TokenError::NotLoggedIn) => None,
         Err(other) => return Err(other.into()),
     };
-    let environment_has_credentials = [
-        AGENT_STREAM_USERNAME_ENV,
-        AGENT_STREAM_TOKEN_ENV,
-        AGENT_STREAM_API_KEY_ENV,
-    ]
-    .iter()
-    .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
+    let environment_has_credentials = [AGENT_STREAM_USERNAME_ENV, AGENT_STREAM_TOKEN_ENV]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
     match stored {
         Some(token) => builder = builder.token(token),
-        None if !environment_has_credentials && !ctx.has_explicit_api_key() => {
-            return Err(TokenError::NotLoggedIn.into());
-        }
+        None if !environment_has_credentials => return Err(TokenError::NotLoggedIn.into()),
         None => {}
     }
     Ok(builder.build()?)
@@ -166,21 +328,29 @@ fn password(output: Output, username: &str) -> Result<String, CliError> {
     Ok(password)
 }
 
-/// Shows what the agent asks and reads the answer: an option's number, value or text, or
-/// any other text as is. The end of input stops the run (exit 6).
-fn ask(output: Output, interrupt: &Interrupt) -> Result<String, CliError> {
-    let mut text = interrupt.content.clone().unwrap_or_default();
+/// What the agent asks: its text, its questions, the options it offers (numbered).
+fn describe_interrupt(interrupt: &Interrupt) -> String {
+    let mut text = terminal_safe(interrupt.content.as_deref().unwrap_or("")).into_owned();
+    for question in &interrupt.context.questions {
+        text.push_str(&format!("\n  - {}", terminal_safe(question)));
+    }
     for (number, option) in interrupt.options.iter().enumerate() {
         text.push_str(&format!(
             "\n  {}) {} [{}]",
             number + 1,
-            option.text.as_deref().unwrap_or(""),
-            option.value.as_deref().unwrap_or("")
+            terminal_safe(option.text.as_deref().unwrap_or("")),
+            terminal_safe(option.value.as_deref().unwrap_or(""))
         ));
     }
-    output.note(text.trim());
+    text.trim().to_owned()
+}
+
+/// Shows what the agent asks and reads the answer from the terminal or stdin: an option's
+/// number, value or text, or any other text as is. `None` when input ends.
+fn ask(output: Output, interrupt: &Interrupt) -> Result<Option<String>, CliError> {
+    output.note(&describe_interrupt(interrupt));
     if io::stdin().is_terminal() {
-        output.note("Answer with an option's number or value, or type feedback:");
+        output.note("Answer with an option's number or value, or type your answer:");
     }
     let line = tokio::task::block_in_place(|| {
         let mut stdin = io::stdin().lock();
@@ -198,10 +368,7 @@ fn ask(output: Output, interrupt: &Interrupt) -> Result<String, CliError> {
         path: PathBuf::from("<stdin>"),
         source,
     })?;
-    match line {
-        Some(line) => Ok(choose(interrupt, &line)),
-        None => Err(CliError::NotApproved),
-    }
+    Ok(line.map(|line| choose(interrupt, &line)))
 }
 
 /// The value an answer line stands for.
@@ -225,73 +392,108 @@ fn choose(interrupt: &Interrupt, line: &str) -> String {
         .unwrap_or_else(|| line.to_owned())
 }
 
-/// Renders a run: the answer as it streams, `[tool name] args` once a call's arguments are
-/// complete, `[result] …` for its output; with `--json`, one document at the end.
-struct AgentPrinter {
+/// Tool calls whose arguments may still be arriving at once; more than that is not a real run.
+const MAX_OPEN_CALLS: usize = 64;
+
+/// Renders a run: the answer as it streams, tool calls and results once each; with `--json`,
+/// one document at the end.
+struct Printer {
     output: Output,
     answer: AssistantText,
     text: LiveText,
-    /// Tool calls whose arguments are still arriving: id → (name, arguments so far).
-    calls: HashMap<String, (String, String)>,
+    /// Tool calls whose arguments are still arriving: (id, name, arguments so far).
+    calls: Vec<(String, String, String)>,
+    /// Calls already shown, and calls whose result was shown.
+    shown_calls: HashSet<String>,
+    shown_results: HashSet<String>,
     failure: Option<String>,
     thread_id: Option<String>,
     sandbox_id: Option<String>,
     request_id: Option<String>,
+    interrupt: Option<Interrupt>,
+    answers: u32,
 }
 
-impl AgentPrinter {
+impl Printer {
     fn new(output: Output) -> Self {
-        AgentPrinter {
+        Printer {
             output,
             answer: AssistantText::new(),
             text: LiveText::default(),
-            calls: HashMap::new(),
+            calls: Vec::new(),
+            shown_calls: HashSet::new(),
+            shown_results: HashSet::new(),
             failure: None,
             thread_id: None,
             sandbox_id: None,
             request_id: None,
+            interrupt: None,
+            answers: 0,
         }
     }
 
     fn event(&mut self, event: &AgentEvent) -> io::Result<()> {
         if let Some(piece) = self.answer.push(event) {
-            return self.write(piece);
+            let piece = terminal_safe(piece).into_owned();
+            return self.write(&piece);
         }
         match event {
             AgentEvent::ToolCallStart(start) => {
                 let id = start.id.clone().unwrap_or_default();
                 let name = start.name.clone().unwrap_or_else(|| "tool".to_owned());
-                self.calls.insert(id, (name, String::new()));
+                // A server that starts calls and never ends them cannot make this grow forever.
+                if self.calls.len() >= MAX_OPEN_CALLS {
+                    self.calls.remove(0);
+                }
+                self.calls.push((id, name, String::new()));
             }
             AgentEvent::ToolCallArgs(args) => {
                 let id = args.id.clone().unwrap_or_default();
-                if let Some((_, so_far)) = self.calls.get_mut(&id) {
+                if let Some((_, _, so_far)) = self.calls.iter_mut().find(|(i, _, _)| *i == id) {
                     so_far.push_str(args.args.as_deref().unwrap_or(""));
                 }
             }
             AgentEvent::ToolCallEnd(end) => {
                 let id = end.id.clone().unwrap_or_default();
-                if let Some((name, args)) = self.calls.remove(&id) {
-                    let args = if args.trim().is_empty() {
-                        String::new()
-                    } else {
-                        format!(" {}", args.trim())
-                    };
-                    self.line(&format!("[tool {name}]{args}"))?;
+                if let Some(index) = self.calls.iter().position(|(i, _, _)| *i == id) {
+                    let (id, name, args) = self.calls.remove(index);
+                    self.show_call(id, &name, &args)?;
                 }
             }
-            AgentEvent::ToolResult(result) => {
-                self.line(&format!("[result] {}", abbreviate(&result.text())))?;
+            // The complete calls again: shown only if their start and end never came.
+            AgentEvent::ToolCalls(calls) => {
+                for call in &calls.calls {
+                    let id = call.id.clone().unwrap_or_default();
+                    if !self.shown_calls.contains(&id) {
+                        let args = if call.args.is_null() {
+                            String::new()
+                        } else {
+                            call.args.to_string()
+                        };
+                        self.show_call(id, call.name.as_deref().unwrap_or("tool"), &args)?;
+                    }
+                }
+            }
+            AgentEvent::ToolResult(result) | AgentEvent::ToolCallResult(result) => {
+                let id = result.call_id().map(str::to_owned);
+                let repeated = matches!(event, AgentEvent::ToolCallResult(_))
+                    && id
+                        .as_ref()
+                        .is_some_and(|id| self.shown_results.contains(id));
+                if !repeated {
+                    self.shown_results.extend(id);
+                    let text = abbreviate(&result.text());
+                    self.line(&format!("[result] {}", terminal_safe(&text)))?;
+                }
             }
             AgentEvent::Warning(notice) => {
                 self.end_line()?;
-                self.output.note(&format!(
-                    "warning: {}",
-                    describe(&notice.kind, &notice.message)
-                ));
+                let message = describe(&notice.kind, &notice.message);
+                self.output
+                    .note(&format!("warning: {}", terminal_safe(&message)));
             }
             AgentEvent::Error(notice) => {
-                let message = describe(&notice.kind, &notice.message);
+                let message = terminal_safe(&describe(&notice.kind, &notice.message)).into_owned();
                 self.line(&format!("[error] {message}"))?;
                 self.failure = Some(message);
             }
@@ -300,41 +502,66 @@ impl AgentPrinter {
         Ok(())
     }
 
-    fn remember(
-        &mut self,
-        thread_id: Option<&str>,
-        sandbox_id: Option<&str>,
-        request_id: Option<&str>,
-    ) {
+    fn show_call(&mut self, id: String, name: &str, args: &str) -> io::Result<()> {
+        self.shown_calls.insert(id);
+        let args = match args.trim() {
+            "" => String::new(),
+            args => format!(" {args}"),
+        };
+        self.line(&terminal_safe(&format!("[tool {name}]{args}")))
+    }
+
+    /// Keeps what the next run needs: the server's thread id (a new UUID when none was
+    /// given), the sandbox, the request id.
+    fn remember(&mut self, events: &AgentEventStream) {
         let keep = |new: Option<&str>, old: &mut Option<String>| {
             if let Some(new) = new {
                 *old = Some(new.to_owned());
             }
         };
-        keep(thread_id, &mut self.thread_id);
-        keep(sandbox_id, &mut self.sandbox_id);
-        keep(request_id, &mut self.request_id);
+        keep(events.thread_id(), &mut self.thread_id);
+        keep(events.sandbox_id(), &mut self.sandbox_id);
+        keep(events.request_id(), &mut self.request_id);
+        if events.interrupt().is_none() {
+            self.interrupt = None;
+        }
     }
 
-    fn finish(mut self) -> Result<(), CliError> {
+    /// How the run ended: the thread to continue on stderr, or with `--json` one document
+    /// (`completed`, `interrupted` or `failed`).
+    fn finish(mut self, outcome: Result<(), CliError>) -> Result<(), CliError> {
         self.end_line()?;
-        if let Some(message) = self.failure {
-            return Err(CliError::TurnFailed { message });
-        }
+        let outcome = outcome.and_then(|()| match self.failure.take() {
+            Some(message) => Err(CliError::TurnFailed { message }),
+            None => Ok(()),
+        });
         if self.output.is_json() {
-            self.output.json_document(&json!({
-                "status": "completed",
+            let status = match &outcome {
+                Ok(()) => "completed",
+                Err(CliError::Unanswered { .. }) => "interrupted",
+                Err(_) => "failed",
+            };
+            let mut doc = json!({
+                "status": status,
                 "text": self.answer.text(),
                 "thread_id": self.thread_id,
                 "sandbox_id": self.sandbox_id,
                 "request_id": self.request_id,
-            }))?;
+                "answers": self.answers,
+            });
+            if let Some(interrupt) = &self.interrupt {
+                doc["interrupt"] = interrupt_json(interrupt);
+            }
+            if let Err(error) = &outcome {
+                doc["error"] = error_json(error);
+            }
+            self.output.json_document(&doc)?;
         } else if let Some(thread) = &self.thread_id {
             self.output.note(&format!(
                 "thread {thread} (continue with --thread {thread})"
             ));
         }
-        Ok(())
+        outcome
     }
 
     fn line(&mut self, text: &str) -> io::Result<()> {
@@ -357,6 +584,27 @@ impl AgentPrinter {
     }
 }
 
+fn interrupt_json(interrupt: &Interrupt) -> Value {
+    json!({
+        "id": interrupt.id,
+        "content": interrupt.content,
+        "questions": interrupt.context.questions,
+        "options": interrupt.options.iter().map(|o| json!({"text": o.text, "value": o.value})).collect::<Vec<_>>(),
+    })
+}
+
+fn error_json(error: &CliError) -> Value {
+    let request_id = match error {
+        CliError::Api { error, .. } => error.request_id(),
+        _ => None,
+    };
+    json!({
+        "message": error.to_string(),
+        "exit_code": error.exit_status(),
+        "request_id": request_id,
+    })
+}
+
 fn describe(kind: &Option<String>, message: &Option<String>) -> String {
     match (kind, message) {
         (Some(kind), Some(message)) => format!("{kind}: {message}"),
@@ -376,7 +624,7 @@ mod tests {
 
     fn interrupt() -> Interrupt {
         serde_json::from_str(
-            r#"{"thread_id":"t","content":"Plan","options":[{"text":"Start research","value":"accepted"},{"text":"Edit plan","value":"edit_plan"}]}"#,
+            r#"{"thread_id":"t","content":"Plan","options":[{"text":"Start research","value":"accepted"},{"text":"Edit plan","value":"edit_plan"}],"context":{"questions":["Go?"]}}"#,
         )
         .unwrap()
     }
@@ -390,5 +638,13 @@ mod tests {
         assert_eq!(choose(&interrupt, "edit plan"), "edit_plan");
         assert_eq!(choose(&interrupt, "3"), "3");
         assert_eq!(choose(&interrupt, "focus on Europe"), "focus on Europe");
+    }
+
+    #[test]
+    fn the_question_shows_its_questions_and_numbered_options() {
+        assert_eq!(
+            describe_interrupt(&interrupt()),
+            "Plan\n  - Go?\n  1) Start research [accepted]\n  2) Edit plan [edit_plan]"
+        );
     }
 }

@@ -5,12 +5,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{self, HeaderName, HeaderValue};
+use reqwest::header::{self, HeaderValue};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use sambanova_agents_raw::agent_stream as raw;
 use serde::Deserialize;
+use serde_json::Value;
 
-use super::request::AgentRequest;
+use super::request::{AgentRequest, ChatRequest};
 use super::stream::AgentEventStream;
 use super::token::{AccessToken, Password};
 use crate::call::built;
@@ -37,27 +38,35 @@ pub const AGENT_STREAM_PASSWORD_ENV: &str = "SAMBANOVA_AGENT_STREAM_PASSWORD";
 /// The environment variable holding an access token obtained elsewhere.
 pub const AGENT_STREAM_TOKEN_ENV: &str = "SAMBANOVA_AGENT_STREAM_TOKEN";
 
-/// The environment variable holding a machine-to-machine key (sent as `X-API-Key`).
-pub const AGENT_STREAM_API_KEY_ENV: &str = "SAMBANOVA_AGENT_STREAM_API_KEY";
-
 /// Auth bodies (a token and a user) are small; anything bigger is not one.
 const AUTH_BODY_LIMIT: usize = 1024 * 1024;
 
-/// The login and refresh paths: the guide's first, then the committed OpenAPI dump's, which
-/// some deployments serve instead (tried when the first answers 404).
+/// The login and refresh paths: the running server's first (a JSON login), then the guide's
+/// (a form login), which the running server does not serve; tried when the first answers 404
+/// without a message of its own.
 struct AuthPaths {
     login: &'static str,
+    login_body: LoginBody,
     refresh: &'static str,
+}
+
+/// How a login sends the credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LoginBody {
+    Json,
+    Form,
 }
 
 const AUTH_PATHS: [AuthPaths; 2] = [
     AuthPaths {
-        login: "/api/v1/admin/auth/login",
-        refresh: "/api/v1/admin/auth/token/refresh",
+        login: "/api/v1/auth/login",
+        login_body: LoginBody::Json,
+        refresh: "/api/v1/auth/refresh",
     },
     AuthPaths {
-        login: "/api/v1/auth/login",
-        refresh: "/api/v1/auth/refresh",
+        login: "/api/v1/admin/auth/login",
+        login_body: LoginBody::Form,
+        refresh: "/api/v1/admin/auth/token/refresh",
     },
 ];
 
@@ -66,9 +75,13 @@ const AUTH_PATHS: [AuthPaths; 2] = [
 /// clone: clones share the connection pool and the token.
 ///
 /// Authentication, in the order used: a username and password (the client logs in when it
-/// needs a token, refreshes it before it expires, and on a 401 refreshes or logs in again and
-/// resends once), an access token obtained elsewhere (used as is until the server refuses it),
-/// or a machine-to-machine key sent as `X-API-Key`.
+/// needs a token, renews it before it expires, and on a 401 renews it and resends once), or an
+/// access token obtained elsewhere (used as is until it expires or the server refuses it; then
+/// [`Error::Authentication`] says to log in again). The server has no API-key authentication.
+///
+/// Renewing: the login's refresh cookie buys one new access token (the server spends it and
+/// revokes the previous token); every renewal after that is a new login with the stored
+/// credentials.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), sambanova_agents::Error> {
@@ -104,7 +117,7 @@ struct Inner {
     base_url: String,
     username: Option<String>,
     password: Option<Password>,
-    has_api_key: bool,
+    captcha: Option<Captcha>,
     session: Mutex<Session>,
     /// One login or refresh at a time: the backend limits logins to 5 a minute.
     renewing: tokio::sync::Mutex<()>,
@@ -141,8 +154,16 @@ impl Default for Settings {
 #[derive(Default)]
 struct Session {
     token: Option<AccessToken>,
-    /// The cookies the login set (`fba_refresh_token=…`), as one sensitive `Cookie` value.
+    /// The cookies the login set (`agents_backend_refresh_token=…`), as one sensitive `Cookie`
+    /// value, until a refresh spends them.
     cookies: Option<HeaderValue>,
+}
+
+/// A captcha's id and answer, for deployments that ask for one at login.
+#[derive(Clone)]
+struct Captcha {
+    uuid: String,
+    answer: Password,
 }
 
 impl fmt::Debug for AgentStreamClient {
@@ -152,7 +173,7 @@ impl fmt::Debug for AgentStreamClient {
             .field("base_url", &inner.base_url)
             .field("username", &inner.username)
             .field("password", &inner.password.as_ref().map(|_| "<redacted>"))
-            .field("has_api_key", &inner.has_api_key)
+            .field("captcha", &inner.captcha.as_ref().map(|c| &c.uuid))
             .field("transport", &inner.transport)
             .field("settings", &inner.settings)
             .finish_non_exhaustive()
@@ -167,8 +188,8 @@ impl AgentStreamClient {
 
     /// A client configured from the environment: the base URL from
     /// `SAMBANOVA_AGENT_STREAM_URL` (else [`DEFAULT_AGENT_STREAM_URL`]), and the credentials
-    /// from `SAMBANOVA_AGENT_STREAM_USERNAME` and `SAMBANOVA_AGENT_STREAM_PASSWORD`,
-    /// `SAMBANOVA_AGENT_STREAM_TOKEN` or `SAMBANOVA_AGENT_STREAM_API_KEY`.
+    /// from `SAMBANOVA_AGENT_STREAM_USERNAME` and `SAMBANOVA_AGENT_STREAM_PASSWORD`, or
+    /// `SAMBANOVA_AGENT_STREAM_TOKEN`.
     pub fn from_env() -> Result<Self, Error> {
         AgentStreamClient::builder().from_env().build()
     }
@@ -193,8 +214,13 @@ impl AgentStreamClient {
     /// Logs in with the configured username and password now, and keeps the token (and the
     /// refresh cookie). [`Self::stream`] does this by itself when needed.
     ///
-    /// Fails with [`Error::Authentication`] on wrong credentials, [`Error::RateLimited`] when
-    /// the server limits logins (5 a minute), [`Error::Config`] without credentials.
+    /// The login is a JSON POST to `/api/v1/auth/login`; only if that path answers 404 without
+    /// a message of its own is the guide's form login at `/api/v1/admin/auth/login` tried.
+    ///
+    /// Fails with [`Error::Authentication`] on a wrong password (the server's 403) or an
+    /// unknown user (its 404), [`Error::RateLimited`] when the server limits logins (more than
+    /// 5 a minute, with its `retry-after`), [`Error::Validation`] when it asks for fields the
+    /// request lacks (a captcha), [`Error::Config`] without credentials.
     pub async fn login(&self) -> Result<AccessToken, Error> {
         let _turn = self.inner.renewing.lock().await;
         self.login_now().await
@@ -228,42 +254,45 @@ impl AgentStreamClient {
     /// # Ok(()) }
     /// ```
     pub async fn stream(&self, request: &AgentRequest) -> Result<AgentEventStream, Error> {
-        self.run(Endpoint::Agent, request).await
+        self.run(RunBody::Agent(request.to_wire()?)).await
     }
 
     /// Chats without a sandbox: `POST /agent/chat/stream`, for questions, explanations and
-    /// web research rather than running code. The same request, events and guarantees as
-    /// [`Self::stream`].
+    /// web research rather than running code. The same guarantees as [`Self::stream`], with
+    /// the chat's own body and events: each piece of text arrives twice (as `message` and
+    /// `message_chunk`; [`AssistantText`](crate::agent_stream::AssistantText) counts it once),
+    /// each tool result twice (`tool_result`, then `tool_call_result`), and no terminal event
+    /// comes: the end of the body ends the turn. The server names the thread it created in
+    /// every event ([`AgentEventStream::thread_id`]): send it back to continue.
     ///
     /// ```no_run
     /// # async fn demo(client: sambanova_agents::agent_stream::AgentStreamClient) -> Result<(), sambanova_agents::Error> {
     /// use futures_util::StreamExt;
-    /// use sambanova_agents::agent_stream::{AgentRequest, AssistantText};
+    /// use sambanova_agents::agent_stream::{AssistantText, ChatRequest};
     ///
-    /// let mut events = client.chat_stream(&AgentRequest::new("What does `?` do in Rust?")).await?;
+    /// let mut events = client.chat_stream(&ChatRequest::new("What does `?` do in Rust?")).await?;
     /// let mut answer = AssistantText::new();
     /// while let Some(event) = events.next().await {
     ///     answer.push(&event?);
     /// }
     /// println!("{}", answer.text());
+    /// if let Some(interrupt) = events.interrupt() {
+    ///     let reply = sambanova_agents::agent_stream::ChatRequest::answer(interrupt, "accepted");
+    ///     client.chat_stream(&reply).await?;
+    /// }
     /// # Ok(()) }
     /// ```
-    pub async fn chat_stream(&self, request: &AgentRequest) -> Result<AgentEventStream, Error> {
-        self.run(Endpoint::Chat, request).await
+    pub async fn chat_stream(&self, request: &ChatRequest) -> Result<AgentEventStream, Error> {
+        self.run(RunBody::Chat(request.to_wire()?)).await
     }
 
-    async fn run(
-        &self,
-        endpoint: Endpoint,
-        request: &AgentRequest,
-    ) -> Result<AgentEventStream, Error> {
-        let body = request.to_wire()?;
+    async fn run(&self, body: RunBody) -> Result<AgentEventStream, Error> {
         let token = self.usable_token().await?;
-        match self.open(endpoint, &body, token.as_ref()).await {
+        match self.open(&body, token.as_ref()).await {
             Err(refused @ Error::Authentication { .. }) => {
                 tracing::debug!(request_id = ?refused.request_id(), "token refused; renewing it to resend once");
                 match self.renew_after_refusal(token.as_ref()).await? {
-                    Some(renewed) => self.open(endpoint, &body, Some(&renewed)).await,
+                    Some(renewed) => self.open(&body, Some(&renewed)).await,
                     None => Err(refused),
                 }
             }
@@ -288,8 +317,7 @@ impl AgentStreamClient {
             .filter(|token| !token.expires_within(margin, SystemTime::now()))
     }
 
-    /// The token to send: the current one while fresh, else a renewed one. `None` when the
-    /// client authenticates with `X-API-Key` alone.
+    /// The token to send: the current one while fresh, else a renewed one.
     async fn usable_token(&self) -> Result<Option<AccessToken>, Error> {
         if let Some(token) = self.fresh_token() {
             return Ok(Some(token));
@@ -312,9 +340,14 @@ impl AgentStreamClient {
                 _ => return Err(error),
             },
         }
-        // Nothing to renew with: a token about to expire may still be accepted.
-        if current.is_some() || self.inner.has_api_key {
-            return Ok(current);
+        // Nothing to renew with: a token about to expire may still be accepted, one past its
+        // expiry would only be refused.
+        match current {
+            Some(token) if token.expires_within(Duration::ZERO, SystemTime::now()) => {
+                return Err(login_needed(None));
+            }
+            Some(token) => return Ok(Some(token)),
+            None => {}
         }
         Err(no_credentials())
     }
@@ -333,10 +366,13 @@ impl AgentStreamClient {
         self.renew().await
     }
 
-    /// Refreshes with the login's cookie, else logs in; `None` if neither is possible. The
+    /// Refreshes with the login's cookie (once: the server spends it), else logs in again;
+    /// `None` if neither is possible (the caller has the server's refusal to report). The
     /// caller holds `renewing`.
     async fn renew(&self) -> Result<Option<AccessToken>, Error> {
-        let cookies = self.session().cookies.clone();
+        // Taken, not copied: whatever the answer, a refresh token that reached the server is
+        // spent, and sending it again would only be refused.
+        let cookies = self.session().cookies.take();
         if let Some(cookies) = cookies {
             match self.refresh_now(&cookies).await {
                 Ok(token) => return Ok(Some(token)),
@@ -344,7 +380,7 @@ impl AgentStreamClient {
                 Err(error) if self.inner.password.is_some() => {
                     tracing::debug!(%error, "token refresh failed; logging in again");
                 }
-                Err(error) => return Err(error),
+                Err(error) => return Err(login_needed(Some(&error))),
             }
         }
         if self.inner.password.is_some() {
@@ -360,31 +396,46 @@ impl AgentStreamClient {
                  {AGENT_STREAM_PASSWORD_ENV}, or pass them to the builder"
             )));
         };
-        let form = [
+        let mut fields = vec![
             ("username", username.as_str()),
             ("password", password.0.as_str()),
         ];
-        self.auth_exchange("login", |paths| paths.login, |request| request.form(&form))
-            .await
+        if let Some(captcha) = &self.inner.captcha {
+            fields.extend([
+                ("uuid", captcha.uuid.as_str()),
+                ("captcha", captcha.answer.0.as_str()),
+            ]);
+        }
+        let json: serde_json::Map<String, Value> = fields
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), Value::from(*value)))
+            .collect();
+        self.auth_exchange(AuthOperation::Login, |request, body| match body {
+            LoginBody::Json => request.json(&json),
+            LoginBody::Form => request.form(&fields),
+        })
+        .await
     }
 
     async fn refresh_now(&self, cookies: &HeaderValue) -> Result<AccessToken, Error> {
-        self.auth_exchange(
-            "refresh_token",
-            |paths| paths.refresh,
-            |request| request.header(header::COOKIE, cookies.clone()),
-        )
+        self.auth_exchange(AuthOperation::Refresh, |request, _| {
+            request.header(header::COOKIE, cookies.clone())
+        })
         .await
     }
 
     /// One login or refresh: tries the known auth paths from the one that worked last, keeps
-    /// the token and any cookie the server sets.
+    /// the token, and keeps the cookies a login sets (a refresh sets none: the old ones are
+    /// spent).
     async fn auth_exchange(
         &self,
-        operation: &'static str,
-        path_of: fn(&AuthPaths) -> &'static str,
-        decorate: impl Fn(RequestBuilder) -> RequestBuilder,
+        operation: AuthOperation,
+        decorate: impl Fn(RequestBuilder, LoginBody) -> RequestBuilder,
     ) -> Result<AccessToken, Error> {
+        let path_of = |paths: &AuthPaths| match operation {
+            AuthOperation::Login => paths.login,
+            AuthOperation::Refresh => paths.refresh,
+        };
         let call = CallSettings {
             timeout: self.inner.settings.timeout,
             deadline: None,
@@ -396,37 +447,71 @@ impl AgentStreamClient {
         let mut tried = 0;
         loop {
             tried += 1;
-            let url = format!("{}{}", self.inner.base_url, path_of(&AUTH_PATHS[index]));
+            let paths = &AUTH_PATHS[index];
+            let url = format!("{}{}", self.inner.base_url, path_of(paths));
             let build = || {
-                decorate(http.post(&url).header(header::ACCEPT, "application/json"))
-                    .build()
-                    .map_err(|error| {
-                        Error::invalid_input(format!("cannot build the request: {error}"))
-                    })
+                decorate(
+                    http.post(&url).header(header::ACCEPT, "application/json"),
+                    paths.login_body,
+                )
+                .build()
+                .map_err(|error| Error::invalid_input(format!("cannot build the request: {error}")))
             };
-            let response = self.inner.transport.send(operation, build, &call).await?;
+            let operation_name = operation.name();
+            let response = self
+                .inner
+                .transport
+                .send(operation_name, build, &call)
+                .await?;
             let meta = self.inner.transport.meta(&response);
             let cookies = set_cookies(&response);
-            let body = read_body(response, AUTH_BODY_LIMIT, call.timeout, operation, &meta).await?;
-            if meta.status == StatusCode::NOT_FOUND && tried < AUTH_PATHS.len() {
+            let body = read_body(
+                response,
+                AUTH_BODY_LIMIT,
+                call.timeout,
+                operation_name,
+                &meta,
+            )
+            .await?;
+            let path_is_missing = meta.status == StatusCode::NOT_FOUND
+                && says_not_found(Dialect::AgentStream.read(&meta, &body).message.as_deref());
+            if path_is_missing && tried < AUTH_PATHS.len() {
                 index = (index + 1) % AUTH_PATHS.len();
                 continue;
             }
             if !meta.status.is_success() {
-                return Err(Dialect::AgentStream.status_error(&meta, &body));
+                let error = Dialect::AgentStream.status_error(&meta, &body);
+                return Err(match (operation, error) {
+                    // The login's own refusal of an unknown user: a 404 that says so, unlike a
+                    // missing path's "Not Found" (a wrong password is a 403, which the dialect
+                    // maps to an authentication error already).
+                    (
+                        AuthOperation::Login,
+                        Error::NotFound {
+                            message,
+                            request_id,
+                        },
+                    ) if !path_is_missing => Error::Authentication {
+                        status: meta.status,
+                        message,
+                        request_id,
+                    },
+                    (_, error) => error,
+                });
             }
             self.inner.auth_paths.store(index, Ordering::Relaxed);
             let token = token_of(&meta, &body)?;
             self.inner.transport.secrets.add(token.expose_secret());
             tracing::debug!(
-                operation,
+                operation = operation.name(),
                 path = path_of(&AUTH_PATHS[index]),
                 expires_at = ?token.expires_at(),
                 "new access token"
             );
             let mut session = self.session();
             session.token = Some(token.clone());
-            if cookies.is_some() {
+            // A deployment that does hand out a new refresh cookie on refresh may use it again.
+            if operation == AuthOperation::Login || cookies.is_some() {
                 session.cookies = cookies;
             }
             return Ok(token);
@@ -436,17 +521,15 @@ impl AgentStreamClient {
     /// Sends the run request once with `token`, and reads the answer's head.
     async fn open(
         &self,
-        endpoint: Endpoint,
-        body: &raw::types::AgentStreamRequest,
+        body: &RunBody,
         token: Option<&AccessToken>,
     ) -> Result<AgentEventStream, Error> {
         let settings = &self.inner.settings;
         let raw = &self.inner.raw;
-        let (operation, build) = match endpoint {
-            Endpoint::Agent => ("agent_stream", raw.agent_stream_request(body)),
-            Endpoint::Chat => ("chat_stream", raw.chat_stream_request(body)),
+        let (operation, mut request) = match body {
+            RunBody::Agent(body) => ("agent_stream", built(raw.agent_stream_request(body))?),
+            RunBody::Chat(body) => ("chat_stream", built(raw.chat_stream_request(body))?),
         };
-        let mut request = built(build)?;
         if let Some(token) = token {
             request
                 .headers_mut()
@@ -480,19 +563,56 @@ impl AgentStreamClient {
     }
 }
 
-/// The two run endpoints: with a sandbox, or chat only.
-#[derive(Debug, Clone, Copy)]
-enum Endpoint {
-    Agent,
-    Chat,
+/// The two run endpoints and their bodies: with a sandbox, or chat only.
+#[derive(Debug)]
+enum RunBody {
+    Agent(raw::types::AgentStreamRequest),
+    Chat(raw::types::ChatStreamRequest),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AuthOperation {
+    Login,
+    Refresh,
+}
+
+impl AuthOperation {
+    fn name(self) -> &'static str {
+        match self {
+            AuthOperation::Login => "login",
+            AuthOperation::Refresh => "refresh_token",
+        }
+    }
+}
+
+/// Whether a 404 is about the path (FastAPI's "Not Found", or nothing said) rather than the
+/// user.
+fn says_not_found(message: Option<&str>) -> bool {
+    message.is_none_or(|msg| msg.trim().is_empty() || msg.eq_ignore_ascii_case("not found"))
 }
 
 fn no_credentials() -> Error {
     Error::config(format!(
         "no agent-stream credentials: set {AGENT_STREAM_USERNAME_ENV} and \
-         {AGENT_STREAM_PASSWORD_ENV}, {AGENT_STREAM_TOKEN_ENV} or {AGENT_STREAM_API_KEY_ENV}, \
-         or pass them to the builder"
+         {AGENT_STREAM_PASSWORD_ENV}, or {AGENT_STREAM_TOKEN_ENV}, or pass them to the builder"
     ))
+}
+
+/// The token can no longer be renewed: a refresh works once, and there is no password to log
+/// in again with.
+fn login_needed(refresh_failure: Option<&Error>) -> Error {
+    let why = match refresh_failure {
+        Some(error) => format!("the refresh was refused ({error})"),
+        None => "it has expired, and its refresh token is spent or was never given".to_owned(),
+    };
+    Error::Authentication {
+        status: StatusCode::UNAUTHORIZED,
+        message: format!(
+            "the access token cannot be renewed: {why}; log in again with a username and \
+             password"
+        ),
+        request_id: refresh_failure.and_then(|error| error.request_id().map(str::to_owned)),
+    }
 }
 
 /// The `name=value` pairs of the response's `Set-Cookie`s, as one sensitive `Cookie` value.
@@ -581,7 +701,7 @@ pub struct AgentStreamClientBuilder {
     username: Option<String>,
     password: Option<Password>,
     token: Option<String>,
-    api_key: Option<String>,
+    captcha: Option<Captcha>,
     connection: Connection,
     settings: Settings,
 }
@@ -594,7 +714,7 @@ impl fmt::Debug for AgentStreamClientBuilder {
             .field("username", &self.username)
             .field("password", &redacted(self.password.is_some()))
             .field("token", &redacted(self.token.is_some()))
-            .field("api_key", &redacted(self.api_key.is_some()))
+            .field("captcha", &redacted(self.captcha.is_some()))
             .field("settings", &self.settings)
             .field("connection", &self.connection)
             .finish()
@@ -620,9 +740,6 @@ impl AgentStreamClientBuilder {
         if let Some(token) = var(AGENT_STREAM_TOKEN_ENV) {
             self.token = Some(token);
         }
-        if let Some(key) = var(AGENT_STREAM_API_KEY_ENV) {
-            self.api_key = Some(key);
-        }
         self
     }
 
@@ -633,7 +750,7 @@ impl AgentStreamClientBuilder {
         self
     }
 
-    /// The username and password to log in with (a form POST to the backend's login).
+    /// The username and password to log in with (a JSON POST to the backend's login).
     pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
         self.username = Some(username.into());
         self.password = Some(Password(password.into()));
@@ -647,9 +764,14 @@ impl AgentStreamClientBuilder {
         self
     }
 
-    /// A machine-to-machine key, sent as `X-API-Key` on every request.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
+    /// A captcha for deployments that turn it on: the `uuid` of the captcha fetched from
+    /// `GET /api/v1/auth/captcha` and the user's answer, sent with the next login. A captcha
+    /// answers one login: a later automatic login needs a new one.
+    pub fn captcha(mut self, uuid: impl Into<String>, answer: impl Into<String>) -> Self {
+        self.captcha = Some(Captcha {
+            uuid: uuid.into(),
+            answer: Password(answer.into()),
+        });
         self
     }
 
@@ -712,7 +834,7 @@ impl AgentStreamClientBuilder {
                 "a username needs a password and a password a username",
             ));
         }
-        if self.username.is_none() && self.token.is_none() && self.api_key.is_none() {
+        if self.username.is_none() && self.token.is_none() {
             return Err(no_credentials());
         }
         let base_url = self
@@ -720,18 +842,15 @@ impl AgentStreamClientBuilder {
             .unwrap_or_else(|| DEFAULT_AGENT_STREAM_URL.to_owned());
         let base_url = checked_base_url(&base_url, self.connection.allow_insecure_http)?;
         let token = self.token.map(AccessToken::new).transpose()?;
-        let mut transport = self.connection.transport(None)?;
-        if let Some(key) = &self.api_key {
-            transport.secrets.add(key);
-            transport
-                .headers
-                .insert(HeaderName::from_static("x-api-key"), sensitive(key.trim())?);
-        }
+        let transport = self.connection.transport(None)?;
         if let Some(token) = &token {
             transport.secrets.add(token.expose_secret());
         }
         if let Some(password) = &self.password {
             transport.secrets.add(&password.0);
+        }
+        if let Some(captcha) = &self.captcha {
+            transport.secrets.add(&captcha.answer.0);
         }
         let raw = raw::Client::new_with_client(
             &base_url,
@@ -745,7 +864,7 @@ impl AgentStreamClientBuilder {
                 base_url,
                 username: self.username,
                 password: self.password,
-                has_api_key: self.api_key.is_some(),
+                captcha: self.captcha,
                 session: Mutex::new(Session {
                     token,
                     cookies: None,
@@ -834,9 +953,9 @@ mod tests {
             AgentStreamClient::builder()
                 .credentials("u", "hunter2")
                 .token("tok-secret")
-                .api_key("key-secret")
+                .captcha("c-1", "captcha-secret")
         );
-        for secret in ["hunter2", "tok-secret", "key-secret"] {
+        for secret in ["hunter2", "tok-secret", "captcha-secret"] {
             assert!(!shown.contains(secret), "{shown}");
         }
     }

@@ -1,9 +1,16 @@
-//! The typed events of the agent stream, decoded from server-sent events.
+//! The typed events of both streams, decoded from server-sent events.
 //!
-//! The backend's guide, its code and its OpenAPI dump disagree on the event vocabulary
-//! (`shared/notes/agent-stream-server.md`), so decoding is lenient: every member is optional,
-//! unknown `type`s are kept as text, and an event whose name is unknown or whose data does not
-//! parse becomes [`AgentEvent::Unknown`] rather than an error.
+//! The two endpoints speak different vocabularies. The agent stream sends `status`,
+//! `message {"type":"chunk"}`, `tool_call_*`, `tool_result`, `warning`, `error` and a final
+//! `complete` status. The chat stream sends every piece of text twice (as `message` and as
+//! `message_chunk`, same `id`, same `content`), announces tool calls with `tool_call_start`,
+//! `tool_call_args` (`delta`), `tool_call_end` and `tool_calls`, repeats each `tool_result` as
+//! `tool_call_result`, asks with `interrupt`, fails with `error {thread_id, error}`, and has no
+//! terminal event at all: the end of the body ends the turn.
+//!
+//! Decoding is lenient because the backend's guide and the running server disagree: every
+//! member is optional, unknown `type`s are kept as text, and an event whose name is unknown or
+//! whose data does not parse becomes [`AgentEvent::Unknown`] rather than an error.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -35,7 +42,9 @@ pub enum AgentEvent {
     /// `status`: progress of the run (the sandbox is ready, the agent started, the run is
     /// complete, …).
     Status(Status),
-    /// `message`: a piece of the agent's answer.
+    /// `message` or `message_chunk`: a piece of the agent's answer. The chat stream sends each
+    /// piece twice, once under each name ([`MessageChunk::source`]);
+    /// [`AssistantText`](crate::agent_stream::AssistantText) counts it once.
     Message(MessageChunk),
     /// `tool`: a tool started or ended.
     Tool(ToolActivity),
@@ -52,8 +61,13 @@ pub enum AgentEvent {
     ToolCallArgs(ToolCallArgs),
     /// `tool_call_end`: a tool call's arguments are complete.
     ToolCallEnd(ToolCallEnd),
+    /// `tool_calls` (chat stream): the model's complete tool calls, arguments parsed.
+    ToolCalls(ToolCalls),
     /// `tool_result`: a tool's output.
     ToolResult(ToolResult),
+    /// `tool_call_result` (chat stream): the same output as the `tool_result` just before it,
+    /// repeated by the server. Show one of the two ([`ToolResult::call_id`] pairs them).
+    ToolCallResult(ToolResult),
     /// `interrupt`: the run waits for the user; answer with
     /// [`AgentRequest::answer`](crate::agent_stream::AgentRequest::answer).
     Interrupt(Interrupt),
@@ -84,7 +98,9 @@ impl AgentEvent {
         })
     }
 
-    /// The thread id the event names, if any: the id to send with a follow-up request.
+    /// The thread id the event names, if any: the id to send with a follow-up request. The
+    /// placeholder `__default__` (which the server replaces with the id it generates) is no
+    /// thread and is not returned.
     ///
     /// ```
     /// use sambanova_agents::agent_stream::{AgentEvent, MessageChunk};
@@ -99,29 +115,41 @@ impl AgentEvent {
             AgentEvent::ToolCallStart(c) => c.thread_id.as_deref(),
             AgentEvent::ToolCallArgs(c) => c.thread_id.as_deref(),
             AgentEvent::ToolCallEnd(c) => c.thread_id.as_deref(),
-            AgentEvent::ToolResult(r) => r.thread_id.as_deref(),
+            AgentEvent::ToolCalls(c) => c.thread_id.as_deref(),
+            AgentEvent::ToolResult(r) | AgentEvent::ToolCallResult(r) => r.thread_id.as_deref(),
             AgentEvent::Interrupt(i) => i.thread_id.as_deref(),
+            AgentEvent::Warning(n) | AgentEvent::Error(n) => n.thread_id.as_deref(),
             _ => None,
         }
-        .filter(|id| !id.is_empty())
+        .filter(|id| !id.trim().is_empty() && *id != DEFAULT_THREAD)
     }
 
-    /// Whether the event ends the run: a `complete` status, an `error` or an `interrupt`.
+    /// Whether the event ends the run: a `complete` status, an `error`, an `interrupt`, or
+    /// (chat stream, which has no terminal event) a message the model finished with `stop`.
+    /// Events may still follow a chat `stop` (an empty closing chunk, an `interrupt`); what it
+    /// says is that the end of the body after it is the end of the turn, not a cut.
     ///
     /// ```
     /// use sambanova_agents::agent_stream::{AgentEvent, Notice};
+    /// use sambanova_agents::sse::Event;
     ///
     /// assert!(AgentEvent::Error(Notice::default()).is_terminal());
     /// assert!(!AgentEvent::Warning(Notice::default()).is_terminal());
+    /// let stop = Event::new("message_chunk", r#"{"id":"m1","finish_reason":"stop"}"#, "");
+    /// assert!(AgentEvent::from_sse(&stop).is_terminal());
     /// ```
     pub fn is_terminal(&self) -> bool {
         match self {
             AgentEvent::Status(status) => status.kind == StatusKind::Complete,
             AgentEvent::Error(_) | AgentEvent::Interrupt(_) => true,
+            AgentEvent::Message(chunk) => chunk.finish_reason.as_deref() == Some("stop"),
             _ => false,
         }
     }
 }
+
+/// The `thread_id` that asks the server for a new thread; it answers with one it generates.
+pub(crate) const DEFAULT_THREAD: &str = "__default__";
 
 fn decode(name: &str, data: &str) -> Option<AgentEvent> {
     let value: Value = serde_json::from_str(data).ok()?;
@@ -130,12 +158,21 @@ fn decode(name: &str, data: &str) -> Option<AgentEvent> {
     }
     let event = match name {
         "status" => AgentEvent::Status(Status::from_wire(from_value(value)?)),
-        "message" => {
+        "message" | "message_chunk" => {
             let wire: WireChunk = from_value(value)?;
             AgentEvent::Message(MessageChunk {
                 kind: wire.kind.unwrap_or_else(|| "chunk".to_owned()),
-                content: wire.content?,
+                content: wire.content.unwrap_or_default(),
                 thread_id: wire.thread_id,
+                id: wire.id,
+                agent: wire.agent,
+                finish_reason: wire.finish_reason,
+                reasoning_content: wire.reasoning_content,
+                source: if name == "message" {
+                    MessageSource::Message
+                } else {
+                    MessageSource::MessageChunk
+                },
             })
         }
         "tool" => {
@@ -162,7 +199,9 @@ fn decode(name: &str, data: &str) -> Option<AgentEvent> {
         "tool_call_start" => AgentEvent::ToolCallStart(from_value(value)?),
         "tool_call_args" => AgentEvent::ToolCallArgs(from_value(value)?),
         "tool_call_end" => AgentEvent::ToolCallEnd(from_value(value)?),
+        "tool_calls" => AgentEvent::ToolCalls(ToolCalls::from_wire(from_value(value)?)),
         "tool_result" => AgentEvent::ToolResult(from_value(value)?),
+        "tool_call_result" => AgentEvent::ToolCallResult(from_value(value)?),
         "interrupt" => AgentEvent::Interrupt(from_value(value)?),
         _ => return None,
     };
@@ -187,6 +226,8 @@ pub struct Status {
     pub skill_names: Vec<String>,
     /// A human-readable message, when the server sends one.
     pub message: Option<String>,
+    /// The module the run uses (`general`, `research`), with [`StatusKind::Processing`].
+    pub module: Option<String>,
 }
 
 impl Status {
@@ -197,6 +238,7 @@ impl Status {
             skill_count: wire.skill_count,
             skill_names: wire.skill_names.unwrap_or_default(),
             message: wire.message,
+            module: wire.module,
         }
     }
 }
@@ -282,16 +324,40 @@ impl From<&str> for StatusKind {
     }
 }
 
-/// A `message` event: a piece of the agent's answer.
+/// A `message` or `message_chunk` event: a piece of the agent's answer.
+///
+/// On the chat stream, pieces carry the model message's `id`; a piece without text (empty
+/// `content`) opens or closes a message, with its `finish_reason` (`stop`, `tool_calls`).
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct MessageChunk {
     /// The `type` (`chunk`; `chunk` is assumed when the server leaves it out).
     pub kind: String,
-    /// The text.
+    /// The text (empty when the server sent none).
     pub content: String,
     /// The thread the run belongs to: send it with the next request to continue.
     pub thread_id: Option<String>,
+    /// The model message this piece belongs to (chat stream).
+    pub id: Option<String>,
+    /// The agent that wrote it (chat stream: `base`, `planner`, …).
+    pub agent: Option<String>,
+    /// Why the model stopped (`stop`, `tool_calls`), on the message's last piece.
+    pub finish_reason: Option<String>,
+    /// The model's reasoning, when it shows it.
+    pub reasoning_content: Option<String>,
+    /// Which event carried it: the chat stream sends each piece under both names.
+    pub source: MessageSource,
+}
+
+/// The SSE event a [`MessageChunk`] came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum MessageSource {
+    /// `message`: the agent stream's only text event; on the chat stream, one copy.
+    #[default]
+    Message,
+    /// `message_chunk`: the chat stream's other copy.
+    MessageChunk,
 }
 
 impl MessageChunk {
@@ -308,6 +374,7 @@ impl MessageChunk {
             kind: "chunk".to_owned(),
             content: content.into(),
             thread_id,
+            ..MessageChunk::default()
         }
     }
 }
@@ -345,24 +412,28 @@ impl From<&str> for ToolPhase {
     }
 }
 
-/// A `warning` or `error` event.
+/// A `warning` or `error` event: the agent stream's `{type, message}`, or the chat stream's
+/// `{thread_id, error}` (its text becomes [`Notice::message`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct Notice {
     /// The `type` (`mcp_timeout`, `sandbox_error`, `stream_error`, …), when given.
     pub kind: Option<String>,
-    /// The message, when given.
+    /// The message (`message`, else `error`), when given.
     pub message: Option<String>,
+    /// The thread (chat stream).
+    pub thread_id: Option<String>,
 }
 
 impl Notice {
     fn from_wire(wire: WireNotice) -> Notice {
         Notice {
             kind: wire.kind,
-            message: wire.message.map(|m| match m {
+            message: wire.message.or(wire.error).map(|m| match m {
                 Value::String(s) => s,
                 other => other.to_string(),
             }),
+            thread_id: wire.thread_id,
         }
     }
 }
@@ -408,30 +479,34 @@ impl ReasoningPhase {
     }
 }
 
-/// A `tool_call_start` event.
+/// A `tool_call_start` event (the chat stream names its members `toolCallId` and
+/// `toolCallName`; both spellings are read).
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[non_exhaustive]
 pub struct ToolCallStart {
     /// The call's id.
-    #[serde(default)]
+    #[serde(default, alias = "toolCallId")]
     pub id: Option<String>,
     /// The tool.
-    #[serde(default)]
+    #[serde(default, alias = "toolCallName")]
     pub name: Option<String>,
     /// The thread.
     #[serde(default)]
     pub thread_id: Option<String>,
+    /// The model message that makes the call (chat stream).
+    #[serde(default, rename = "parentMessageId")]
+    pub parent_message_id: Option<String>,
 }
 
-/// A `tool_call_args` event.
+/// A `tool_call_args` event (the chat stream sends `{toolCallId, delta}`).
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[non_exhaustive]
 pub struct ToolCallArgs {
     /// The call's id.
-    #[serde(default)]
+    #[serde(default, alias = "toolCallId")]
     pub id: Option<String>,
     /// The arguments as JSON text, possibly one piece of them.
-    #[serde(default, deserialize_with = "text_or_json")]
+    #[serde(default, alias = "delta", deserialize_with = "text_or_json")]
     pub args: Option<String>,
     /// The thread.
     #[serde(default)]
@@ -443,29 +518,114 @@ pub struct ToolCallArgs {
 #[non_exhaustive]
 pub struct ToolCallEnd {
     /// The call's id.
-    #[serde(default)]
+    #[serde(default, alias = "toolCallId")]
     pub id: Option<String>,
     /// The thread.
     #[serde(default)]
     pub thread_id: Option<String>,
 }
 
-/// A `tool_result` event.
+/// A `tool_calls` event (chat stream): the calls a model message makes, complete.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct ToolCalls {
+    /// The calls, in order.
+    pub calls: Vec<ToolCall>,
+    /// The model message that makes them.
+    pub message_id: Option<String>,
+    /// The thread.
+    pub thread_id: Option<String>,
+}
+
+impl ToolCalls {
+    fn from_wire(wire: WireToolCalls) -> ToolCalls {
+        ToolCalls {
+            // A malformed call is dropped, not the event: the others are still worth showing.
+            calls: wire
+                .tool_calls
+                .into_iter()
+                .filter_map(|call| serde_json::from_value(call).ok())
+                .collect(),
+            message_id: wire.id,
+            thread_id: wire.thread_id,
+        }
+    }
+}
+
+/// One complete tool call of a [`ToolCalls`] event.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[non_exhaustive]
-pub struct ToolResult {
-    /// The call's id.
+pub struct ToolCall {
+    /// The call's id (as in `tool_call_start` and the result's `tool_call_id`).
     #[serde(default)]
     pub id: Option<String>,
-    /// The output: usually a string, kept as JSON since the server does not promise one.
+    /// The tool.
     #[serde(default)]
+    pub name: Option<String>,
+    /// The arguments, parsed (an object, usually).
+    #[serde(default)]
+    pub args: Value,
+}
+
+/// A `tool_result` (or `tool_call_result`) event.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(from = "WireToolResult")]
+#[non_exhaustive]
+pub struct ToolResult {
+    /// On the agent stream, the call's id; on the chat stream, the result message's own id
+    /// (the call's is [`ToolResult::tool_call_id`]). [`ToolResult::call_id`] picks the right one.
+    pub id: Option<String>,
+    /// The call's id (chat stream: `tool_call_id`, and again as `toolCallId`).
+    pub tool_call_id: Option<String>,
+    /// The output: usually a string, kept as JSON since the server does not promise one.
     pub content: Value,
     /// The thread.
-    #[serde(default)]
     pub thread_id: Option<String>,
+}
+
+/// The chat stream names the call twice, in two spellings: serde aliases would call that a
+/// duplicate field, so both are read and the first present wins.
+#[derive(Deserialize)]
+struct WireToolResult {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    tool_call_id: Option<String>,
+    #[serde(default, rename = "toolCallId")]
+    tool_call_id_camel: Option<String>,
+    #[serde(default)]
+    content: Value,
+    #[serde(default)]
+    thread_id: Option<String>,
+}
+
+impl From<WireToolResult> for ToolResult {
+    fn from(wire: WireToolResult) -> Self {
+        ToolResult {
+            id: wire.id,
+            tool_call_id: wire.tool_call_id.or(wire.tool_call_id_camel),
+            content: wire.content,
+            thread_id: wire.thread_id,
+        }
+    }
 }
 
 impl ToolResult {
+    /// The id of the call this result answers.
+    ///
+    /// ```
+    /// use sambanova_agents::agent_stream::ToolResult;
+    ///
+    /// let chat: ToolResult =
+    ///     serde_json::from_str(r#"{"id":"msg-1","tool_call_id":"call_1","content":"ok"}"#).unwrap();
+    /// assert_eq!(chat.call_id(), Some("call_1"));
+    /// let agent: ToolResult = serde_json::from_str(r#"{"id":"call_2","content":"ok"}"#).unwrap();
+    /// assert_eq!(agent.call_id(), Some("call_2"));
+    /// ```
+    pub fn call_id(&self) -> Option<&str> {
+        self.tool_call_id.as_deref().or(self.id.as_deref())
+    }
+
     /// The output as text (a JSON string's contents, or any other JSON as written).
     ///
     /// ```
@@ -483,10 +643,14 @@ impl ToolResult {
     }
 }
 
-/// An `interrupt` event: the run waits for the user (to accept a research plan, say).
+/// An `interrupt` event: the run waits for the user (to accept a research plan, to answer the
+/// agent's questions).
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[non_exhaustive]
 pub struct Interrupt {
+    /// The interrupt's id (chat stream).
+    #[serde(default)]
+    pub id: Option<String>,
     /// The thread to answer on.
     #[serde(default)]
     pub thread_id: Option<String>,
@@ -496,6 +660,24 @@ pub struct Interrupt {
     /// The answers the agent offers; send one's `value` as the feedback.
     #[serde(default)]
     pub options: Vec<InterruptOption>,
+    /// What the chat stream adds: the questions, the decisions allowed.
+    #[serde(default)]
+    pub context: InterruptContext,
+}
+
+/// The `context` of a chat [`Interrupt`].
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[non_exhaustive]
+pub struct InterruptContext {
+    /// The questions the agent asks (a question that is not text is shown as JSON).
+    #[serde(default, deserialize_with = "texts")]
+    pub questions: Vec<String>,
+    /// The decisions the agent accepts (`approve`, `edit`, `reject`).
+    #[serde(default, deserialize_with = "texts")]
+    pub allowed_decisions: Vec<String>,
+    /// The prompt shown with the questions.
+    #[serde(default, deserialize_with = "text_or_json")]
+    pub prompt: Option<String>,
 }
 
 /// One answer an [`Interrupt`] offers.
@@ -522,6 +704,8 @@ struct WireStatus {
     skill_names: Option<Vec<String>>,
     #[serde(default)]
     message: Option<String>,
+    #[serde(default)]
+    module: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -532,6 +716,24 @@ struct WireChunk {
     content: Option<String>,
     #[serde(default)]
     thread_id: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    agent: Option<String>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+    #[serde(default)]
+    reasoning_content: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireToolCalls {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    thread_id: Option<String>,
+    #[serde(default)]
+    tool_calls: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -548,6 +750,10 @@ struct WireNotice {
     kind: Option<String>,
     #[serde(default)]
     message: Option<Value>,
+    #[serde(default)]
+    error: Option<Value>,
+    #[serde(default)]
+    thread_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -567,6 +773,20 @@ fn text_or_json<'de, D: serde::Deserializer<'de>>(
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
         Some(other) => Some(other.to_string()),
+    })
+}
+
+/// A list of texts; an item that is not a string is kept as its JSON, a value that is not a
+/// list is one item.
+fn texts<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let text = |value: Value| match value {
+        Value::String(s) => s,
+        other => other.to_string(),
+    };
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.into_iter().map(text).collect(),
+        Some(other) => vec![text(other)],
     })
 }
 
@@ -629,7 +849,9 @@ mod tests {
         for (name, data) in [
             ("status", "[]"),
             ("status", r#"{"type":5}"#),
-            ("message", r#"{"type":"chunk"}"#),
+            ("message", r#"{"type":"chunk","content":5}"#),
+            ("message_chunk", r#"{"finish_reason":["stop"]}"#),
+            ("tool_calls", r#"{"tool_calls":{}}"#),
             ("message", "\u{fffd}"),
             ("interrupt", r#"{"options":"none"}"#),
             ("novel_event", r#"{"a":1}"#),
@@ -654,11 +876,12 @@ mod tests {
             name in proptest::sample::select(vec![
                 "status", "message", "tool", "warning", "error", "reasoning_start",
                 "reasoning_message_content", "tool_call_start", "tool_call_args",
-                "tool_call_end", "tool_result", "interrupt", "novel",
+                "tool_call_end", "tool_result", "interrupt", "novel", "message_chunk",
+                "tool_calls", "tool_call_result",
             ]),
             data in proptest::prop_oneof![
                 proptest::prelude::any::<String>(),
-                r#"\{"(type|content|thread_id|name|message|options|args|sandbox_id|skill_count)": ?("[a-z_]{0,8}"|[0-9]{1,3}|null|\[\]|\{\}|true)\}"#,
+                r#"\{"(type|content|thread_id|name|message|options|args|sandbox_id|skill_count|error|delta|toolCallId|tool_call_id|tool_calls|finish_reason|context|questions)": ?("[a-z_]{0,8}"|[0-9]{1,3}|null|\[\]|\{\}|true)\}"#,
             ],
         ) {
             if let AgentEvent::Unknown { event, data: kept } = ev(name, &data) {
@@ -666,6 +889,71 @@ mod tests {
                 proptest::prop_assert_eq!(kept, data);
             }
         }
+    }
+
+    #[test]
+    fn chat_events_decode_with_their_own_member_names() {
+        let start = ev(
+            "tool_call_start",
+            r#"{"toolCallId":"c1","toolCallName":"crawl_tool","thread_id":"t","parentMessageId":"m"}"#,
+        );
+        assert!(matches!(
+            start,
+            AgentEvent::ToolCallStart(ToolCallStart { id: Some(ref id), name: Some(ref name), parent_message_id: Some(_), .. })
+                if id == "c1" && name == "crawl_tool"
+        ));
+        assert!(matches!(
+            ev("tool_call_args", r#"{"toolCallId":"c1","delta":"{\"url\": 1}"}"#),
+            AgentEvent::ToolCallArgs(ToolCallArgs { args: Some(ref a), .. }) if a == r#"{"url": 1}"#
+        ));
+        let AgentEvent::ToolCalls(calls) = ev(
+            "tool_calls",
+            r#"{"id":"m","thread_id":"t","tool_calls":[{"name":"crawl_tool","args":{"url":"u"},"id":"c1","type":"tool_call"},"odd"]}"#,
+        ) else {
+            panic!("tool_calls")
+        };
+        assert_eq!(calls.calls.len(), 1);
+        assert_eq!(calls.calls[0].args["url"], "u");
+        let result =
+            r#"{"id":"r","content":"ok","tool_call_id":"c1","toolCallId":"c1","thread_id":"t"}"#;
+        assert!(
+            matches!(ev("tool_result", result), AgentEvent::ToolResult(ref r) if r.call_id() == Some("c1"))
+        );
+        assert!(
+            matches!(ev("tool_call_result", result), AgentEvent::ToolCallResult(ref r) if r.text() == "ok")
+        );
+        let error = ev(
+            "error",
+            r#"{"thread_id":"t-9","error":"Error during graph execution"}"#,
+        );
+        assert!(matches!(
+            error,
+            AgentEvent::Error(Notice { message: Some(ref m), kind: None, .. }) if m == "Error during graph execution"
+        ));
+        assert_eq!(error.thread_id(), Some("t-9"));
+        let AgentEvent::Interrupt(interrupt) = ev(
+            "interrupt",
+            r#"{"id":"i","thread_id":"t","finish_reason":"interrupt","options":[{"text":"Accept","value":"accepted"}],"content":"?","context":{"questions":["Plan A?",{"q":2}],"allowed_decisions":["approve"],"context":{"n":5},"prompt":"p"}}"#,
+        ) else {
+            panic!("interrupt")
+        };
+        assert_eq!(interrupt.context.questions, ["Plan A?", r#"{"q":2}"#]);
+        assert_eq!(interrupt.context.allowed_decisions, ["approve"]);
+        let closing = ev(
+            "message_chunk",
+            r#"{"id":"m","thread_id":"t","finish_reason":"stop"}"#,
+        );
+        assert!(matches!(
+            closing,
+            AgentEvent::Message(MessageChunk { ref content, source: MessageSource::MessageChunk, .. }) if content.is_empty()
+        ));
+        assert!(closing.is_terminal());
+    }
+
+    #[test]
+    fn the_placeholder_thread_is_no_thread() {
+        let chunk = AgentEvent::Message(MessageChunk::new("x", Some(DEFAULT_THREAD.into())));
+        assert_eq!(chunk.thread_id(), None);
     }
 
     #[test]

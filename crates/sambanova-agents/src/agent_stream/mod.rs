@@ -1,23 +1,27 @@
-//! The agent stream: `POST /agent/agent/stream` of the agents backend (a self-hosted FastAPI
-//! server running an agent with a sandbox), with JWT login, as a stream of typed events.
+//! The agent stream: `POST /agent/agent/stream` (an agent with a sandbox) and
+//! `POST /agent/chat/stream` (chat) of the agents backend, a self-hosted FastAPI server, with
+//! JWT login, as streams of typed events.
 //!
 //! - [`AgentStreamClient`]: configuration from the environment or a builder; logs in with a
-//!   username and password (or uses a stored token, or an `X-API-Key`), renews the access
-//!   token before it expires, and on a 401 renews it and sends the request once more.
-//! - [`AgentRequest`]: the conversation and the run's settings; `thread_id` (or the older
-//!   `session_id`) continues a conversation and reuses its sandbox.
+//!   username and password (or uses a stored token), renews the access token before it
+//!   expires (a refresh once, then a new login), and on a 401 renews it and sends the request
+//!   once more.
+//! - [`AgentRequest`]: the conversation and the run's settings; `thread_id` continues a
+//!   conversation and reuses its sandbox. [`ChatRequest`]: the chat's own body.
 //! - [`AgentEventStream`]: a `Stream<Item = Result<AgentEvent, Error>>` with a stall
 //!   watchdog, which keeps the thread id, sandbox id and interrupt a follow-up needs.
 //! - [`AgentEvent`]: status, message chunks, tools, reasoning, tool calls, warnings, errors,
 //!   interrupts, and [`AgentEvent::Unknown`] for anything else: the server's vocabulary grows.
-//! - [`AssistantText`]: the assistant's answer so far.
+//!   The server replaces the thread id `__default__` with one it generates and names it in
+//!   the events: [`AgentEventStream::thread_id`] reports it.
+//! - [`AssistantText`]: the assistant's answer so far (the chat stream's doubled text once).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sambanova_agents::Error> {
 //! use futures_util::StreamExt;
 //! use sambanova_agents::agent_stream::{AgentEvent, AgentRequest, AgentStreamClient, AssistantText};
 //!
-//! // SAMBANOVA_AGENT_STREAM_URL, SAMBANOVA_AGENT_STREAM_USERNAME/_PASSWORD (or _TOKEN, _API_KEY)
+//! // SAMBANOVA_AGENT_STREAM_URL, SAMBANOVA_AGENT_STREAM_USERNAME/_PASSWORD (or _TOKEN)
 //! let client = AgentStreamClient::from_env()?;
 //! let mut events = client.stream(&AgentRequest::new("Create hello.py that prints Hello World")).await?;
 //! let mut answer = AssistantText::new();
@@ -57,16 +61,16 @@ mod text;
 mod token;
 
 pub use client::{
-    AGENT_STREAM_API_KEY_ENV, AGENT_STREAM_PASSWORD_ENV, AGENT_STREAM_TOKEN_ENV,
-    AGENT_STREAM_URL_ENV, AGENT_STREAM_USERNAME_ENV, AgentStreamClient, AgentStreamClientBuilder,
+    AGENT_STREAM_PASSWORD_ENV, AGENT_STREAM_TOKEN_ENV, AGENT_STREAM_URL_ENV,
+    AGENT_STREAM_USERNAME_ENV, AgentStreamClient, AgentStreamClientBuilder,
     DEFAULT_AGENT_STREAM_URL,
 };
 pub use events::{
-    AgentEvent, Interrupt, InterruptOption, MessageChunk, Notice, Reasoning, ReasoningPhase,
-    Status, StatusKind, ToolActivity, ToolCallArgs, ToolCallEnd, ToolCallStart, ToolPhase,
-    ToolResult,
+    AgentEvent, Interrupt, InterruptContext, InterruptOption, MessageChunk, MessageSource, Notice,
+    Reasoning, ReasoningPhase, Status, StatusKind, ToolActivity, ToolCall, ToolCallArgs,
+    ToolCallEnd, ToolCallStart, ToolCalls, ToolPhase, ToolResult,
 };
-pub use request::{AgentModule, AgentRequest};
+pub use request::{AgentModule, AgentRequest, ChatRequest};
 pub use stream::AgentEventStream;
 pub use text::AssistantText;
 pub use token::AccessToken;

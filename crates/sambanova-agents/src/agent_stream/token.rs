@@ -9,8 +9,11 @@ use crate::{ApiKey, Error};
 /// value is sent as a sensitive header only.
 ///
 /// The expiry is read from the token's `exp` claim (decoded, not verified: checking the
-/// signature is the server's job), else from the login's `access_token_expire_time` (or an
-/// OAuth2-style `expires_in`).
+/// signature is the server's job). Only for a token without one does the login's answer
+/// count: its `access_token_expire_time` when it names its UTC offset, or an OAuth2-style
+/// `expires_in`. The backend writes that time as a naive local time of the server's zone
+/// (`2026-12-02 16:32:33`), which could be hours off here, so a time without an offset is
+/// ignored.
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
@@ -42,8 +45,8 @@ impl AccessToken {
         Ok(AccessToken { key, expires_at })
     }
 
-    /// Fills in the expiry the token does not carry: from an ISO 8601 `expire_time`, else
-    /// from an OAuth2-style `expires_in` (seconds from `now`).
+    /// Fills in the expiry the token does not carry: from an ISO 8601 `expire_time` that
+    /// names its offset, else from an OAuth2-style `expires_in` (seconds from `now`).
     pub(crate) fn with_fallback_expiry(
         mut self,
         expire_time: Option<&str>,
@@ -51,7 +54,8 @@ impl AccessToken {
         now: SystemTime,
     ) -> Self {
         if self.expires_at.is_none() {
-            self.expires_at = expire_time.and_then(parse_datetime).or_else(|| {
+            let zoned = expire_time.filter(|time| names_its_offset(time));
+            self.expires_at = zoned.and_then(parse_datetime).or_else(|| {
                 expires_in
                     .filter(|seconds| (0.0..=1e10).contains(seconds))
                     .map(|seconds| now + Duration::from_secs_f64(seconds))
@@ -194,6 +198,14 @@ fn parse_datetime(text: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds))
 }
 
+/// Whether a date-time ends with `Z` or a `±HH:MM` offset (after the time of day).
+fn names_its_offset(text: &str) -> bool {
+    let text = text.trim();
+    text.get(10..).is_some_and(|time| {
+        time.ends_with(['Z', 'z']) || time.get(1..).is_some_and(|t| t.contains(['+', '-']))
+    })
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
@@ -227,6 +239,40 @@ mod tests {
             "a.eyJleHAiOiJzb29uIn0.c",
         ] {
             assert_eq!(jwt_expiry(odd), None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn the_captured_login_token_expires_one_day_after_issue() {
+        // The access token of a real login: {"session_uuid":…,"exp":1796200353.880873,"sub":"1"}.
+        let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzZXNzaW9uX3V1aWQiOiJjNjYwMGVhMC1iZGE4LTQ0OWMtOThhMy02ZGNkODNjMTcxZDgiLCJleHAiOjE3OTYyMDAzNTMuODgwODczLCJzdWIiOiIxIn0.l9QvLGv6Q4YjqjXMRV4pHG0l8f052JPWzjaAlwbU9aw";
+        let expiry = jwt_expiry(token).unwrap();
+        let seconds = expiry.duration_since(SystemTime::UNIX_EPOCH).unwrap();
+        assert_eq!(seconds.as_secs(), 1_796_200_353);
+        // Its answer said "2026-12-02 16:32:33": the server's UTC+8, 8 hours off read as UTC.
+        let naive = parse_datetime("2026-12-02 16:32:33").unwrap();
+        assert_eq!(
+            naive.duration_since(expiry).unwrap().as_secs(),
+            8 * 3600 - 1
+        );
+    }
+
+    #[test]
+    fn offsets_are_recognised() {
+        for zoned in [
+            "2026-12-02T08:32:33Z",
+            "2026-12-02 16:32:33+08:00",
+            "2026-12-02T03:32:33-05:00",
+        ] {
+            assert!(names_its_offset(zoned), "{zoned}");
+        }
+        for naive in [
+            "2026-12-02 16:32:33",
+            "2026-12-02T16:32:33.5",
+            "",
+            "2026-12-02",
+        ] {
+            assert!(!names_its_offset(naive), "{naive}");
         }
     }
 
@@ -273,6 +319,13 @@ mod tests {
                 .unwrap()
                 .with_fallback_expiry(None, Some(1800.0), at(1000));
         assert_eq!(relative.expires_at(), Some(at(2800)));
+        // The backend's naive local time could be hours off: not trusted.
+        let naive = AccessToken::new("opaque").unwrap().with_fallback_expiry(
+            Some("2026-12-02 16:32:33"),
+            None,
+            at(0),
+        );
+        assert_eq!(naive.expires_at(), None);
         let odd = AccessToken::new("opaque").unwrap().with_fallback_expiry(
             Some("soon"),
             Some(f64::NAN),
