@@ -35,6 +35,7 @@ mod client;
 mod events;
 mod raw;
 mod stream;
+mod tools;
 mod types;
 
 pub use client::{
@@ -44,6 +45,7 @@ pub use client::{
 pub use events::{EventKind, SessionEvent, TurnText, data};
 pub use raw::RawStreamOptions;
 pub use stream::SessionEventStream;
+pub use tools::{MAX_TOOL_INPUT_BYTES, ToolCall, ToolCalls, ToolEvent, ToolOutput};
 pub use types::{
     ContentBlock, Message, PermissionMode, QueueStatus, Role, Sandbox, SandboxCreated, SandboxSpec,
     SandboxState, Session, SessionDetails, SessionState,
