@@ -4,6 +4,7 @@ pub mod agent_stream;
 pub mod agents;
 pub mod files;
 pub mod raw_stream;
+pub mod sandboxes;
 pub mod sessions;
 
 use std::future::Future;

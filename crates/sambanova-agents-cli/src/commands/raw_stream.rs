@@ -7,9 +7,10 @@ use sambanova_agents::Error as SdkError;
 use sambanova_agents::sessions::{RawStreamOptions, SessionEvent, SessionsClient};
 use sambanova_agents::sse::Event;
 
-use crate::commands::sessions::EventPrinter;
 use crate::error::CliError;
 use crate::raw_events::raw_event_line;
+use crate::session_view::{EventPrinter, TurnEnd, TurnTracker, conclude};
+use crate::tool_answers::Answers;
 
 /// How each event is shown.
 pub enum RawMode {
@@ -25,15 +26,18 @@ pub struct Settings {
     pub client: SessionsClient,
     /// The stream's URL.
     pub url: String,
-    /// The URL is a Sessions stream, which resumes with `?last_event_id=` (the real server
-    /// ignores the standard header).
-    pub resumable: bool,
+    /// The session whose stream the URL is, if it is one: such a stream resumes with
+    /// `?last_event_id=` (the real server ignores the standard header), and its turn's end
+    /// can be looked up.
+    pub session: Option<String>,
     /// Do not reconnect: end (exit 0) when the server ends the stream.
     pub once: bool,
-    /// End after the event that ends a session turn.
+    /// End after the event that ends a session turn, with how it ended.
     pub until_turn_end: bool,
     /// How events are shown.
     pub mode: RawMode,
+    /// Who answers the turn's permission requests and questions, if anyone.
+    pub answers: Option<Answers>,
 }
 
 /// Reads the stream until the server ends it (with `once`), the turn ends (with
@@ -42,29 +46,49 @@ pub async fn follow(settings: Settings) -> Result<(), CliError> {
     let Settings {
         client,
         url,
-        resumable,
+        session,
         once,
         until_turn_end,
         mut mode,
+        mut answers,
     } = settings;
     let options = RawStreamOptions::default()
         .reconnect(!once)
-        .resume_with_query(resumable);
+        .resume_with_query(session.is_some());
     let events = client.raw_events(&url, options);
     tokio::pin!(events);
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
+    // Raw lines have no printer to keep how the turn goes.
+    let mut turn = if until_turn_end {
+        TurnTracker::for_turn()
+    } else {
+        TurnTracker::watching()
+    };
     loop {
         let next = tokio::select! {
             _ = &mut interrupted => return stop(mode),
             next = events.next() => next,
         };
         match next {
-            None => return finish(mode),
+            None => break,
             Some(Ok(event)) => {
                 show(&mut mode, &event)?;
-                if until_turn_end && SessionEvent::from_sse(&event).is_turn_end() {
-                    return finish(mode);
+                let typed = SessionEvent::from_sse(&event);
+                if let Some(answers) = answers.as_mut() {
+                    tokio::select! {
+                        _ = &mut interrupted => return stop(mode),
+                        answered = answers.answer(&typed) => {
+                            if let Err(error) = answered {
+                                end_line(&mut mode)?;
+                                return Err(error);
+                            }
+                        }
+                    }
+                }
+                turn.follow(&typed.kind);
+                if until_turn_end && typed.is_turn_end() {
+                    break;
                 }
             }
             Some(Err(error @ SdkError::ResponseTooLarge { .. })) => {
@@ -76,6 +100,18 @@ pub async fn follow(settings: Settings) -> Result<(), CliError> {
                 end_line(&mut mode)?;
                 return Err(error.into());
             }
+        }
+    }
+    let end = match mode {
+        RawMode::Lines => turn.into_end(),
+        RawMode::Events(printer) => printer.finish()?,
+    };
+    if until_turn_end {
+        conclude(end, session.as_deref().map(|sid| (&client, sid))).await
+    } else {
+        match end {
+            TurnEnd::Failed(message) => Err(CliError::TurnFailed { message }),
+            _ => Ok(()),
         }
     }
 }
@@ -102,13 +138,6 @@ fn end_line(mode: &mut RawMode) -> Result<(), CliError> {
         printer.end_line()?;
     }
     Ok(())
-}
-
-fn finish(mode: RawMode) -> Result<(), CliError> {
-    match mode {
-        RawMode::Lines => Ok(()),
-        RawMode::Events(printer) => printer.finish(),
-    }
 }
 
 /// Ctrl-C: end the current line and stop, successfully.
