@@ -58,6 +58,8 @@ struct Session {
 const PERMISSION_WAIT: Duration = Duration::from_secs(300);
 /// How long a turn waits for the answer to a question before the real server goes on without one.
 const QUESTION_WAIT: Duration = Duration::from_secs(600);
+/// The most tool calls one prompt's `#permission`s make.
+const MAX_ASKED_CALLS: usize = 4;
 /// What the real server gives the agent when a question got no answer in time.
 const NO_ANSWER: &str = "(no answer)";
 
@@ -467,9 +469,9 @@ async fn send_message(
 
 /// The scripted agent. Special prompts: `#error` ends with `result_error`, `#crash` with no terminal
 /// event, `#long N` streams N text deltas, `#question` asks a question and waits for the answer,
-/// `#permission` asks before its tool runs and waits: allowed, the tool runs; denied, the turn
-/// stops there with no result and no terminal event, as on the real server. A sandbox that is
-/// not running fails the turn with an `error` event.
+/// `#permission` asks before its tool runs (each `#permission` one more call) and waits:
+/// allowed, the tool runs; denied, the turn stops there with no result and no terminal event,
+/// as on the real server. A sandbox that is not running fails the turn with an `error` event.
 async fn run_turn(
     st: Arc<Sessions>,
     sb: String,
@@ -547,29 +549,33 @@ async fn run_turn(
         say(format!("You answered: {answer}. "));
         pause().await;
     }
-    let tool_id = format!("toolu_{}", new_id().replace('-', ""));
-    let tool_input = json!({"command": "echo done"});
-    emit(
-        "tool_use_start",
-        json!({"id": tool_id, "input": {}, "name": "Bash", "streaming": true}),
-    );
-    emit(
-        "tool_input_delta",
-        json!({"index": 0, "partial_json": tool_input.to_string()}),
-    );
-    emit("tool_use_complete", json!({"id": tool_id}));
-    if text.contains("#permission") && !st.wait_for_permission(&sb, &sid, tool_input).await {
-        // The real server stops reading the agent after a denial: no tool result, no text,
-        // no terminal event; what was said so far is stored, and the queue drains.
-        let said = lock(&partial).clone();
-        finish(&said);
-        drain();
-        return;
+    // One tool call, or one per `#permission` (at most a few), each asking before it runs.
+    let asks = text.matches("#permission").count().min(MAX_ASKED_CALLS);
+    for _ in 0..asks.max(1) {
+        let tool_id = format!("toolu_{}", new_id().replace('-', ""));
+        let tool_input = json!({"command": "echo done"});
+        emit(
+            "tool_use_start",
+            json!({"id": tool_id, "input": {}, "name": "Bash", "streaming": true}),
+        );
+        emit(
+            "tool_input_delta",
+            json!({"index": 0, "partial_json": tool_input.to_string()}),
+        );
+        emit("tool_use_complete", json!({"id": tool_id}));
+        if asks > 0 && !st.wait_for_permission(&sb, &sid, tool_input).await {
+            // The real server stops reading the agent after a denial: no tool result, no
+            // text, no terminal event; what was said so far is stored, and the queue drains.
+            let said = lock(&partial).clone();
+            finish(&said);
+            drain();
+            return;
+        }
+        emit(
+            "tool_result",
+            json!({"content": "done", "is_error": false, "tool_use_id": tool_id}),
+        );
     }
-    emit(
-        "tool_result",
-        json!({"content": "done", "is_error": false, "tool_use_id": tool_id}),
-    );
     pause().await;
     say("Done.".into());
     let full = lock(&partial).clone();

@@ -625,6 +625,41 @@ async fn a_denied_tool_never_runs_and_the_turn_ends_without_a_terminal_event() {
 }
 
 #[tokio::test]
+async fn each_permission_tag_is_one_more_call_that_asks() {
+    let mock = MockServer::start().await.unwrap();
+    let c = Client::new();
+    let sid = new_session(&mock).await;
+    let base = format!("{}/api/v1/sessions/{sid}", mock.url());
+    let mut frames = Frames::open(&c, &base).await;
+    c.post(format!("{base}/messages"))
+        .json(&json!({"message": "#permission #permission"}))
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let asked = frames.until_event("permission_request").await;
+        let rid = asked["data"]["request_id"].as_str().unwrap().to_owned();
+        c.post(format!("{base}/permissions/{rid}/respond"))
+            .json(&json!({"approved": true}))
+            .send()
+            .await
+            .unwrap();
+        // The next request is only looked for after this one's answer.
+        frames.until_event("permission_response").await;
+        frames.text = frames
+            .text
+            .replace("event: permission_request\n", "event: seen\n");
+        frames.text = frames
+            .text
+            .replace("event: permission_response\n", "event: seen\n");
+    }
+    frames.until_idle().await;
+    let results = frames.text.matches("event: tool_result").count();
+    assert_eq!(results, 2, "{}", frames.text);
+    assert!(frames.text.contains("event: session_completed"));
+}
+
+#[tokio::test]
 async fn a_question_waits_for_its_answer_and_the_agent_gets_it() {
     let mock = MockServer::start().await.unwrap();
     let c = Client::new();
