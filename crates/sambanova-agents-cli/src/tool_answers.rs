@@ -5,9 +5,10 @@
 
 use std::collections::HashSet;
 use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
 
 use sambanova_agents::Error as SdkError;
-use sambanova_agents::sessions::{EventKind, SessionEvent, SessionsClient};
+use sambanova_agents::sessions::{EventKind, SessionEvent, SessionState, SessionsClient};
 
 use crate::cli::ToolAnswerArgs;
 use crate::error::CliError;
@@ -83,11 +84,27 @@ fn label_of(option: &str) -> &str {
         .map_or(option, |(label, _)| label)
 }
 
+/// How many times a replayed request is checked for still waiting, and how far apart: the
+/// real server marks the session waiting just after it sends the request.
+const PENDING_CHECKS: u32 = 5;
+const PENDING_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Whether the stream may show requests that were answered before it was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requests {
+    /// Every request is this turn's, seen live (`send --follow`).
+    Live,
+    /// The stream starts with the server's replay (`stream --turn`): a request is answered
+    /// only while the session still waits for input.
+    MaybeReplayed,
+}
+
 /// Answers a followed turn's requests through the SDK.
 pub struct Answers {
     client: SessionsClient,
     session_id: String,
     policy: Policy,
+    requests: Requests,
     output: Output,
     /// Tools the user allowed for the rest of the turn.
     always_allowed: HashSet<String>,
@@ -95,11 +112,18 @@ pub struct Answers {
 
 impl Answers {
     /// Answers for this session's turn.
-    pub fn new(client: SessionsClient, session_id: &str, policy: Policy, output: Output) -> Self {
+    pub fn new(
+        client: SessionsClient,
+        session_id: &str,
+        policy: Policy,
+        requests: Requests,
+        output: Output,
+    ) -> Self {
         Answers {
             client,
             session_id: session_id.to_owned(),
             policy,
+            requests,
             output,
             always_allowed: HashSet::new(),
         }
@@ -107,6 +131,14 @@ impl Answers {
 
     /// Answers the event if it asks something; other events pass.
     pub async fn answer(&mut self, event: &SessionEvent) -> Result<(), CliError> {
+        let asks = matches!(
+            event.kind,
+            EventKind::PermissionRequest(_) | EventKind::UserInputRequest(_)
+        );
+        if asks && self.requests == Requests::MaybeReplayed && !self.session_waits().await? {
+            // Answered before this stream saw it (or the server gave up waiting).
+            return Ok(());
+        }
         match &event.kind {
             EventKind::PermissionRequest(request) => {
                 let tool = request.tool_name.as_deref().unwrap_or("a tool");
@@ -151,6 +183,26 @@ impl Answers {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Whether the session waits for input now.
+    async fn session_waits(&self) -> Result<bool, CliError> {
+        for check in 1..=PENDING_CHECKS {
+            let state = self
+                .client
+                .get_session(&self.session_id)
+                .await?
+                .session
+                .state;
+            match state {
+                SessionState::WaitingForInput => return Ok(true),
+                SessionState::Processing if check < PENDING_CHECKS => {
+                    tokio::time::sleep(PENDING_CHECK_INTERVAL).await;
+                }
+                _ => return Ok(false),
+            }
+        }
+        Ok(false)
     }
 
     async fn decide(&mut self, tool: &str, request_id: &str) -> Result<bool, CliError> {

@@ -15,7 +15,7 @@ use crate::error::CliError;
 use crate::session_view::{EventPrinter, TurnEnd, conclude};
 // Where the agent-stream command still looks for it; it lives in `session_view` now.
 pub use crate::session_view::abbreviate;
-use crate::tool_answers::{Answers, Policy};
+use crate::tool_answers::{Answers, Policy, Requests};
 
 /// How long an interrupted turn may take to end before the command stops waiting.
 const INTERRUPT_WAIT: Duration = Duration::from_secs(30);
@@ -139,7 +139,13 @@ async fn send(
         return Ok(());
     }
     let turn = client.send_and_stream(sid, text).await?;
-    let answers = Answers::new(client.clone(), sid, Policy::from_args(answers), ctx.output);
+    let answers = Answers::new(
+        client.clone(),
+        sid,
+        Policy::from_args(answers),
+        Requests::Live,
+        ctx.output,
+    );
     follow_turn(
         ctx,
         &client,
@@ -233,6 +239,7 @@ async fn stream(
             client.clone(),
             target,
             Policy::from_args(answer_args),
+            Requests::MaybeReplayed,
             ctx.output,
         )
     });
