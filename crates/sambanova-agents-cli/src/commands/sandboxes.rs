@@ -1,14 +1,12 @@
 //! `sandboxes …`: the sandboxes of a Sessions server, where sessions run.
 
-use std::io;
-
 use sambanova_agents::sessions::{Sandbox, SandboxSpec};
-use serde_json::Value;
 
 use crate::cli::SandboxesCommand;
 use crate::commands::with_spinner;
 use crate::context::Context;
 use crate::error::CliError;
+use crate::output::to_json;
 
 /// Runs one `sandboxes` subcommand.
 pub async fn run(ctx: &Context, command: SandboxesCommand) -> Result<(), CliError> {
@@ -108,8 +106,4 @@ fn describe(sandbox: &Sandbox) -> String {
         text.push_str(&format!("\ncreated: {}", sandbox.created_at));
     }
     text
-}
-
-fn to_json(value: &impl serde::Serialize) -> Result<Value, CliError> {
-    serde_json::to_value(value).map_err(|error| CliError::Io(io::Error::other(error)))
 }

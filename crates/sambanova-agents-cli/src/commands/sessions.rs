@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
 use sambanova_agents::sessions::{PermissionMode, SessionEvent, SessionsClient};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::cli::{Decision, PermissionModeArg, SessionsCommand, ToolAnswerArgs};
 use crate::commands::raw_stream::{self, RawMode};
@@ -14,6 +14,7 @@ use crate::context::Context;
 use crate::error::CliError;
 use crate::session_view::{EventPrinter, TurnEnd, conclude};
 // Where the agent-stream command still looks for it; it lives in `session_view` now.
+use crate::output::to_json;
 pub use crate::session_view::abbreviate;
 use crate::tool_answers::{Answers, Policy, Requests};
 
@@ -416,10 +417,6 @@ async fn watch(
         TurnEnd::Failed(message) => Err(CliError::TurnFailed { message }),
         _ => Ok(()),
     }
-}
-
-fn to_json(value: &impl serde::Serialize) -> Result<Value, CliError> {
-    serde_json::to_value(value).map_err(|error| CliError::Io(io::Error::other(error)))
 }
 
 #[cfg(test)]
