@@ -525,3 +525,219 @@ fn the_binary_pointed_at_nothing_never_asks() {
     assert_eq!(output.status.code(), Some(5), "{output:?}");
     single_error_line(&output);
 }
+
+/// A loopback Sessions server that behaves like the real one where the mock does not: it
+/// relays a tool call in pieces keyed by the content block's index with no
+/// `tool_use_complete`, and marks the session `waiting_for_input` only after it sent the
+/// permission request (the first look at the session still reads `processing`).
+struct RealShapedServer {
+    url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl RealShapedServer {
+    fn start(sid: &'static str) -> RealShapedServer {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let session_reads = Arc::new(AtomicUsize::new(0));
+        std::thread::spawn(move || {
+            for socket in listener.incoming() {
+                let Ok(socket) = socket else { return };
+                let seen = seen.clone();
+                let session_reads = session_reads.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(socket.try_clone().expect("clones"));
+                    let mut socket = socket;
+                    loop {
+                        let Some((head, body)) = read_request(&mut reader) else {
+                            return;
+                        };
+                        let line = head.lines().next().unwrap_or_default().to_owned();
+                        seen.lock().expect("lock").push(format!("{line} {body}"));
+                        let path = line.split(' ').nth(1).unwrap_or_default();
+                        let answer = if path.starts_with(&format!("/api/v1/sessions/{sid}/stream"))
+                        {
+                            use std::io::Write;
+                            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n";
+                            let _ = socket.write_all(head.as_bytes());
+                            for event in real_turn(sid) {
+                                let _ = write!(socket, "{:x}\r\n{event}\r\n", event.len());
+                            }
+                            let _ = socket.flush();
+                            // The real server never ends a stream: wait for the client to leave.
+                            let mut rest = Vec::new();
+                            let _ = reader.read_to_end(&mut rest);
+                            return;
+                        } else if path == format!("/api/v1/sessions/{sid}") {
+                            let reads = session_reads.fetch_add(1, Ordering::SeqCst);
+                            // Read 1 is the command finding the turn; read 2 races the server.
+                            let state = if reads < 2 {
+                                "processing"
+                            } else {
+                                "waiting_for_input"
+                            };
+                            serde_json::json!({"id": sid, "sandbox_id": "b", "state": state,
+                                "metadata": {}, "created_at": "t", "updated_at": "t",
+                                "messages": [{"id": "m1", "session_id": sid, "role": "user",
+                                    "content": [{"type": "text", "text": "look"}],
+                                    "timestamp": "2026-11-22T12:22:11.000000000Z"}]})
+                            .to_string()
+                        } else if path.contains("/permissions/r1/respond") {
+                            r#"{"approved":true,"status":"ok"}"#.to_owned()
+                        } else {
+                            r#"{"error":{"code":"not_found","message":"unexpected"}}"#.to_owned()
+                        };
+                        use std::io::Write;
+                        let _ = write!(
+                            socket,
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+                            answer.len()
+                        );
+                    }
+                });
+            }
+        });
+        RealShapedServer { url, requests }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().expect("lock").clone()
+    }
+}
+
+/// One request's head and body, or `None` once the client closed the connection.
+fn read_request(reader: &mut BufReader<std::net::TcpStream>) -> Option<(String, String)> {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let length = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())
+                .flatten()
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((head, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// A turn as the real server relays a Claude agent's: text in block 0, the tool input in
+/// block 1, in pieces, and no `tool_use_complete`.
+fn real_turn(sid: &str) -> Vec<String> {
+    let events = [
+        (
+            "queue_updated",
+            serde_json::json!({"queue": [{"id": "q", "prompt_text": "look", "queued_at": "t"}], "queue_length": 1}),
+        ),
+        (
+            "connected",
+            serde_json::json!({"cwd": "/w", "model": "m", "session_id": "c", "tools": ["Bash"]}),
+        ),
+        ("text_delta", serde_json::json!({"text": "Let me look."})),
+        (
+            "tool_use_start",
+            serde_json::json!({"id": "toolu_1", "input": {}, "name": "Bash", "streaming": true}),
+        ),
+        (
+            "tool_input_delta",
+            serde_json::json!({"index": 1, "partial_json": ""}),
+        ),
+        (
+            "tool_input_delta",
+            serde_json::json!({"index": 1, "partial_json": "{\"command\": \"ls -la"}),
+        ),
+        (
+            "tool_input_delta",
+            serde_json::json!({"index": 1, "partial_json": " /tmp\"}"}),
+        ),
+        (
+            "permission_request",
+            serde_json::json!({"request_id": "r1", "risk_level": "high", "tool_name": "Bash", "tool_input": {"command": "ls -la /tmp"}}),
+        ),
+        (
+            "permission_response",
+            serde_json::json!({"approved": true, "request_id": "r1", "tool_name": "Bash"}),
+        ),
+        (
+            "tool_result",
+            serde_json::json!({"content": "total 0", "is_error": false, "tool_use_id": "toolu_1"}),
+        ),
+        (
+            "text_complete",
+            serde_json::json!({"text": "Let me look. Empty.", "session_id": "c"}),
+        ),
+        (
+            "session_completed",
+            serde_json::json!({"cost_usd": 0.0, "duration_ms": 1, "session_id": "c"}),
+        ),
+    ];
+    events
+        .iter()
+        .enumerate()
+        .map(|(n, (event_type, data))| {
+            let envelope = serde_json::json!({"id": format!("e{n}"), "sandbox_id": "b",
+                "session_id": sid, "event_type": event_type, "data": data,
+                "timestamp": "2026-11-22T12:22:12.000000000Z"});
+            format!("id: e{n}\nevent: {event_type}\ndata: {envelope}\n\n")
+        })
+        .collect()
+}
+
+#[test]
+fn a_turn_shaped_like_the_real_servers_is_shown_and_answered() {
+    let sid = "31d0232d-0000-4000-8000-000000000001";
+    let server = RealShapedServer::start(sid);
+    let output = bin()
+        .args([
+            "--base-url",
+            &server.url,
+            "sessions",
+            "stream",
+            sid,
+            "--turn",
+            "--approve-tools",
+        ])
+        .write_stdin("")
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains("\n[tool Bash] {\"command\":\"ls -la /tmp\"}\n"),
+        "the pieces joined, shown before the request: {stdout}"
+    );
+    assert!(
+        stdout.contains("[permission] Bash allowed\n[result] total 0\n"),
+        "{stdout}"
+    );
+    let requests = server.requests();
+    let reads = requests
+        .iter()
+        .filter(|r| r.starts_with(&format!("GET /api/v1/sessions/{sid} ")))
+        .count();
+    assert_eq!(
+        reads, 3,
+        "found the turn, then looked again until it waited: {requests:?}"
+    );
+    assert!(
+        requests.iter().any(|r| r.starts_with(&format!(
+            "POST /api/v1/sessions/{sid}/permissions/r1/respond"
+        )) && r.contains("\"approved\":true")),
+        "{requests:?}"
+    );
+}
