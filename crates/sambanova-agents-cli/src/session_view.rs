@@ -433,10 +433,16 @@ pub fn abbreviate(text: &str) -> String {
     )
 }
 
-/// Text on one line, cut to a readable length.
+/// Text on one line, cut to a readable length, without control characters (a server's text
+/// must not move the cursor or recolour the terminal).
 pub fn one_line(text: &str) -> String {
     const LIMIT: usize = 200;
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = text
+        .split_whitespace()
+        .map(|word| word.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     match flat.char_indices().nth(LIMIT) {
         Some((cut, _)) => format!("{}…", &flat[..cut]),
         None => flat,
@@ -461,6 +467,7 @@ mod tests {
         assert!(shown.starts_with("1\n2\n"));
         assert!(shown.ends_with("(12 more lines)"), "{shown}");
         assert_eq!(one_line("a\n  b"), "a b");
+        assert_eq!(one_line("red \u{1b}[31mtext\u{7} \u{1b}"), "red [31mtext");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use sambanova_agents::sessions::{EventKind, SessionEvent, SessionState, Sessions
 use crate::cli::ToolAnswerArgs;
 use crate::error::CliError;
 use crate::output::Output;
-use crate::session_view::{Question, questions};
+use crate::session_view::{Question, one_line, questions};
 
 /// Who answers the turn's permission requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +173,17 @@ impl Answers {
                     .as_ref()
                     .map(questions)
                     .unwrap_or_default();
+                if self.output.is_json() {
+                    // The question is in the JSON on stdout; the person answering reads stderr.
+                    for question in &asked {
+                        self.output
+                            .note(&format!("[question] {}", one_line(&question.text)));
+                        for (n, option) in question.options.iter().enumerate() {
+                            self.output
+                                .note(&format!("  {}. {}", n + 1, one_line(option)));
+                        }
+                    }
+                }
                 let answer = ask_answers(&asked).await?;
                 self.send(
                     request_id,

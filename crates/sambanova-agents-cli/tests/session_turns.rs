@@ -741,3 +741,28 @@ fn a_turn_shaped_like_the_real_servers_is_shown_and_answered() {
         "{requests:?}"
     );
 }
+
+#[test]
+fn at_a_terminal_with_json_the_question_is_shown_where_the_prompt_is() {
+    let mock = Mock::start();
+    let sid = create_session(&mock);
+    let (code, transcript) = at_a_terminal(
+        &mock,
+        &format!("--json sessions send {sid} '#question' --follow"),
+        "2\n",
+    );
+    assert_eq!(code, Some(0), "{transcript}");
+    // Beside the JSON documents, the question and its options for the person answering.
+    assert!(
+        transcript.contains("\n[question] Which file should I write?\n"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("\n  2. hello.rs (a Rust program)\n"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("You answered: hello.rs. "),
+        "{transcript}"
+    );
+}

@@ -19,6 +19,18 @@ pub const MAX_TOOL_INPUT_BYTES: usize = 1024 * 1024;
 const MAX_TRACKED_CALLS: usize = 64;
 
 /// A tool call whose input is complete.
+///
+/// ```
+/// use sambanova_agents::sessions::{SessionEvent, ToolCalls, ToolEvent};
+///
+/// let mut tools = ToolCalls::new();
+/// tools.push(&SessionEvent::from_json(r#"{"id":"1","event_type":"tool_use_start","data":{"id":"t","name":"Bash","input":{}}}"#));
+/// tools.push(&SessionEvent::from_json(r#"{"id":"2","event_type":"tool_input_delta","data":{"index":1,"partial_json":"{\"command\":"}}"#));
+/// // The agent closed the call before its input was valid JSON: kept as it came.
+/// let done = tools.push(&SessionEvent::from_json(r#"{"id":"3","event_type":"tool_use_complete","data":{"id":"t"}}"#));
+/// let Some(ToolEvent::Call(call)) = done.first() else { panic!("{done:?}") };
+/// assert_eq!((call.input.as_ref(), call.raw_input.as_str()), (None, "{\"command\":"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ToolCall {
