@@ -140,6 +140,11 @@ impl Answers {
             return Ok(());
         }
         match &event.kind {
+            EventKind::PermissionRequest(request) if request.request_id.trim().is_empty() => {
+                self.output
+                    .note("the permission request has no id to answer; the server decides alone");
+                Ok(())
+            }
             EventKind::PermissionRequest(request) => {
                 let tool = request.tool_name.as_deref().unwrap_or("a tool");
                 let approved = self.decide(tool, &request.request_id).await?;
@@ -154,7 +159,11 @@ impl Answers {
                 .await
             }
             EventKind::UserInputRequest(request) => {
-                let Some(request_id) = request.request_id.as_deref() else {
+                let Some(request_id) = request
+                    .request_id
+                    .as_deref()
+                    .filter(|id| !id.trim().is_empty())
+                else {
                     // The agent asked without an id to answer: the server goes on by itself.
                     self.output
                         .note("the question has no request id to answer; the agent goes on");

@@ -536,7 +536,7 @@ struct RealShapedServer {
 }
 
 impl RealShapedServer {
-    fn start(sid: &'static str) -> RealShapedServer {
+    fn start(sid: &'static str, request_id: &'static str) -> RealShapedServer {
         use std::sync::atomic::{AtomicUsize, Ordering};
         use std::sync::{Arc, Mutex};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
@@ -564,7 +564,7 @@ impl RealShapedServer {
                             use std::io::Write;
                             let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n";
                             let _ = socket.write_all(head.as_bytes());
-                            for event in real_turn(sid) {
+                            for event in real_turn(sid, request_id) {
                                 let _ = write!(socket, "{:x}\r\n{event}\r\n", event.len());
                             }
                             let _ = socket.flush();
@@ -638,7 +638,7 @@ fn read_request(reader: &mut BufReader<std::net::TcpStream>) -> Option<(String, 
 
 /// A turn as the real server relays a Claude agent's: text in block 0, the tool input in
 /// block 1, in pieces, and no `tool_use_complete`.
-fn real_turn(sid: &str) -> Vec<String> {
+fn real_turn(sid: &str, request_id: &str) -> Vec<String> {
     let events = [
         (
             "queue_updated",
@@ -667,11 +667,11 @@ fn real_turn(sid: &str) -> Vec<String> {
         ),
         (
             "permission_request",
-            serde_json::json!({"request_id": "r1", "risk_level": "high", "tool_name": "Bash", "tool_input": {"command": "ls -la /tmp"}}),
+            serde_json::json!({"request_id": request_id, "risk_level": "high", "tool_name": "Bash", "tool_input": {"command": "ls -la /tmp"}}),
         ),
         (
             "permission_response",
-            serde_json::json!({"approved": true, "request_id": "r1", "tool_name": "Bash"}),
+            serde_json::json!({"approved": true, "request_id": request_id, "tool_name": "Bash"}),
         ),
         (
             "tool_result",
@@ -701,7 +701,7 @@ fn real_turn(sid: &str) -> Vec<String> {
 #[test]
 fn a_turn_shaped_like_the_real_servers_is_shown_and_answered() {
     let sid = "31d0232d-0000-4000-8000-000000000001";
-    let server = RealShapedServer::start(sid);
+    let server = RealShapedServer::start(sid, "r1");
     let output = bin()
         .args([
             "--base-url",
@@ -764,5 +764,30 @@ fn at_a_terminal_with_json_the_question_is_shown_where_the_prompt_is() {
     assert!(
         transcript.contains("You answered: hello.rs. "),
         "{transcript}"
+    );
+}
+
+#[test]
+fn a_permission_request_without_an_id_is_not_answered_and_stops_nothing() {
+    let sid = "31d0232d-0000-4000-8000-000000000002";
+    let server = RealShapedServer::start(sid, "");
+    let output = bin()
+        .args([
+            "--base-url",
+            &server.url,
+            "sessions",
+            "stream",
+            sid,
+            "--turn",
+        ])
+        .write_stdin("")
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    assert!(stderr_of(&output).contains("the permission request has no id to answer"));
+    assert!(
+        !server.requests().iter().any(|r| r.starts_with("POST")),
+        "nothing was answered: {:?}",
+        server.requests()
     );
 }
