@@ -35,7 +35,7 @@ Examples:
   sambanova-agents code --file main.py --prompt \"add tests\"
   sambanova-agents finance \"NVDA outlook\" --json
   sambanova-agents sessions stream SID --raw --once
-  SB=$(sambanova-agents sandboxes create --name demo) && sambanova-agents sessions create \"$SB\"
+  SB=$(sambanova-agents sandboxes create --name hello-box) && sambanova-agents sessions create \"$SB\"
   sambanova-agents completions bash > /etc/bash_completion.d/sambanova-agents";
 
 /// The `sambanova-agents` command line.
@@ -220,7 +220,7 @@ pub enum SandboxesCommand {
     List,
     /// Create a sandbox, wait until it is provisioned, and print its real id.
     #[command(
-        after_help = "The server answers a placeholder id at once; the command waits for the real one, which\nsessions need.\n\nExample:\n  SB=$(sambanova-agents sandboxes create --name demo) && sambanova-agents sessions create \"$SB\""
+        after_help = "The server answers a placeholder id at once; the command waits for the real one, which\nsessions need.\n\nExample:\n  SB=$(sambanova-agents sandboxes create --name hello-box) && sambanova-agents sessions create \"$SB\""
     )]
     Create {
         /// A name for the sandbox (else a unique one is generated).
