@@ -12,11 +12,12 @@ use crate::cli::{Decision, PermissionModeArg, SessionsCommand, ToolAnswerArgs};
 use crate::commands::raw_stream::{self, RawMode};
 use crate::context::Context;
 use crate::error::CliError;
-use crate::session_view::{EventPrinter, TurnEnd, conclude};
-// Where the agent-stream command still looks for it; it lives in `session_view` now.
 use crate::output::to_json;
-pub use crate::session_view::abbreviate;
+use crate::session_view::{EventPrinter, TurnEnd, conclude};
 use crate::tool_answers::{Answers, Policy, Requests};
+
+// Where the agent-stream command still looks for it; it lives in `session_view` now.
+pub use crate::session_view::abbreviate;
 
 /// How long an interrupted turn may take to end before the command stops waiting.
 const INTERRUPT_WAIT: Duration = Duration::from_secs(30);
