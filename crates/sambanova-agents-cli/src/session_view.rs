@@ -163,12 +163,12 @@ impl EventPrinter {
                 let risk = request
                     .risk_level
                     .as_deref()
-                    .map(|risk| format!(", risk {risk}"))
+                    .map(|risk| format!(", risk {}", one_line(risk)))
                     .unwrap_or_default();
                 self.text.line(&format!(
                     "[permission] {} waits for approval (request {}{risk}){input}",
-                    request.tool_name.as_deref().unwrap_or("a tool"),
-                    request.request_id,
+                    one_line(request.tool_name.as_deref().unwrap_or("a tool")),
+                    one_line(&request.request_id),
                 ))?;
             }
             EventKind::PermissionResponse(response) => {
@@ -179,14 +179,14 @@ impl EventPrinter {
                 };
                 self.text.line(&format!(
                     "[permission] {} {verdict}",
-                    response.tool_name.as_deref().unwrap_or("the tool")
+                    one_line(response.tool_name.as_deref().unwrap_or("the tool"))
                 ))?;
             }
             EventKind::UserInputRequest(request) => {
                 let id = request
                     .request_id
                     .as_deref()
-                    .map(|id| format!(" (request {id})"))
+                    .map(|id| format!(" (request {})", one_line(id)))
                     .unwrap_or_default();
                 let questions = request
                     .questions
@@ -319,7 +319,7 @@ fn call_line(call: &ToolCall) -> String {
         Some(input) => format!(" {}", one_line(&input.to_string())),
         None => format!(" {}", one_line(&call.raw_input)),
     };
-    format!("[tool {}]{input}", call.name)
+    format!("[tool {}]{input}", one_line(&call.name))
 }
 
 /// One question of a `user_input_request`: its text and the labels of its options.
@@ -384,30 +384,26 @@ fn option_label(option: &Value) -> String {
     }
 }
 
+/// What an error event says, on one line: it becomes the command's error line.
 fn failure_of(kind: &EventKind) -> Option<String> {
-    match kind {
-        EventKind::ResultError(error) => Some(
-            error
-                .message
-                .clone()
-                .or_else(|| error.error_type.clone())
-                .unwrap_or_else(|| "the agent reported an error".to_owned()),
-        ),
-        EventKind::SessionFailed(failed) => Some(
-            failed
-                .error
-                .clone()
-                .unwrap_or_else(|| "the session failed".to_owned()),
-        ),
-        EventKind::Error(error) => Some(
-            error
-                .message
-                .clone()
-                .or_else(|| error.code.clone())
-                .unwrap_or_else(|| "the server reported an error".to_owned()),
-        ),
-        _ => None,
-    }
+    let said = match kind {
+        EventKind::ResultError(error) => error
+            .message
+            .clone()
+            .or_else(|| error.error_type.clone())
+            .unwrap_or_else(|| "the agent reported an error".to_owned()),
+        EventKind::SessionFailed(failed) => failed
+            .error
+            .clone()
+            .unwrap_or_else(|| "the session failed".to_owned()),
+        EventKind::Error(error) => error
+            .message
+            .clone()
+            .or_else(|| error.code.clone())
+            .unwrap_or_else(|| "the server reported an error".to_owned()),
+        _ => return None,
+    };
+    Some(one_line(&said))
 }
 
 fn is_empty_json(value: &Value) -> bool {
@@ -507,6 +503,14 @@ mod tests {
             .unwrap();
         printer.event(&event(drained)).unwrap();
         assert_eq!(printer.finish().unwrap(), TurnEnd::Completed);
+    }
+
+    #[test]
+    fn an_error_events_text_becomes_one_clean_line() {
+        let failed = event(
+            r#"{"id":"1","event_type":"result_error","data":{"message":"boom\n\u001b[2Jagain"}}"#,
+        );
+        assert_eq!(failure_of(&failed.kind).as_deref(), Some("boom [2Jagain"));
     }
 
     #[test]

@@ -146,8 +146,8 @@ impl Answers {
                 Ok(())
             }
             EventKind::PermissionRequest(request) => {
-                let tool = request.tool_name.as_deref().unwrap_or("a tool");
-                let approved = self.decide(tool, &request.request_id).await?;
+                let tool = one_line(request.tool_name.as_deref().unwrap_or("a tool"));
+                let approved = self.decide(&tool, &request.request_id).await?;
                 self.send(
                     &request.request_id,
                     self.client.respond_to_permission(
