@@ -7,11 +7,12 @@
 //! - the Sessions API under `/api/v1` (sandboxes and their start/stop/pause/resume, sessions,
 //!   messages, interrupt, queue, permissions, questions, SSE streams), with a ready sandbox
 //!   [`DEMO_SANDBOX_ID`]. The scripted agent answers every message with a realistic event sequence;
-//!   special prompts: `#error` ends with `result_error` (no `session_completed`), `#crash` ends with
-//!   no terminal event, `#long N` streams N `text_delta`s (generated lazily), `#permission` asks before
-//!   its tool runs and waits for the answer (denied: the turn stops with no terminal event),
-//!   `#question` asks a question (`user_input_request`) and waits for the answer; the session reads
-//!   `waiting_for_input` while it waits; `/help`, `/clear`, `/skills` are answered at once;
+//!   special prompts: `#error` ends with `result_error` (no `session_completed`), `#crash` dies
+//!   before replying, with no terminal event (its exit is stored as the reply), `#long N` streams
+//!   N `text_delta`s (generated lazily), `#permission` asks before its tool runs and waits for the
+//!   answer (denied: the turn stops with no terminal event), `#question` asks a question
+//!   (`user_input_request`) and waits for the answer; the session reads `waiting_for_input` while
+//!   it waits; `/help`, `/clear`, `/skills` are answered at once;
 //! - the agent stream backend: `POST /api/v1/admin/auth/login` (user `demo`/`demo`), token refresh,
 //!   and `POST /agent/agent/stream`;
 //! - admin routes for other processes: `POST /__mock/faults` (a JSON [`FaultRule`] or its

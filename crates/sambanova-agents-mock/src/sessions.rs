@@ -467,11 +467,12 @@ async fn send_message(
     Json(user_msg).into_response()
 }
 
-/// The scripted agent. Special prompts: `#error` ends with `result_error`, `#crash` with no terminal
-/// event, `#long N` streams N text deltas, `#question` asks a question and waits for the answer,
-/// `#permission` asks before its tool runs (each `#permission` one more call) and waits:
-/// allowed, the tool runs; denied, the turn stops there with no result and no terminal event,
-/// as on the real server. A sandbox that is not running fails the turn with an `error` event.
+/// The scripted agent. Special prompts: `#error` ends with `result_error`, `#crash` dies before
+/// replying with no terminal event, `#long N` streams N text deltas, `#question` asks a question
+/// and waits for the answer, `#permission` asks before its tool runs (each `#permission` one
+/// more call) and waits: allowed, the tool runs; denied, the turn stops there with no result and
+/// no terminal event, as on the real server. A sandbox that is not running fails the turn with
+/// an `error` event.
 async fn run_turn(
     st: Arc<Sessions>,
     sb: String,
@@ -515,6 +516,13 @@ async fn run_turn(
         "connected",
         json!({"cwd": "/workspace", "model": "mock-agent", "session_id": sid, "tools": ["Bash"]}),
     );
+    if text.contains("#crash") {
+        // The agent dies before saying anything: the real server then stores its exit code and
+        // stderr as the reply, and sends no terminal event.
+        finish("Agent exited with code 3.\nmock agent crashed");
+        drain();
+        return;
+    }
     let say = |chunk: String| {
         lock(&partial).push_str(&chunk);
         emit("text_delta", json!({"text": chunk}));
@@ -579,9 +587,7 @@ async fn run_turn(
     pause().await;
     say("Done.".into());
     let full = lock(&partial).clone();
-    if text.contains("#crash") {
-        finish("Agent exited with code 3.\nmock agent crashed");
-    } else if text.contains("#error") {
+    if text.contains("#error") {
         finish(&full);
         emit(
             "result_error",

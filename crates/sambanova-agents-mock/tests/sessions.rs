@@ -225,6 +225,7 @@ async fn error_and_crash_prompts_have_no_session_completed() {
         }
         let s: Value = c.get(&base).send().await.unwrap().json().await.unwrap();
         if prompt.starts_with("#crash") {
+            assert!(!text.contains("event: text_delta"), "it died first: {text}");
             assert!(
                 s["messages"][1]["content"][0]["text"]
                     .as_str()
