@@ -67,6 +67,8 @@ pub async fn follow(settings: Settings) -> Result<(), CliError> {
     };
     loop {
         let next = tokio::select! {
+            // Ctrl-C first: its handler is installed when first polled.
+            biased;
             _ = &mut interrupted => return stop(mode),
             next = events.next() => next,
         };
@@ -77,6 +79,8 @@ pub async fn follow(settings: Settings) -> Result<(), CliError> {
                 let typed = SessionEvent::from_sse(&event);
                 if let Some(answers) = answers.as_mut() {
                     tokio::select! {
+                        // Ctrl-C first: its handler is installed when first polled.
+                        biased;
                         _ = &mut interrupted => return stop(mode),
                         answered = answers.answer(&typed) => {
                             if let Err(error) = answered {

@@ -310,6 +310,8 @@ async fn follow_turn(
     tokio::pin!(ctrl_c);
     loop {
         let next = tokio::select! {
+            // Ctrl-C first: its handler is installed when first polled.
+            biased;
             _ = &mut ctrl_c => return stopped(ctx, client, sid, events, printer, on_ctrl_c).await,
             next = events.next() => next,
         };
@@ -318,6 +320,8 @@ async fn follow_turn(
             Some(Ok(event)) => {
                 printer.event(&event)?;
                 tokio::select! {
+                    // Ctrl-C first: its handler is installed when first polled.
+                    biased;
                     _ = &mut ctrl_c => return stopped(ctx, client, sid, events, printer, on_ctrl_c).await,
                     answered = answers.answer(&event) => {
                         if let Err(error) = answered {
@@ -361,6 +365,7 @@ async fn stopped(
         io::Result::Ok(())
     };
     tokio::select! {
+        biased;
         _ = tokio::signal::ctrl_c() => {}
         _ = tokio::time::timeout(INTERRUPT_WAIT, drained) => {}
     }
@@ -397,6 +402,8 @@ async fn watch(
     tokio::pin!(ctrl_c);
     loop {
         tokio::select! {
+            // Ctrl-C first: its handler is installed when first polled.
+            biased;
             _ = &mut ctrl_c => {
                 printer.end_line()?;
                 eprintln!("stopped");
