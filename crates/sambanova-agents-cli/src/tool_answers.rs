@@ -29,8 +29,34 @@ pub enum Policy {
 }
 
 impl Policy {
+    /// Who answers a `send`: nobody without `--follow` (`None`), where the flags are a usage
+    /// error.
+    pub fn for_follow(args: ToolAnswerArgs, follow: bool) -> Result<Option<Policy>, CliError> {
+        Policy::when(args, follow, "--follow")
+    }
+
+    /// Who answers a `stream`: nobody without `--turn` (`None`), where the flags are a usage
+    /// error.
+    pub fn for_stream(args: ToolAnswerArgs, turn: bool) -> Result<Option<Policy>, CliError> {
+        Policy::when(args, turn, "--turn")
+    }
+
+    fn when(args: ToolAnswerArgs, following: bool, flag: &str) -> Result<Option<Policy>, CliError> {
+        if following {
+            return Ok(Some(Policy::from_args(args)));
+        }
+        if args.approve_tools || args.deny_tools {
+            return Err(CliError::Usage {
+                message: format!(
+                    "--approve-tools and --deny-tools answer a followed turn: add {flag}"
+                ),
+            });
+        }
+        Ok(None)
+    }
+
     /// The policy for these flags, asking only when stdin is a terminal.
-    pub fn from_args(args: ToolAnswerArgs) -> Policy {
+    fn from_args(args: ToolAnswerArgs) -> Policy {
         if args.approve_tools {
             Policy::ApproveAll
         } else if args.deny_tools {

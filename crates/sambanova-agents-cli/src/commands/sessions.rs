@@ -1,5 +1,5 @@
-//! `sessions …`: sessions in a sandbox, their messages, their live events, and the answers
-//! their turns wait for.
+//! `sessions …`: sessions in a sandbox, their messages, their typed live events, and the
+//! answers their turns wait for.
 
 use std::io;
 use std::time::Duration;
@@ -9,7 +9,6 @@ use sambanova_agents::sessions::{PermissionMode, SessionEvent, SessionsClient};
 use serde_json::json;
 
 use crate::cli::{Decision, PermissionModeArg, SessionsCommand, ToolAnswerArgs};
-use crate::commands::raw_stream::{self, RawMode};
 use crate::context::Context;
 use crate::error::CliError;
 use crate::output::to_json;
@@ -47,12 +46,8 @@ pub async fn run(ctx: &Context, command: SessionsCommand) -> Result<(), CliError
             text,
         } => answer(ctx, &sid, &request_id, &text).await,
         SessionsCommand::Stream {
-            sid,
-            turn,
-            raw,
-            once,
-            answers,
-        } => stream(ctx, &sid, StreamMode { turn, raw, once }, answers).await,
+            sid, turn, answers, ..
+        } => stream(ctx, &sid, turn, answers).await,
     }
 }
 
@@ -124,13 +119,8 @@ async fn send(
     answers: ToolAnswerArgs,
 ) -> Result<(), CliError> {
     let client = ctx.sessions()?;
-    if !follow {
-        if answers.approve_tools || answers.deny_tools {
-            return Err(CliError::Usage {
-                message: "--approve-tools and --deny-tools answer a followed turn: add --follow"
-                    .to_owned(),
-            });
-        }
+    let policy = Policy::for_follow(answers, follow)?;
+    let Some(policy) = policy else {
         let message = client.send_message(sid, text).await?;
         ctx.output.result(&message.id, &to_json(&message)?)?;
         if !ctx.output.is_json() {
@@ -139,15 +129,9 @@ async fn send(
             ));
         }
         return Ok(());
-    }
+    };
     let turn = client.send_and_stream(sid, text).await?;
-    let answers = Answers::new(
-        client.clone(),
-        sid,
-        Policy::from_args(answers),
-        Requests::Live,
-        ctx.output,
-    );
+    let answers = Answers::new(client.clone(), sid, policy, Requests::Live, ctx.output);
     follow_turn(
         ctx,
         &client,
@@ -213,77 +197,31 @@ async fn answer(ctx: &Context, sid: &str, request_id: &str, text: &str) -> Resul
     Ok(())
 }
 
-/// What `sessions stream` reads, and how.
-#[derive(Debug, Clone, Copy)]
-struct StreamMode {
-    turn: bool,
-    raw: bool,
-    once: bool,
-}
-
+/// `sessions stream` on the typed stream: resumed, each event once. (`--raw`, `--once` and
+/// URLs are read as raw SSE by the `raw_stream` command, chosen where `sessions` commands are
+/// dispatched.)
 async fn stream(
     ctx: &Context,
-    target: &str,
-    mode: StreamMode,
+    sid: &str,
+    turn: bool,
     answer_args: ToolAnswerArgs,
 ) -> Result<(), CliError> {
-    if !mode.turn && (answer_args.approve_tools || answer_args.deny_tools) {
-        return Err(CliError::Usage {
-            message: "--approve-tools and --deny-tools answer a followed turn: add --turn"
-                .to_owned(),
-        });
-    }
-    let is_url = target.starts_with("http://") || target.starts_with("https://");
+    let policy = Policy::for_stream(answer_args, turn)?;
     let client: SessionsClient = ctx.sessions()?;
-    // Only a session's own turn can be answered: an arbitrary URL names no session.
-    let answers = (mode.turn && !is_url).then(|| {
-        Answers::new(
-            client.clone(),
-            target,
-            Policy::from_args(answer_args),
-            Requests::MaybeReplayed,
-            ctx.output,
-        )
-    });
-    if mode.raw || mode.once || is_url {
-        // Byte-for-byte SSE, without the SDK's resuming and de-duplication: `--raw` shows
-        // what the server sends, `--once` must see the server end the stream.
-        let (url, session) = if is_url {
-            (target.to_owned(), None)
-        } else {
-            (
-                session_stream_url(&ctx.sessions_root(), target),
-                Some(target.to_owned()),
-            )
-        };
-        let printer = if mode.turn {
-            EventPrinter::for_turn(ctx.output)
-        } else {
-            EventPrinter::watching(ctx.output)
-        };
-        let shown = if mode.raw {
-            RawMode::Lines
-        } else {
-            RawMode::Events(printer)
-        };
-        return raw_stream::follow(raw_stream::Settings {
-            client,
-            url,
-            session,
-            once: mode.once,
-            until_turn_end: mode.turn,
-            mode: shown,
-            answers,
-        })
-        .await;
-    }
-    match answers {
-        Some(answers) => {
+    match policy {
+        Some(policy) => {
+            let answers = Answers::new(
+                client.clone(),
+                sid,
+                policy,
+                Requests::MaybeReplayed,
+                ctx.output,
+            );
             // The turn in progress (or the last one), not the first turn of the server's replay.
-            let events = client.turn_events(target).await?;
-            follow_turn(ctx, &client, target, events, answers, OnCtrlC::StopWatching).await
+            let events = client.turn_events(sid).await?;
+            follow_turn(ctx, &client, sid, events, answers, OnCtrlC::StopWatching).await
         }
-        None => watch(client.events(target), EventPrinter::watching(ctx.output)).await,
+        None => watch(client.events(sid), EventPrinter::watching(ctx.output)).await,
     }
 }
 
@@ -373,26 +311,6 @@ async fn stopped(
     Err(CliError::Interrupted)
 }
 
-fn session_stream_url(root: &str, sid: &str) -> String {
-    let root = root.trim_end_matches('/');
-    let root = root.strip_suffix("/api/v1").unwrap_or(root);
-    let sid: String = percent_encode_segment(sid);
-    format!("{root}/api/v1/sessions/{sid}/stream")
-}
-
-/// Session ids are UUIDs; anything else is escaped so it stays one path segment.
-fn percent_encode_segment(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
-
 /// Prints events until the stream ends or Ctrl-C.
 async fn watch(
     mut events: impl Stream<Item = Result<SessionEvent, sambanova_agents::Error>> + Unpin,
@@ -424,22 +342,5 @@ async fn watch(
     match printer.finish()? {
         TurnEnd::Failed(message) => Err(CliError::TurnFailed { message }),
         _ => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stream_urls_are_built_from_the_root() {
-        assert_eq!(
-            session_stream_url("http://127.0.0.1:8080/", "abc"),
-            "http://127.0.0.1:8080/api/v1/sessions/abc/stream"
-        );
-        assert_eq!(
-            session_stream_url("http://h/api/v1", "a/b"),
-            "http://h/api/v1/sessions/a%2Fb/stream"
-        );
     }
 }
