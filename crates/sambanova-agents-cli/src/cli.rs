@@ -17,12 +17,16 @@ Exit codes:
   5  network error (server unreachable, timeout)
   6  not approved or not answered: the research plan (input ended before \"approve\"), or the
      agent stream's question (input ended, or --max-answers reached; continue with --thread)
+  7  a session turn waits for an answer (a tool permission or a question) and stdin is not a
+     terminal: pass --approve-tools or --deny-tools, or answer with `sessions respond` or
+     `sessions answer` from another shell
+  130  the turn was interrupted with Ctrl-C (`sessions send --follow`)
 
 Servers:
   research, code, main, finance, datascience, files: the Agents API at --base-url, else
     $SAMBANOVA_BASE_URL, else https://chat.sambanova.ai/api; key --api-key or $SAMBANOVA_API_KEY
-  sessions: --base-url, else $SAMBANOVA_SESSIONS_URL, else http://127.0.0.1:8080; key (if the
-    server wants one) --api-key or $SAMBANOVA_SESSIONS_API_KEY
+  sessions, sandboxes: --base-url, else $SAMBANOVA_SESSIONS_URL, else http://127.0.0.1:8080;
+    key (if the server wants one) --api-key or $SAMBANOVA_SESSIONS_API_KEY
   agent, chat, login: --base-url, else $SAMBANOVA_AGENT_STREAM_URL, else http://localhost:8000;
     the token stored by `login`, or $SAMBANOVA_AGENT_STREAM_USERNAME and _PASSWORD, or _TOKEN
   --mock: all of them, on an embedded mock server (no key, no network)
@@ -32,6 +36,7 @@ Examples:
   sambanova-agents code --file main.py --prompt \"add tests\"
   sambanova-agents finance \"NVDA outlook\" --json
   sambanova-agents sessions stream SID --raw --once
+  SB=$(sambanova-agents sandboxes create --name hello-box) && sambanova-agents sessions create \"$SB\"
   sambanova-agents completions bash > /etc/bash_completion.d/sambanova-agents";
 
 /// The `sambanova-agents` command line.
@@ -155,6 +160,9 @@ pub enum Command {
     /// Agent sessions in a sandbox.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Sandboxes on a Sessions server: where sessions run.
+    #[command(subcommand)]
+    Sandboxes(SandboxesCommand),
     /// Ask the agent over the agent stream (with a sandbox).
     #[command(
         after_help = "Examples:\n  sambanova-agents login --username admin && sambanova-agents agent \"Create hello.py\"\n  sambanova-agents agent \"Run hello.py\" --session THREAD_ID"
@@ -261,17 +269,114 @@ pub enum FilesCommand {
     },
 }
 
+/// `sandboxes` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SandboxesCommand {
+    /// List every sandbox.
+    List,
+    /// Create a sandbox, wait until it is provisioned, and print its real id.
+    #[command(
+        after_help = "The server answers a placeholder id at once; the command waits for the real one, which\nsessions need.\n\nExample:\n  SB=$(sambanova-agents sandboxes create --name hello-box) && sambanova-agents sessions create \"$SB\""
+    )]
+    Create {
+        /// A name for the sandbox (else a unique one is generated).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// The agent provider the sandbox runs.
+        #[arg(long, value_name = "PROVIDER", default_value = "claude-code")]
+        agent: String,
+    },
+    /// Show one sandbox.
+    Get {
+        /// Sandbox id.
+        id: String,
+    },
+    /// Delete a sandbox.
+    Delete {
+        /// Sandbox id.
+        id: String,
+    },
+}
+
+/// What the server asks before a tool runs, as the server names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PermissionModeArg {
+    /// Nothing needs approval.
+    #[value(name = "auto_approve")]
+    AutoApprove,
+    /// File edits need approval.
+    #[value(name = "approve_edits")]
+    ApproveEdits,
+    /// Every tool call needs approval.
+    #[value(name = "approve_all")]
+    ApproveAll,
+    /// The agent only plans.
+    #[value(name = "plan_only")]
+    PlanOnly,
+    /// No restriction at all.
+    #[value(name = "unrestricted")]
+    Unrestricted,
+}
+
+/// An answer to a permission request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Decision {
+    /// Let the tool run.
+    Allow,
+    /// Do not let it run (the agent's turn stops there).
+    Deny,
+}
+
+/// How a followed turn's permission requests are answered when stdin is not a terminal.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ToolAnswerArgs {
+    /// Approve every tool permission request of the turn (for scripts).
+    #[arg(long, conflicts_with = "deny_tools")]
+    pub approve_tools: bool,
+    /// Deny every tool permission request of the turn (for scripts).
+    #[arg(long)]
+    pub deny_tools: bool,
+}
+
+/// While a turn is followed, `send --follow` and `stream --turn` answer what it asks.
+const FOLLOW_HELP: &str = "\
+While the turn is followed:
+  at a terminal, each tool permission request asks: [y]es, [n]o, or [a]lways allow that tool for
+    the rest of the turn; each question from the agent asks for an answer
+  in scripts (stdin not a terminal), --approve-tools or --deny-tools answer every permission
+    request; without them, or on a question, the command stops with exit 7 and says how to
+    answer from another shell (`sessions respond`, `sessions answer`)
+How the turn ended is the last line and the exit code: completed (0), failed (4), or ended
+without a result (4: the agent crashed or was interrupted elsewhere, or a tool was denied).";
+
+fn send_help() -> String {
+    format!(
+        "Examples:\n  sambanova-agents sessions send SID \"list the files\" --follow\n  sambanova-agents sessions send SID \"run the tests\" --follow --approve-tools\n\n{FOLLOW_HELP}"
+    )
+}
+
+fn stream_help() -> String {
+    format!(
+        "Examples:\n  sambanova-agents sessions stream SID --turn\n  sambanova-agents sessions stream SID --raw --once\n  sambanova-agents sessions stream https://example.com/events --raw\n\nWith --turn, {}",
+        FOLLOW_HELP.replacen(
+            "While the turn is followed",
+            "while the turn is followed",
+            1
+        )
+    )
+}
+
 /// `sessions` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SessionsCommand {
     /// Create a session in a sandbox.
     Create {
-        /// Sandbox name.
+        /// Sandbox id.
         sandbox: String,
     },
     /// List the sessions of a sandbox.
     List {
-        /// Sandbox name.
+        /// Sandbox id.
         sandbox: String,
     },
     /// Show one session.
@@ -280,28 +385,62 @@ pub enum SessionsCommand {
         sid: String,
     },
     /// Send a message to a session.
+    #[command(after_help = send_help())]
     Send {
         /// Session id.
         sid: String,
         /// Message text.
         text: String,
-        /// Then stream the reply until the end of the turn.
+        /// Then stream the reply until the end of the turn (Ctrl-C interrupts the turn).
         #[arg(long)]
         follow: bool,
+        /// Permission answers for scripts.
+        #[command(flatten)]
+        answers: ToolAnswerArgs,
     },
     /// Interrupt the running turn.
     Interrupt {
         /// Session id.
         sid: String,
     },
-    /// Stream live events (Ctrl-C stops cleanly).
+    /// Set which tool calls need approval in a session.
+    #[command(after_help = "Example:\n  sambanova-agents sessions permissions SID approve_all")]
+    Permissions {
+        /// Session id.
+        sid: String,
+        /// The permission mode.
+        #[arg(value_enum)]
+        mode: PermissionModeArg,
+    },
+    /// Answer a pending tool permission request (e.g. one a followed turn stopped on).
+    #[command(after_help = "Example:\n  sambanova-agents sessions respond SID REQUEST_ID allow")]
+    Respond {
+        /// Session id.
+        sid: String,
+        /// The request id, as `[permission]` showed it.
+        request_id: String,
+        /// Whether the tool may run.
+        #[arg(value_enum)]
+        decision: Decision,
+    },
+    /// Answer a question the agent asked.
     #[command(
-        after_help = "Examples:\n  sambanova-agents sessions stream SID --turn\n  sambanova-agents sessions stream SID --raw --once\n  sambanova-agents sessions stream https://example.com/events --raw"
+        after_help = "Example:\n  sambanova-agents sessions answer SID REQUEST_ID \"hello.py\""
     )]
+    Answer {
+        /// Session id.
+        sid: String,
+        /// The request id, as `[question]` showed it.
+        request_id: String,
+        /// The answer.
+        text: String,
+    },
+    /// Stream live events (Ctrl-C stops cleanly).
+    #[command(after_help = stream_help())]
     Stream {
         /// Session id, or the URL of any server-sent events stream.
         sid: String,
-        /// Stop at the end of the current turn.
+        /// Stop at the end of the current turn, answering what it asks.
         #[arg(long)]
         turn: bool,
         /// Print each SSE event as one JSON object a line.
@@ -310,6 +449,9 @@ pub enum SessionsCommand {
         /// Do not reconnect; exit 0 when the server ends the stream.
         #[arg(long)]
         once: bool,
+        /// Permission answers for scripts (with --turn).
+        #[command(flatten)]
+        answers: ToolAnswerArgs,
     },
 }
 

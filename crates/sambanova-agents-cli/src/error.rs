@@ -42,6 +42,22 @@ pub enum CliError {
         /// What the agent or server said.
         message: String,
     },
+    /// A followed session turn ended with no result: no terminal event came before the
+    /// queue drained.
+    #[error("the turn ended without a result: {why}")]
+    TurnWithoutResult {
+        /// What is known of why (a crash report, a denied tool).
+        why: String,
+    },
+    /// A followed turn waits for an answer nobody here can give.
+    #[error("{message}")]
+    AnswerNeeded {
+        /// What waits, and how to answer it.
+        message: String,
+    },
+    /// Ctrl-C interrupted the followed turn.
+    #[error("the turn was interrupted (Ctrl-C)")]
+    Interrupted,
     /// The research plan was never approved.
     #[error(
         "research stopped: input ended before the plan was approved (type \"approve\" or pass --yes)"
@@ -107,8 +123,10 @@ impl CliError {
             CliError::MissingKey | CliError::Token(crate::token::TokenError::NotLoggedIn) => 3,
             CliError::Token(_) => 1,
             CliError::Api { error, .. } => sdk_exit_code(error),
-            CliError::TurnFailed { .. } => 4,
+            CliError::TurnFailed { .. } | CliError::TurnWithoutResult { .. } => 4,
             CliError::NotApproved | CliError::Unanswered { .. } => 6,
+            CliError::AnswerNeeded { .. } => 7,
+            CliError::Interrupted => 130,
         }
     }
 
@@ -257,6 +275,18 @@ mod tests {
     fn local_kinds_have_their_own_codes() {
         assert_eq!(CliError::MissingKey.exit_code(), ExitCode::from(3));
         assert_eq!(CliError::NotApproved.exit_code(), ExitCode::from(6));
+        let waiting = CliError::AnswerNeeded {
+            message: "x".into(),
+        };
+        assert_eq!(waiting.exit_code(), ExitCode::from(7));
+        assert_eq!(CliError::Interrupted.exit_code(), ExitCode::from(130));
+        let crashed = CliError::TurnWithoutResult { why: "x".into() };
+        assert_eq!(crashed.exit_code(), ExitCode::from(4));
+        assert!(
+            crashed
+                .to_string()
+                .starts_with("the turn ended without a result")
+        );
         let input = CliError::Input {
             path: "x".into(),
             source: std::io::Error::from(std::io::ErrorKind::NotFound),

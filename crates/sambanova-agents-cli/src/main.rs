@@ -11,7 +11,9 @@ mod error;
 mod output;
 mod progress;
 mod raw_events;
+mod session_view;
 mod token;
+mod tool_answers;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -116,7 +118,10 @@ async fn run_api_command(global: &cli::GlobalArgs, command: Command) -> Result<(
         Command::Files(FilesCommand::Get { id, output }) => {
             commands::files::get(&ctx, &id, output.as_deref()).await
         }
-        Command::Sessions(command) => commands::sessions::run(&ctx, command)
+        Command::Sessions(command) => commands::sessions_command(&ctx, command)
+            .await
+            .map_err(|error| error.attributed_to(Service::Sessions)),
+        Command::Sandboxes(command) => commands::sandboxes::run(&ctx, command)
             .await
             .map_err(|error| error.attributed_to(Service::Sessions)),
         Command::Agent {

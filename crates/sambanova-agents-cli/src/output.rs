@@ -79,6 +79,11 @@ impl Output {
     }
 }
 
+/// A resource as the JSON document `--json` prints.
+pub fn to_json(value: &impl serde::Serialize) -> io::Result<Value> {
+    serde_json::to_value(value).map_err(io::Error::other)
+}
+
 /// Streamed text on stdout, written as it arrives, that knows whether the cursor is mid-line,
 /// so that a marked line (`[tool …]`, `[error] …`) always starts on a line of its own.
 #[derive(Debug, Default)]

@@ -4,11 +4,15 @@
 //! What it serves, on one loopback port:
 //! - the Agents API (all 11 operations) under both `/api/agent/...` and `/agent/...`
 //!   ([`MockServer::agents_url`] is the base, like `https://chat.sambanova.ai/api`);
-//! - the Sessions API under `/api/v1` (sandboxes, sessions, messages, interrupt, queue, SSE streams),
-//!   with a ready sandbox [`DEMO_SANDBOX_ID`]. The scripted agent answers every message with a realistic
-//!   event sequence; special prompts: `#error` ends with `result_error` (no `session_completed`),
-//!   `#crash` ends with no terminal event, `#long N` streams N `text_delta`s (generated lazily),
-//!   `#permission` emits a `permission_request`; `/help`, `/clear`, `/skills` are answered at once;
+//! - the Sessions API under `/api/v1` (sandboxes and their start/stop/pause/resume, sessions,
+//!   messages, interrupt, queue, permissions, questions, SSE streams), with a ready sandbox
+//!   [`DEMO_SANDBOX_ID`]. The scripted agent answers every message with a realistic event sequence;
+//!   special prompts: `#error` ends with `result_error` (no `session_completed`), `#crash` dies
+//!   before replying, with no terminal event (its exit is stored as the reply), `#long N` streams
+//!   N `text_delta`s (generated lazily), `#permission` asks before its tool runs and waits for the
+//!   answer (denied: the turn stops with no terminal event), `#question` asks a question
+//!   (`user_input_request`) and waits for the answer; the session reads `waiting_for_input` while
+//!   it waits; `/help`, `/clear`, `/skills` are answered at once;
 //! - the agent stream backend as the running server behaves: a JSON login at
 //!   `POST /api/v1/auth/login` (user `demo`/`demo`), a refresh that works once, the
 //!   `{code, msg, data, trace_id}` error envelope, `POST /agent/agent/stream` and

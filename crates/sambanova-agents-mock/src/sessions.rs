@@ -20,7 +20,7 @@ use axum::{
 use bytes::Bytes;
 use futures_util::stream;
 use serde_json::{Value, json};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, oneshot};
 
 /// Id of the sandbox that exists, ready, from the start, so sessions can be created without provisioning.
 pub const DEMO_SANDBOX_ID: &str = "5a4d0000-0000-4000-8000-00000000d3e0";
@@ -48,8 +48,20 @@ struct Session {
     messages: Vec<Value>,
     running: Option<tokio::task::AbortHandle>,
     partial: Arc<Mutex<String>>,
-    pending_permissions: Vec<String>,
+    /// Permission requests the turn waits on, by request id: the answer goes to the turn.
+    pending_permissions: HashMap<String, oneshot::Sender<bool>>,
+    /// Questions the turn waits on, by request id.
+    pending_questions: HashMap<String, oneshot::Sender<String>>,
 }
+
+/// How long a turn waits for a permission answer before the real server denies it.
+const PERMISSION_WAIT: Duration = Duration::from_secs(300);
+/// How long a turn waits for the answer to a question before the real server goes on without one.
+const QUESTION_WAIT: Duration = Duration::from_secs(600);
+/// The most tool calls one prompt's `#permission`s make.
+const MAX_ASKED_CALLS: usize = 4;
+/// What the real server gives the agent when a question got no answer in time.
+const NO_ANSWER: &str = "(no answer)";
 
 #[derive(Debug, Clone)]
 pub(crate) struct SessionsConfig {
@@ -173,6 +185,30 @@ pub(crate) fn router(state: Arc<Sessions>) -> Router {
         .route("/sandboxes/{id}", get(get_sandbox).delete(delete_sandbox))
         .route("/sandboxes/{id}/stream", get(sandbox_stream))
         .route(
+            "/sandboxes/{id}/start",
+            post(|State(st): Shared, Path(id): Path<String>| {
+                change_sandbox_state(st, id, "running")
+            }),
+        )
+        .route(
+            "/sandboxes/{id}/stop",
+            post(|State(st): Shared, Path(id): Path<String>| {
+                change_sandbox_state(st, id, "stopped")
+            }),
+        )
+        .route(
+            "/sandboxes/{id}/pause",
+            post(|State(st): Shared, Path(id): Path<String>| {
+                change_sandbox_state(st, id, "paused")
+            }),
+        )
+        .route(
+            "/sandboxes/{id}/resume",
+            post(|State(st): Shared, Path(id): Path<String>| {
+                change_sandbox_state(st, id, "running")
+            }),
+        )
+        .route(
             "/sandboxes/{id}/sessions",
             post(create_session).get(list_sessions),
         )
@@ -184,6 +220,10 @@ pub(crate) fn router(state: Arc<Sessions>) -> Router {
         .route(
             "/sessions/{sid}/permissions/{rid}/respond",
             post(respond_permission),
+        )
+        .route(
+            "/sessions/{sid}/user-input/{rid}/respond",
+            post(respond_user_input),
         )
         .route("/sessions/{sid}/stream", get(session_stream))
         .layer(middleware::from_fn_with_state(state.clone(), auth))
@@ -310,7 +350,8 @@ async fn create_session(
             messages: Vec::new(),
             running: None,
             partial: Arc::default(),
-            pending_permissions: Vec::new(),
+            pending_permissions: HashMap::new(),
+            pending_questions: HashMap::new(),
         },
     );
     st.publish(
@@ -426,8 +467,12 @@ async fn send_message(
     Json(user_msg).into_response()
 }
 
-/// The scripted agent. Special prompts: `#error` ends with `result_error`, `#crash` with no terminal
-/// event, `#long N` streams N text deltas, `#permission` asks for a permission.
+/// The scripted agent. Special prompts: `#error` ends with `result_error`, `#crash` dies before
+/// replying with no terminal event, `#long N` streams N text deltas, `#question` asks a question
+/// and waits for the answer, `#permission` asks before its tool runs (each `#permission` one
+/// more call) and waits: allowed, the tool runs; denied, the turn stops there with no result and
+/// no terminal event, as on the real server. A sandbox that is not running fails the turn with
+/// an `error` event.
 async fn run_turn(
     st: Arc<Sessions>,
     sb: String,
@@ -445,15 +490,39 @@ async fn run_turn(
             tokio::time::sleep(delay).await
         }
     };
+    let finish = |content: &str| {
+        if let Some(s) = lock(&st.sessions).get_mut(&sid) {
+            s.messages.push(message(&sid, "assistant", content));
+            s.running = None;
+        }
+    };
+    let drain = || {
+        emit("queue_updated", json!({"queue": [], "queue_length": 0}));
+        st.set_session_state(&sid, "active");
+    };
     st.set_session_state(&sid, "processing");
     emit(
         "queue_updated",
         json!({"queue": [{"id": new_id(), "prompt_text": text, "queued_at": now()}], "queue_length": 1}),
     );
+    if let Some(state) = st.stopped_state(&sb) {
+        let failure = format!("sandbox {sb} is not running (state: {state})");
+        emit("error", json!({ "message": failure }));
+        finish(&format!("Error: {failure}"));
+        drain();
+        return;
+    }
     emit(
         "connected",
         json!({"cwd": "/workspace", "model": "mock-agent", "session_id": sid, "tools": ["Bash"]}),
     );
+    if text.contains("#crash") {
+        // The agent dies before saying anything: the real server then stores its exit code and
+        // stderr as the reply, and sends no terminal event.
+        finish("Agent exited with code 3.\nmock agent crashed");
+        drain();
+        return;
+    }
     let say = |chunk: String| {
         lock(&partial).push_str(&chunk);
         emit("text_delta", json!({"text": chunk}));
@@ -483,43 +552,42 @@ async fn run_turn(
             pause().await;
         }
     }
-    if text.contains("#permission") {
-        let rid = new_id();
-        if let Some(s) = lock(&st.sessions).get_mut(&sid) {
-            s.pending_permissions.push(rid.clone());
-        }
-        emit(
-            "permission_request",
-            json!({"request_id": rid, "risk_level": "medium", "tool_input": {"command": "ls"}, "tool_name": "Bash"}),
-        );
+    if text.contains("#question") {
+        let answer = st.wait_for_answer(&sb, &sid).await;
+        say(format!("You answered: {answer}. "));
         pause().await;
     }
-    let tool_id = format!("toolu_{}", new_id().replace('-', ""));
-    emit(
-        "tool_use_start",
-        json!({"id": tool_id, "input": {}, "name": "Bash", "streaming": true}),
-    );
-    emit(
-        "tool_input_delta",
-        json!({"index": 0, "partial_json": "{\"command\":\"echo done\"}"}),
-    );
-    emit("tool_use_complete", json!({"id": tool_id}));
-    emit(
-        "tool_result",
-        json!({"content": "done", "is_error": false, "tool_use_id": tool_id}),
-    );
+    // One tool call, or one per `#permission` (at most a few), each asking before it runs.
+    let asks = text.matches("#permission").count().min(MAX_ASKED_CALLS);
+    for _ in 0..asks.max(1) {
+        let tool_id = format!("toolu_{}", new_id().replace('-', ""));
+        let tool_input = json!({"command": "echo done"});
+        emit(
+            "tool_use_start",
+            json!({"id": tool_id, "input": {}, "name": "Bash", "streaming": true}),
+        );
+        emit(
+            "tool_input_delta",
+            json!({"index": 0, "partial_json": tool_input.to_string()}),
+        );
+        emit("tool_use_complete", json!({"id": tool_id}));
+        if asks > 0 && !st.wait_for_permission(&sb, &sid, tool_input).await {
+            // The real server stops reading the agent after a denial: no tool result, no
+            // text, no terminal event; what was said so far is stored, and the queue drains.
+            let said = lock(&partial).clone();
+            finish(&said);
+            drain();
+            return;
+        }
+        emit(
+            "tool_result",
+            json!({"content": "done", "is_error": false, "tool_use_id": tool_id}),
+        );
+    }
     pause().await;
     say("Done.".into());
     let full = lock(&partial).clone();
-    let finish = |content: &str| {
-        if let Some(s) = lock(&st.sessions).get_mut(&sid) {
-            s.messages.push(message(&sid, "assistant", content));
-            s.running = None;
-        }
-    };
-    if text.contains("#crash") {
-        finish("Agent exited with code 3.\nmock agent crashed");
-    } else if text.contains("#error") {
+    if text.contains("#error") {
         finish(&full);
         emit(
             "result_error",
@@ -536,8 +604,83 @@ async fn run_turn(
             json!({"cost_usd": 0.0, "duration_ms": 1, "session_id": sid}),
         );
     }
-    emit("queue_updated", json!({"queue": [], "queue_length": 0}));
-    st.set_session_state(&sid, "active");
+    drain();
+}
+
+impl Sessions {
+    /// The state of a sandbox that cannot run an agent (stopped or paused), if it is one.
+    fn stopped_state(&self, sandbox_id: &str) -> Option<String> {
+        let sandboxes = lock(&self.sandboxes);
+        let state = sandboxes.get(sandbox_id)?.json["state"].as_str()?;
+        ["stopped", "paused"]
+            .contains(&state)
+            .then(|| state.to_owned())
+    }
+
+    /// Asks for permission to run the tool and waits for the answer, with the session
+    /// `waiting_for_input` meanwhile; no answer in time is a denial, as on the real server.
+    /// The answer is published as `permission_response` before the turn goes on.
+    async fn wait_for_permission(&self, sb: &str, sid: &str, tool_input: Value) -> bool {
+        let request_id = new_id();
+        let (answer, answered) = oneshot::channel();
+        if let Some(s) = lock(&self.sessions).get_mut(sid) {
+            s.pending_permissions.insert(request_id.clone(), answer);
+        }
+        // Waiting before the request is seen, so a client that reads the session right after
+        // the event finds it waiting.
+        self.set_session_state(sid, "waiting_for_input");
+        self.publish(
+            sb,
+            Some(sid),
+            "permission_request",
+            json!({"request_id": request_id, "risk_level": "medium", "tool_input": tool_input, "tool_name": "Bash"}),
+        );
+        let approved = matches!(
+            tokio::time::timeout(PERMISSION_WAIT, answered).await,
+            Ok(Ok(true))
+        );
+        if let Some(s) = lock(&self.sessions).get_mut(sid) {
+            s.pending_permissions.remove(&request_id);
+        }
+        self.set_session_state(sid, "processing");
+        self.publish(
+            sb,
+            Some(sid),
+            "permission_response",
+            json!({"approved": approved, "request_id": request_id, "tool_name": "Bash"}),
+        );
+        approved
+    }
+
+    /// Asks the user a question (a `user_input_request` shaped like the agent's
+    /// `AskUserQuestion` input) and waits for the answer, with the session
+    /// `waiting_for_input` meanwhile; no answer in time gives the real server's placeholder.
+    async fn wait_for_answer(&self, sb: &str, sid: &str) -> String {
+        let request_id = new_id();
+        let (answer, answered) = oneshot::channel();
+        if let Some(s) = lock(&self.sessions).get_mut(sid) {
+            s.pending_questions.insert(request_id.clone(), answer);
+        }
+        self.set_session_state(sid, "waiting_for_input");
+        self.publish(
+            sb,
+            Some(sid),
+            "user_input_request",
+            json!({"request_id": request_id, "tool_use_id": request_id, "questions": [{
+                "question": "Which file should I write?", "header": "File", "multiSelect": false,
+                "options": [{"label": "hello.py", "description": "a Python script"},
+                            {"label": "hello.rs", "description": "a Rust program"}]}]}),
+        );
+        let answer = match tokio::time::timeout(QUESTION_WAIT, answered).await {
+            Ok(Ok(answer)) => answer,
+            _ => NO_ANSWER.to_owned(),
+        };
+        if let Some(s) = lock(&self.sessions).get_mut(sid) {
+            s.pending_questions.remove(&request_id);
+        }
+        self.set_session_state(sid, "processing");
+        answer
+    }
 }
 
 async fn interrupt(State(st): Shared, Path(sid): Path<uuid::Uuid>) -> Response {
@@ -547,6 +690,9 @@ async fn interrupt(State(st): Shared, Path(sid): Path<uuid::Uuid>) -> Response {
         let Some(s) = sessions.get_mut(&sid) else {
             return session_not_found(&sid);
         };
+        // The killed agent waits for nothing any more: answering now is a conflict.
+        s.pending_permissions.clear();
+        s.pending_questions.clear();
         (
             s.running.take(),
             s.json["sandbox_id"].as_str().unwrap_or_default().to_owned(),
@@ -704,30 +850,71 @@ async fn respond_permission(
     Json(body): Json<Value>,
 ) -> Response {
     let sid = sid.to_string();
-    let approved = body
-        .get("approved")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let sb = {
+    let Some(approved) = body.get("approved").and_then(Value::as_bool) else {
+        return missing_field("approved");
+    };
+    let waiting = {
         let mut sessions = lock(&st.sessions);
         let Some(s) = sessions.get_mut(&sid) else {
             return session_not_found(&sid);
         };
-        let Some(i) = s.pending_permissions.iter().position(|r| *r == rid) else {
-            return ciab_error(
-                StatusCode::CONFLICT,
-                "session_invalid_state",
-                format!("session in invalid state: no pending permission request with id {rid}"),
-            );
-        };
-        s.pending_permissions.remove(i);
-        s.json["sandbox_id"].as_str().unwrap_or_default().to_owned()
+        s.pending_permissions.remove(&rid)
     };
-    st.publish(
-        &sb,
-        Some(&sid),
-        "permission_response",
-        json!({"approved": approved, "request_id": rid, "tool_name": "Bash"}),
-    );
+    let Some(waiting) = waiting else {
+        return no_pending("permission", &rid);
+    };
+    // The turn may have been interrupted meanwhile; the real server answers ok all the same.
+    let _ = waiting.send(approved);
     Json(json!({"approved": approved, "status": "ok"})).into_response()
+}
+
+/// The real server does not check the session here: an unknown request id is the only error.
+async fn respond_user_input(
+    State(st): Shared,
+    Path((_sid, rid)): Path<(uuid::Uuid, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    let Some(answer) = body.get("answer").and_then(Value::as_str) else {
+        return missing_field("answer");
+    };
+    let waiting = lock(&st.sessions)
+        .values_mut()
+        .find_map(|s| s.pending_questions.remove(&rid));
+    let Some(waiting) = waiting else {
+        return no_pending("user input", &rid);
+    };
+    let _ = waiting.send(answer.to_owned());
+    Json(json!({"status": "ok"})).into_response()
+}
+
+/// axum's own rejection of a body without a required field: plain text, 422.
+fn missing_field(field: &str) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        format!(
+            "Failed to deserialize the JSON body into the target type: missing field `{field}`"
+        ),
+    )
+        .into_response()
+}
+
+fn no_pending(kind: &str, rid: &str) -> Response {
+    ciab_error(
+        StatusCode::CONFLICT,
+        "session_invalid_state",
+        format!("session in invalid state: no pending {kind} request with id {rid}"),
+    )
+}
+
+/// `POST /sandboxes/{id}/{start,stop,pause,resume}`: the state the action leads to, answered
+/// as the real server does (`{"status": <state>}`).
+async fn change_sandbox_state(st: Arc<Sessions>, id: String, state: &'static str) -> Response {
+    match lock(&st.sandboxes).get_mut(&id) {
+        Some(sb) if sb.replaced_by.is_none() => {
+            sb.json["state"] = json!(state);
+            sb.json["updated_at"] = json!(now());
+            Json(json!({ "status": state })).into_response()
+        }
+        _ => sandbox_not_found(&id),
+    }
 }

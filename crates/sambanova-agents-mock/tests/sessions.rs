@@ -225,6 +225,7 @@ async fn error_and_crash_prompts_have_no_session_completed() {
         }
         let s: Value = c.get(&base).send().await.unwrap().json().await.unwrap();
         if prompt.starts_with("#crash") {
+            assert!(!text.contains("event: text_delta"), "it died first: {text}");
             assert!(
                 s["messages"][1]["content"][0]["text"]
                     .as_str()
@@ -424,35 +425,87 @@ async fn sandbox_placeholder_is_replaced_by_the_real_id() {
     assert_eq!(r.status(), 200);
 }
 
+/// A live stream read frame by frame, kept open between checks.
+struct Frames {
+    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    text: String,
+}
+
+impl Frames {
+    async fn open(c: &Client, base: &str) -> Frames {
+        let res = c.get(format!("{base}/stream")).send().await.unwrap();
+        Frames {
+            body: Box::pin(res.bytes_stream()),
+            text: String::new(),
+        }
+    }
+
+    /// Reads until a whole frame of this event type arrived; answers its JSON envelope.
+    async fn until_event(&mut self, event_type: &str) -> Value {
+        let marker = format!("event: {event_type}\n");
+        loop {
+            // Only whole frames: the last piece may still be arriving.
+            let whole = self.text.rsplit_once("\n\n").map_or("", |(whole, _)| whole);
+            if let Some(frame) = whole.split("\n\n").find(|f| f.contains(&marker)) {
+                let data = frame
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: "))
+                    .unwrap();
+                return serde_json::from_str(data).unwrap();
+            }
+            let chunk = self.body.next().await.expect("stream ended early").unwrap();
+            self.text.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// Reads until the queue drained (the end of every turn).
+    async fn until_idle(&mut self) {
+        while !self.text.contains("\"queue_length\":0") {
+            let chunk = self.body.next().await.expect("stream ended early").unwrap();
+            self.text.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    fn kinds(&self) -> Vec<&str> {
+        self.text
+            .lines()
+            .filter_map(|l| l.strip_prefix("event: "))
+            .collect()
+    }
+}
+
+async fn session_state(c: &Client, base: &str) -> Value {
+    let s: Value = c.get(base).send().await.unwrap().json().await.unwrap();
+    s["state"].clone()
+}
+
 #[tokio::test]
-async fn permission_request_and_response() {
+async fn a_permission_request_waits_for_its_answer_and_allowed_runs_the_tool() {
     let mock = MockServer::start().await.unwrap();
     let c = Client::new();
     let sid = new_session(&mock).await;
     let base = format!("{}/api/v1/sessions/{sid}", mock.url());
+    let mut frames = Frames::open(&c, &base).await;
     c.post(format!("{base}/messages"))
         .json(&json!({"message": "#permission ls"}))
         .send()
         .await
         .unwrap();
-    let text = read_until(c.get(format!("{base}/stream")).send().await.unwrap(), |t| {
-        t.contains("\"queue_length\":0")
-    })
-    .await;
-    let frame = text
-        .split("\n\n")
-        .find(|f| f.contains("event: permission_request"))
-        .unwrap();
-    let data: Value = serde_json::from_str(
-        frame
-            .lines()
-            .nth(2)
-            .unwrap()
-            .strip_prefix("data: ")
-            .unwrap(),
-    )
-    .unwrap();
-    let rid = data["data"]["request_id"].as_str().unwrap();
+    let request = frames.until_event("permission_request").await;
+    let rid = request["data"]["request_id"].as_str().unwrap().to_owned();
+    assert_eq!(request["data"]["tool_name"], "Bash");
+    assert_eq!(
+        request["data"]["tool_input"],
+        json!({"command": "echo done"})
+    );
+    assert_eq!(session_state(&c, &base).await, "waiting_for_input");
+    // Nothing ran yet: the tool waits for the answer.
+    assert!(
+        !frames.text.contains("event: tool_result"),
+        "{}",
+        frames.text
+    );
+
     let r = c
         .post(format!("{base}/permissions/nope/respond"))
         .json(&json!({"approved": true}))
@@ -474,6 +527,33 @@ async fn permission_request_and_response() {
         .await
         .unwrap();
     assert_eq!(r, json!({"approved": true, "status": "ok"}));
+    let response = frames.until_event("permission_response").await;
+    assert_eq!(
+        response["data"],
+        json!({"approved": true, "request_id": rid, "tool_name": "Bash"})
+    );
+    frames.until_idle().await;
+    let kinds = frames.kinds();
+    let at = |k: &str| {
+        kinds
+            .iter()
+            .position(|x| *x == k)
+            .unwrap_or_else(|| panic!("{k} in {kinds:?}"))
+    };
+    assert!(at("tool_use_complete") < at("permission_request"));
+    assert!(at("permission_request") < at("permission_response"));
+    assert!(at("permission_response") < at("tool_result"));
+    assert!(at("tool_result") < at("session_completed"));
+    assert_eq!(session_state(&c, &base).await, "active");
+
+    // Answered once: a second answer conflicts.
+    let r = c
+        .post(format!("{base}/permissions/{rid}/respond"))
+        .json(&json!({"approved": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
     let r: Value = c
         .post(format!("{base}/permissions"))
         .json(&json!({"mode": "approve_all"}))
@@ -484,6 +564,241 @@ async fn permission_request_and_response() {
         .await
         .unwrap();
     assert_eq!(r, json!({"mode": "approve_all", "status": "ok"}));
+}
+
+#[tokio::test]
+async fn a_denied_tool_never_runs_and_the_turn_ends_without_a_terminal_event() {
+    let mock = MockServer::start().await.unwrap();
+    let c = Client::new();
+    let sid = new_session(&mock).await;
+    let base = format!("{}/api/v1/sessions/{sid}", mock.url());
+    let mut frames = Frames::open(&c, &base).await;
+    c.post(format!("{base}/messages"))
+        .json(&json!({"message": "#permission please"}))
+        .send()
+        .await
+        .unwrap();
+    let rid = frames.until_event("permission_request").await["data"]["request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = c
+        .post(format!("{base}/permissions/{rid}/respond"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "an answer needs `approved`");
+    let r: Value = c
+        .post(format!("{base}/permissions/{rid}/respond"))
+        .json(&json!({"approved": false}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r, json!({"approved": false, "status": "ok"}));
+    frames.until_idle().await;
+    assert_eq!(
+        frames.until_event("permission_response").await["data"]["approved"],
+        false
+    );
+    for absent in [
+        "tool_result",
+        "text_complete",
+        "session_completed",
+        "result_error",
+    ] {
+        assert!(
+            !frames.kinds().contains(&absent),
+            "{absent}: {:?}",
+            frames.kinds()
+        );
+    }
+    let s: Value = c.get(&base).send().await.unwrap().json().await.unwrap();
+    assert_eq!(s["state"], "active");
+    assert_eq!(s["messages"][1]["role"], "assistant");
+    assert_eq!(
+        s["messages"][1]["content"][0]["text"],
+        "Echo: #permission please "
+    );
+}
+
+#[tokio::test]
+async fn each_permission_tag_is_one_more_call_that_asks() {
+    let mock = MockServer::start().await.unwrap();
+    let c = Client::new();
+    let sid = new_session(&mock).await;
+    let base = format!("{}/api/v1/sessions/{sid}", mock.url());
+    let mut frames = Frames::open(&c, &base).await;
+    c.post(format!("{base}/messages"))
+        .json(&json!({"message": "#permission #permission"}))
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let asked = frames.until_event("permission_request").await;
+        let rid = asked["data"]["request_id"].as_str().unwrap().to_owned();
+        c.post(format!("{base}/permissions/{rid}/respond"))
+            .json(&json!({"approved": true}))
+            .send()
+            .await
+            .unwrap();
+        // The next request is only looked for after this one's answer.
+        frames.until_event("permission_response").await;
+        frames.text = frames
+            .text
+            .replace("event: permission_request\n", "event: seen\n");
+        frames.text = frames
+            .text
+            .replace("event: permission_response\n", "event: seen\n");
+    }
+    frames.until_idle().await;
+    let results = frames.text.matches("event: tool_result").count();
+    assert_eq!(results, 2, "{}", frames.text);
+    assert!(frames.text.contains("event: session_completed"));
+}
+
+#[tokio::test]
+async fn a_question_waits_for_its_answer_and_the_agent_gets_it() {
+    let mock = MockServer::start().await.unwrap();
+    let c = Client::new();
+    let sid = new_session(&mock).await;
+    let base = format!("{}/api/v1/sessions/{sid}", mock.url());
+    let mut frames = Frames::open(&c, &base).await;
+    c.post(format!("{base}/messages"))
+        .json(&json!({"message": "#question"}))
+        .send()
+        .await
+        .unwrap();
+    let request = frames.until_event("user_input_request").await;
+    let rid = request["data"]["request_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        request["data"]["questions"][0]["question"],
+        "Which file should I write?"
+    );
+    assert_eq!(session_state(&c, &base).await, "waiting_for_input");
+    assert!(!frames.text.contains("event: tool_use_start"));
+    let user_input = format!("{base}/user-input/{rid}/respond");
+    let r = c.post(&user_input).json(&json!({})).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let r: Value = c
+        .post(&user_input)
+        .json(&json!({"answer": "hello.py"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r, json!({"status": "ok"}));
+    frames.until_idle().await;
+    assert!(
+        frames.text.contains("You answered: hello.py."),
+        "{}",
+        frames.text
+    );
+    assert!(frames.kinds().contains(&"session_completed"));
+    let again = c
+        .post(&user_input)
+        .json(&json!({"answer": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("no pending user input request")
+    );
+}
+
+#[tokio::test]
+async fn an_interrupt_while_waiting_ends_the_wait() {
+    let mock = MockServer::start().await.unwrap();
+    let c = Client::new();
+    let sid = new_session(&mock).await;
+    let base = format!("{}/api/v1/sessions/{sid}", mock.url());
+    let mut frames = Frames::open(&c, &base).await;
+    c.post(format!("{base}/messages"))
+        .json(&json!({"message": "#permission"}))
+        .send()
+        .await
+        .unwrap();
+    let rid = frames.until_event("permission_request").await["data"]["request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.post(format!("{base}/interrupt")).send().await.unwrap();
+    frames.until_idle().await;
+    assert_eq!(session_state(&c, &base).await, "active");
+    let r = c
+        .post(format!("{base}/permissions/{rid}/respond"))
+        .json(&json!({"approved": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+}
+
+#[tokio::test]
+async fn sandbox_lifecycle_routes_change_its_state_and_a_stopped_sandbox_fails_turns() {
+    let mock = MockServer::start().await.unwrap();
+    let c = Client::new();
+    let sandbox = format!("{}/api/v1/sandboxes/{DEMO_SANDBOX_ID}", mock.url());
+    let sid = new_session(&mock).await;
+    let base = format!("{}/api/v1/sessions/{sid}", mock.url());
+    for (action, state) in [
+        ("stop", "stopped"),
+        ("start", "running"),
+        ("pause", "paused"),
+        ("resume", "running"),
+        ("stop", "stopped"),
+    ] {
+        let r: Value = c
+            .post(format!("{sandbox}/{action}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r, json!({ "status": state }), "{action}");
+        let got: Value = c.get(&sandbox).send().await.unwrap().json().await.unwrap();
+        assert_eq!(got["state"], state, "{action}");
+    }
+    let mut frames = Frames::open(&c, &base).await;
+    c.post(format!("{base}/messages"))
+        .json(&json!({"message": "hello"}))
+        .send()
+        .await
+        .unwrap();
+    let error = frames.until_event("error").await;
+    assert!(
+        error["data"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not running"),
+        "{error}"
+    );
+    frames.until_idle().await;
+    assert!(!frames.kinds().contains(&"session_completed"));
+    let r = c
+        .post(format!(
+            "{}/api/v1/sandboxes/6f1c0000-0000-4000-8000-000000000009/start",
+            mock.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "sandbox_not_found"
+    );
 }
 
 #[tokio::test]

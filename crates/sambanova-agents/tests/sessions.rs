@@ -513,18 +513,35 @@ async fn a_permission_request_is_typed_and_answered() {
         .await
         .unwrap()
         .events;
+    // The turn waits for the answer: it is given as soon as the request arrives.
     let mut request_id = None;
+    let mut seen = Vec::new();
     while let Some(event) = events.next().await {
-        if let EventKind::PermissionRequest(request) = event.unwrap().kind {
+        let event = event.unwrap();
+        if let EventKind::PermissionRequest(request) = &event.kind {
             assert_eq!(request.tool_name.as_deref(), Some("Bash"));
-            request_id = Some(request.request_id);
+            assert_eq!(
+                client.get_session(&session.id).await.unwrap().session.state,
+                SessionState::WaitingForInput
+            );
+            client
+                .respond_to_permission(&session.id, &request.request_id, true)
+                .await
+                .unwrap();
+            request_id = Some(request.request_id.clone());
         }
+        seen.push(event);
     }
     let request_id = request_id.expect("a permission_request");
-    client
-        .respond_to_permission(&session.id, &request_id, true)
-        .await
-        .unwrap();
+    let kinds = types(&seen);
+    let at = |kind: &str| {
+        kinds
+            .iter()
+            .position(|k| *k == kind)
+            .unwrap_or_else(|| panic!("{kind} in {kinds:?}"))
+    };
+    assert!(at("permission_response") < at("tool_result"), "{kinds:?}");
+    assert!(at("tool_result") < at("session_completed"), "{kinds:?}");
     // Answered once: a second answer conflicts.
     let again = client
         .respond_to_permission(&session.id, &request_id, true)

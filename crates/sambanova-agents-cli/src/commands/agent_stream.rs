@@ -482,7 +482,7 @@ impl Printer {
                         .is_some_and(|id| self.shown_results.contains(id));
                 if !repeated {
                     self.shown_results.extend(id);
-                    let text = abbreviate(&result.text());
+                    let text = crate::session_view::abbreviate(&result.text());
                     self.line(&format!("[result] {}", terminal_safe(&text)))?;
                 }
             }
@@ -612,10 +612,6 @@ fn describe(kind: &Option<String>, message: &Option<String>) -> String {
         (Some(kind), None) => kind.clone(),
         (None, None) => "the agent reported an error".to_owned(),
     }
-}
-
-fn abbreviate(text: &str) -> String {
-    crate::commands::sessions::abbreviate(text)
 }
 
 #[cfg(test)]

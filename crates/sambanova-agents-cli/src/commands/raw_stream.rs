@@ -7,12 +7,93 @@ use sambanova_agents::Error as SdkError;
 use sambanova_agents::sessions::{RawStreamOptions, SessionEvent, SessionsClient};
 use sambanova_agents::sse::Event;
 
-use crate::commands::sessions::EventPrinter;
+use crate::cli::ToolAnswerArgs;
+use crate::context::Context;
 use crate::error::CliError;
 use crate::raw_events::raw_event_line;
+use crate::session_view::{EventPrinter, TurnEnd, TurnTracker, conclude};
+use crate::tool_answers::{Answers, Policy, Requests};
+
+/// Whether `sessions stream` was given a URL rather than a session id.
+pub fn is_url(target: &str) -> bool {
+    target.starts_with("http://") || target.starts_with("https://")
+}
+
+/// `sessions stream` as raw SSE: a session's stream (`--raw`, `--once`) or any URL.
+/// Byte-for-byte, without the SDK's resuming and de-duplication: `--raw` shows what the server
+/// sends, `--once` must see the server end the stream.
+pub async fn stream(
+    ctx: &Context,
+    target: &str,
+    turn: bool,
+    raw: bool,
+    once: bool,
+    answer_args: ToolAnswerArgs,
+) -> Result<(), CliError> {
+    let policy = Policy::for_stream(answer_args, turn)?;
+    let client = ctx.sessions()?;
+    let (url, session) = if is_url(target) {
+        (target.to_owned(), None)
+    } else {
+        (
+            session_stream_url(&ctx.sessions_root(), target),
+            Some(target.to_owned()),
+        )
+    };
+    // Only a session's own turn can be answered: an arbitrary URL names no session.
+    let answers = match (&session, policy) {
+        (Some(sid), Some(policy)) => Some(Answers::new(
+            client.clone(),
+            sid,
+            policy,
+            Requests::MaybeReplayed,
+            ctx.output,
+        )),
+        _ => None,
+    };
+    let printer = if turn {
+        EventPrinter::for_turn(ctx.output)
+    } else {
+        EventPrinter::watching(ctx.output)
+    };
+    follow(Settings {
+        client,
+        url,
+        session,
+        once,
+        until_turn_end: turn,
+        mode: if raw {
+            RawMode::Lines
+        } else {
+            RawMode::Events(printer)
+        },
+        answers,
+    })
+    .await
+}
+
+fn session_stream_url(root: &str, sid: &str) -> String {
+    let root = root.trim_end_matches('/');
+    let root = root.strip_suffix("/api/v1").unwrap_or(root);
+    let sid: String = percent_encode_segment(sid);
+    format!("{root}/api/v1/sessions/{sid}/stream")
+}
+
+/// Session ids are UUIDs; anything else is escaped so it stays one path segment.
+fn percent_encode_segment(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
 
 /// How each event is shown.
-pub enum RawMode {
+enum RawMode {
     /// One JSON object a line: `{"event","data","id"}` as received.
     Lines,
     /// Decoded as session events and shown like `sessions stream`.
@@ -20,51 +101,78 @@ pub enum RawMode {
 }
 
 /// What to read and how.
-pub struct Settings {
+struct Settings {
     /// The client whose key, headers and timeouts apply.
     pub client: SessionsClient,
     /// The stream's URL.
     pub url: String,
-    /// The URL is a Sessions stream, which resumes with `?last_event_id=` (the real server
-    /// ignores the standard header).
-    pub resumable: bool,
+    /// The session whose stream the URL is, if it is one: such a stream resumes with
+    /// `?last_event_id=` (the real server ignores the standard header), and its turn's end
+    /// can be looked up.
+    pub session: Option<String>,
     /// Do not reconnect: end (exit 0) when the server ends the stream.
     pub once: bool,
-    /// End after the event that ends a session turn.
+    /// End after the event that ends a session turn, with how it ended.
     pub until_turn_end: bool,
     /// How events are shown.
     pub mode: RawMode,
+    /// Who answers the turn's permission requests and questions, if anyone.
+    pub answers: Option<Answers>,
 }
 
 /// Reads the stream until the server ends it (with `once`), the turn ends (with
 /// `until_turn_end`) or Ctrl-C; otherwise the SDK reconnects with the last event id.
-pub async fn follow(settings: Settings) -> Result<(), CliError> {
+async fn follow(settings: Settings) -> Result<(), CliError> {
     let Settings {
         client,
         url,
-        resumable,
+        session,
         once,
         until_turn_end,
         mut mode,
+        mut answers,
     } = settings;
     let options = RawStreamOptions::default()
         .reconnect(!once)
-        .resume_with_query(resumable);
+        .resume_with_query(session.is_some());
     let events = client.raw_events(&url, options);
     tokio::pin!(events);
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
+    // Raw lines have no printer to keep how the turn goes.
+    let mut turn = if until_turn_end {
+        TurnTracker::for_turn()
+    } else {
+        TurnTracker::watching()
+    };
     loop {
         let next = tokio::select! {
+            // Ctrl-C first: its handler is installed when first polled.
+            biased;
             _ = &mut interrupted => return stop(mode),
             next = events.next() => next,
         };
         match next {
-            None => return finish(mode),
+            None => break,
             Some(Ok(event)) => {
                 show(&mut mode, &event)?;
-                if until_turn_end && SessionEvent::from_sse(&event).is_turn_end() {
-                    return finish(mode);
+                let typed = SessionEvent::from_sse(&event);
+                if let Some(answers) = answers.as_mut() {
+                    tokio::select! {
+                        // Ctrl-C first: its handler is installed when first polled.
+                        biased;
+                        _ = &mut interrupted => return stop(mode),
+                        answered = answers.answer(&typed) => {
+                            if let Err(error) = answered {
+                                end_line(&mut mode)?;
+                                return Err(error);
+                            }
+                        }
+                    }
+                }
+                turn.follow(&typed.kind);
+                if until_turn_end && typed.is_turn_end() {
+                    break;
                 }
             }
             Some(Err(error @ SdkError::ResponseTooLarge { .. })) => {
@@ -76,6 +184,18 @@ pub async fn follow(settings: Settings) -> Result<(), CliError> {
                 end_line(&mut mode)?;
                 return Err(error.into());
             }
+        }
+    }
+    let end = match mode {
+        RawMode::Lines => turn.into_end(),
+        RawMode::Events(printer) => printer.finish()?,
+    };
+    if until_turn_end {
+        conclude(end, session.as_deref().map(|sid| (&client, sid))).await
+    } else {
+        match end {
+            TurnEnd::Failed(message) => Err(CliError::TurnFailed { message }),
+            _ => Ok(()),
         }
     }
 }
@@ -104,16 +224,27 @@ fn end_line(mode: &mut RawMode) -> Result<(), CliError> {
     Ok(())
 }
 
-fn finish(mode: RawMode) -> Result<(), CliError> {
-    match mode {
-        RawMode::Lines => Ok(()),
-        RawMode::Events(printer) => printer.finish(),
-    }
-}
-
 /// Ctrl-C: end the current line and stop, successfully.
 fn stop(mut mode: RawMode) -> Result<(), CliError> {
     end_line(&mut mode)?;
     eprintln!("stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_urls_are_built_from_the_root() {
+        assert_eq!(
+            session_stream_url("http://127.0.0.1:8080/", "abc"),
+            "http://127.0.0.1:8080/api/v1/sessions/abc/stream"
+        );
+        assert_eq!(
+            session_stream_url("http://h/api/v1", "a/b"),
+            "http://h/api/v1/sessions/a%2Fb/stream"
+        );
+        assert!(is_url("https://h/x") && !is_url("31d0232d"));
+    }
 }

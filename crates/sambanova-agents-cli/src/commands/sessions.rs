@@ -1,16 +1,24 @@
-//! `sessions …`: sessions in a sandbox, their messages, and their live events.
+//! `sessions …`: sessions in a sandbox, their messages, their typed live events, and the
+//! answers their turns wait for.
 
 use std::io;
+use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
-use sambanova_agents::sessions::{EventKind, SessionEvent, SessionsClient};
-use serde_json::{Value, json};
+use sambanova_agents::sessions::{PermissionMode, SessionEvent, SessionsClient};
+use serde_json::json;
 
-use crate::cli::SessionsCommand;
-use crate::commands::raw_stream::{self, RawMode};
+use crate::cli::{Decision, PermissionModeArg, SessionsCommand, ToolAnswerArgs};
 use crate::context::Context;
 use crate::error::CliError;
-use crate::output::{LiveText, Output};
+use crate::output::to_json;
+use crate::session_view::{EventPrinter, TurnEnd, conclude};
+use crate::tool_answers::{Answers, Policy, Requests};
+
+// Where the agent-stream command still looks for it; it lives in `session_view` now.
+
+/// How long an interrupted turn may take to end before the command stops waiting.
+const INTERRUPT_WAIT: Duration = Duration::from_secs(30);
 
 /// Runs one `sessions` subcommand.
 pub async fn run(ctx: &Context, command: SessionsCommand) -> Result<(), CliError> {
@@ -18,14 +26,27 @@ pub async fn run(ctx: &Context, command: SessionsCommand) -> Result<(), CliError
         SessionsCommand::Create { sandbox } => create(ctx, &sandbox).await,
         SessionsCommand::List { sandbox } => list(ctx, &sandbox).await,
         SessionsCommand::Get { sid } => get(ctx, &sid).await,
-        SessionsCommand::Send { sid, text, follow } => send(ctx, &sid, &text, follow).await,
-        SessionsCommand::Interrupt { sid } => interrupt(ctx, &sid).await,
-        SessionsCommand::Stream {
+        SessionsCommand::Send {
             sid,
-            turn,
-            raw,
-            once,
-        } => stream(ctx, &sid, turn, raw, once).await,
+            text,
+            follow,
+            answers,
+        } => send(ctx, &sid, &text, follow, answers).await,
+        SessionsCommand::Interrupt { sid } => interrupt(ctx, &sid).await,
+        SessionsCommand::Permissions { sid, mode } => permissions(ctx, &sid, mode).await,
+        SessionsCommand::Respond {
+            sid,
+            request_id,
+            decision,
+        } => respond(ctx, &sid, &request_id, decision).await,
+        SessionsCommand::Answer {
+            sid,
+            request_id,
+            text,
+        } => answer(ctx, &sid, &request_id, &text).await,
+        SessionsCommand::Stream {
+            sid, turn, answers, ..
+        } => stream(ctx, &sid, turn, answers).await,
     }
 }
 
@@ -89,9 +110,16 @@ async fn get(ctx: &Context, sid: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn send(ctx: &Context, sid: &str, text: &str, follow: bool) -> Result<(), CliError> {
+async fn send(
+    ctx: &Context,
+    sid: &str,
+    text: &str,
+    follow: bool,
+    answers: ToolAnswerArgs,
+) -> Result<(), CliError> {
     let client = ctx.sessions()?;
-    if !follow {
+    let policy = Policy::for_follow(answers, follow)?;
+    let Some(policy) = policy else {
         let message = client.send_message(sid, text).await?;
         ctx.output.result(&message.id, &to_json(&message)?)?;
         if !ctx.output.is_json() {
@@ -100,9 +128,18 @@ async fn send(ctx: &Context, sid: &str, text: &str, follow: bool) -> Result<(), 
             ));
         }
         return Ok(());
-    }
+    };
     let turn = client.send_and_stream(sid, text).await?;
-    pump(turn.events, EventPrinter::new(ctx.output)).await
+    let answers = Answers::new(client.clone(), sid, policy, Requests::Live, ctx.output);
+    follow_turn(
+        ctx,
+        &client,
+        sid,
+        turn.events,
+        answers,
+        OnCtrlC::InterruptTheTurn,
+    )
+    .await
 }
 
 async fn interrupt(ctx: &Context, sid: &str) -> Result<(), CliError> {
@@ -114,79 +151,179 @@ async fn interrupt(ctx: &Context, sid: &str) -> Result<(), CliError> {
     Ok(())
 }
 
+async fn permissions(ctx: &Context, sid: &str, mode: PermissionModeArg) -> Result<(), CliError> {
+    let mode = match mode {
+        PermissionModeArg::AutoApprove => PermissionMode::AutoApprove,
+        PermissionModeArg::ApproveEdits => PermissionMode::ApproveEdits,
+        PermissionModeArg::ApproveAll => PermissionMode::ApproveAll,
+        PermissionModeArg::PlanOnly => PermissionMode::PlanOnly,
+        PermissionModeArg::Unrestricted => PermissionMode::Unrestricted,
+    };
+    ctx.sessions()?.set_permission_mode(sid, &mode).await?;
+    ctx.output.result(
+        &format!("session {sid}: permission mode {mode}"),
+        &json!({ "session_id": sid, "mode": mode.as_str(), "status": "ok" }),
+    )?;
+    Ok(())
+}
+
+async fn respond(
+    ctx: &Context,
+    sid: &str,
+    request_id: &str,
+    decision: Decision,
+) -> Result<(), CliError> {
+    let approved = decision == Decision::Allow;
+    ctx.sessions()?
+        .respond_to_permission(sid, request_id, approved)
+        .await?;
+    let verdict = if approved { "allowed" } else { "denied" };
+    ctx.output.result(
+        &format!("request {request_id} {verdict}"),
+        &json!({ "session_id": sid, "request_id": request_id, "approved": approved }),
+    )?;
+    Ok(())
+}
+
+async fn answer(ctx: &Context, sid: &str, request_id: &str, text: &str) -> Result<(), CliError> {
+    ctx.sessions()?
+        .respond_to_user_input(sid, request_id, text)
+        .await?;
+    ctx.output.result(
+        &format!("request {request_id} answered"),
+        &json!({ "session_id": sid, "request_id": request_id, "answered": true }),
+    )?;
+    Ok(())
+}
+
+/// `sessions stream` on the typed stream: resumed, each event once. (`--raw`, `--once` and
+/// URLs are read as raw SSE by the `raw_stream` command, chosen where `sessions` commands are
+/// dispatched.)
 async fn stream(
     ctx: &Context,
-    target: &str,
+    sid: &str,
     turn: bool,
-    raw: bool,
-    once: bool,
+    answer_args: ToolAnswerArgs,
 ) -> Result<(), CliError> {
-    let is_url = target.starts_with("http://") || target.starts_with("https://");
-    if raw || once || is_url {
-        // Byte-for-byte SSE, without the SDK's resuming and de-duplication: `--raw` shows
-        // what the server sends, `--once` must see the server end the stream.
-        let (url, resumable) = if is_url {
-            (target.to_owned(), false)
-        } else {
-            (session_stream_url(&ctx.sessions_root(), target), true)
-        };
-        let mode = if raw {
-            RawMode::Lines
-        } else {
-            RawMode::Events(EventPrinter::new(ctx.output))
-        };
-        return raw_stream::follow(raw_stream::Settings {
-            client: ctx.sessions()?,
-            url,
-            resumable,
-            once,
-            until_turn_end: turn,
-            mode,
-        })
-        .await;
-    }
+    let policy = Policy::for_stream(answer_args, turn)?;
     let client: SessionsClient = ctx.sessions()?;
-    let events = if turn {
-        // The turn in progress (or the last one), not the first turn of the server's replay.
-        client.turn_events(target).await?
-    } else {
-        client.events(target)
-    };
-    pump(events, EventPrinter::new(ctx.output)).await
+    match policy {
+        Some(policy) => {
+            let answers = Answers::new(
+                client.clone(),
+                sid,
+                policy,
+                Requests::MaybeReplayed,
+                ctx.output,
+            );
+            // The turn in progress (or the last one), not the first turn of the server's replay.
+            let events = client.turn_events(sid).await?;
+            follow_turn(ctx, &client, sid, events, answers, OnCtrlC::StopWatching).await
+        }
+        None => watch(client.events(sid), EventPrinter::watching(ctx.output)).await,
+    }
 }
 
-fn session_stream_url(root: &str, sid: &str) -> String {
-    let root = root.trim_end_matches('/');
-    let root = root.strip_suffix("/api/v1").unwrap_or(root);
-    let sid: String = percent_encode_segment(sid);
-    format!("{root}/api/v1/sessions/{sid}/stream")
+/// What Ctrl-C does while a turn is followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnCtrlC {
+    /// The command started the turn: Ctrl-C interrupts it on the server.
+    InterruptTheTurn,
+    /// The command only follows it: Ctrl-C stops following.
+    StopWatching,
 }
 
-/// Session ids are UUIDs; anything else is escaped so it stays one path segment.
-fn percent_encode_segment(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
+/// Prints a turn's events, answers what it asks, and ends with how it ended.
+async fn follow_turn(
+    ctx: &Context,
+    client: &SessionsClient,
+    sid: &str,
+    mut events: impl Stream<Item = Result<SessionEvent, sambanova_agents::Error>> + Unpin,
+    mut answers: Answers,
+    on_ctrl_c: OnCtrlC,
+) -> Result<(), CliError> {
+    let mut printer = EventPrinter::for_turn(ctx.output);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let next = tokio::select! {
+            // Ctrl-C first: its handler is installed when first polled.
+            biased;
+            _ = &mut ctrl_c => return stopped(ctx, client, sid, events, printer, on_ctrl_c).await,
+            next = events.next() => next,
+        };
+        match next {
+            None => break,
+            Some(Ok(event)) => {
+                printer.event(&event)?;
+                tokio::select! {
+                    // Ctrl-C first: its handler is installed when first polled.
+                    biased;
+                    _ = &mut ctrl_c => return stopped(ctx, client, sid, events, printer, on_ctrl_c).await,
+                    answered = answers.answer(&event) => {
+                        if let Err(error) = answered {
+                            printer.end_line()?;
+                            return Err(error);
+                        }
+                    }
+                }
             }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
+            Some(Err(error)) => {
+                printer.end_line()?;
+                return Err(error.into());
+            }
+        }
+    }
+    let end = printer.finish()?;
+    conclude(end, Some((client, sid))).await
 }
 
-/// Prints events until the stream ends or Ctrl-C; a turn that ended in failure is an error.
-async fn pump(
+/// Ctrl-C while following: stop there, or interrupt the turn and show it end.
+async fn stopped(
+    ctx: &Context,
+    client: &SessionsClient,
+    sid: &str,
+    mut events: impl Stream<Item = Result<SessionEvent, sambanova_agents::Error>> + Unpin,
+    mut printer: EventPrinter,
+    on_ctrl_c: OnCtrlC,
+) -> Result<(), CliError> {
+    printer.end_line()?;
+    if on_ctrl_c == OnCtrlC::StopWatching {
+        ctx.output.note("stopped");
+        return Ok(());
+    }
+    client.interrupt(sid).await?;
+    // The server marks no interrupt: the turn's end is its queue draining. A second Ctrl-C,
+    // or a server that never says it, stops the wait.
+    let drained = async {
+        while let Some(Ok(event)) = events.next().await {
+            printer.event(&event)?;
+        }
+        io::Result::Ok(())
+    };
+    tokio::select! {
+        biased;
+        _ = tokio::signal::ctrl_c() => {}
+        _ = tokio::time::timeout(INTERRUPT_WAIT, drained) => {}
+    }
+    ctx.output.note("[turn interrupted]");
+    Err(CliError::Interrupted)
+}
+
+/// Prints events until the stream ends or Ctrl-C.
+async fn watch(
     mut events: impl Stream<Item = Result<SessionEvent, sambanova_agents::Error>> + Unpin,
     mut printer: EventPrinter,
 ) -> Result<(), CliError> {
-    let interrupted = tokio::signal::ctrl_c();
-    tokio::pin!(interrupted);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
         tokio::select! {
-            _ = &mut interrupted => {
+            // Ctrl-C first: its handler is installed when first polled.
+            biased;
+            _ = &mut ctrl_c => {
                 printer.end_line()?;
-                printer.output.note("stopped");
+                eprintln!("stopped");
                 return Ok(());
             }
             next = events.next() => match next {
@@ -199,260 +336,10 @@ async fn pump(
             }
         }
     }
-    printer.finish()
-}
-
-/// Renders session events for a human (text as it arrives, tool calls and results on their
-/// own marked lines) or as one JSON document per event with `--json`.
-pub struct EventPrinter {
-    output: Output,
-    text: LiveText,
-    /// Deltas were printed this turn, so `text_complete` must not repeat them.
-    streamed: bool,
-    /// Why the last turn failed, if it did.
-    failure: Option<String>,
-    /// A tool call whose input is still streaming: its name and the input so far.
-    pending_tool: Option<(String, String)>,
-}
-
-impl EventPrinter {
-    /// A printer for this output mode.
-    pub fn new(output: Output) -> Self {
-        EventPrinter {
-            output,
-            text: LiveText::default(),
-            streamed: false,
-            failure: None,
-            pending_tool: None,
-        }
-    }
-
-    /// Prints one event.
-    pub fn event(&mut self, event: &SessionEvent) -> io::Result<()> {
-        // The empty queue that follows a failure also ends the turn: only a success clears it.
-        if let Some(failure) = failure_of(&event.kind) {
-            self.failure = Some(failure);
-        } else if matches!(event.kind, EventKind::SessionCompleted(_)) {
-            self.failure = None;
-        }
-        if self.output.is_json() {
-            return self.output.json_document(&event.to_json());
-        }
-        match &event.kind {
-            EventKind::TextDelta(delta) => {
-                self.write(&delta.text)?;
-                self.streamed = true;
-            }
-            EventKind::TextComplete(done) => {
-                if !self.streamed
-                    && let Some(text) = &done.text
-                {
-                    self.write(text)?;
-                }
-                self.end_line()?;
-                self.streamed = false;
-            }
-            EventKind::ToolUseStart(tool) => {
-                self.flush_tool()?;
-                match tool.input.as_ref().filter(|input| !is_empty_json(input)) {
-                    Some(input) => self.line(&format!(
-                        "[tool {}] {}",
-                        tool.name,
-                        one_line(&input.to_string())
-                    ))?,
-                    // The input streams in `tool_input_delta`s: shown once complete.
-                    None => self.pending_tool = Some((tool.name.clone(), String::new())),
-                }
-            }
-            EventKind::ToolInputDelta(delta) => {
-                if let Some((_, input)) = &mut self.pending_tool {
-                    input.push_str(delta.partial_json.as_deref().unwrap_or(""));
-                }
-            }
-            EventKind::ToolUseComplete(_) => self.flush_tool()?,
-            EventKind::ToolResult(result) => {
-                self.flush_tool()?;
-                let label = if result.is_error == Some(true) {
-                    "tool error"
-                } else {
-                    "result"
-                };
-                let content = result
-                    .content
-                    .as_ref()
-                    .map(content_text)
-                    .unwrap_or_default();
-                self.line(&format!("[{label}] {}", abbreviate(&content)))?;
-            }
-            EventKind::PermissionRequest(request) => {
-                self.line(&format!(
-                    "[permission] {} waits for approval (request {})",
-                    request.tool_name.as_deref().unwrap_or("a tool"),
-                    request.request_id
-                ))?;
-            }
-            EventKind::UserInputRequest(_) => self.line("[question] the agent asks for input")?,
-            EventKind::ResultError(_) | EventKind::SessionFailed(_) | EventKind::Error(_) => {
-                let message = failure_of(&event.kind).unwrap_or_default();
-                self.line(&format!("[error] {message}"))?;
-                self.streamed = false;
-            }
-            EventKind::SessionCompleted(_) => {
-                self.end_line()?;
-                self.streamed = false;
-                self.output.note("[turn completed]");
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// Ends the output: a failed last turn is an error (exit 4).
-    pub fn finish(mut self) -> Result<(), CliError> {
-        self.flush_tool()?;
-        self.end_line()?;
-        match self.failure {
-            Some(message) => Err(CliError::TurnFailed { message }),
-            None => Ok(()),
-        }
-    }
-
-    /// Ends a line of streamed text, if one is open.
-    pub fn end_line(&mut self) -> io::Result<()> {
-        self.text.end_line()
-    }
-
-    fn flush_tool(&mut self) -> io::Result<()> {
-        match self.pending_tool.take() {
-            Some((name, input)) if input.trim().is_empty() => self.line(&format!("[tool {name}]")),
-            Some((name, input)) => self.line(&format!("[tool {name}] {}", one_line(&input))),
-            None => Ok(()),
-        }
-    }
-
-    fn line(&mut self, text: &str) -> io::Result<()> {
-        self.text.line(text)
-    }
-
-    fn write(&mut self, text: &str) -> io::Result<()> {
-        self.text.write(text)
-    }
-}
-
-fn failure_of(kind: &EventKind) -> Option<String> {
-    match kind {
-        EventKind::ResultError(error) => Some(
-            error
-                .message
-                .clone()
-                .or_else(|| error.error_type.clone())
-                .unwrap_or_else(|| "the agent reported an error".to_owned()),
-        ),
-        EventKind::SessionFailed(failed) => Some(
-            failed
-                .error
-                .clone()
-                .unwrap_or_else(|| "the session failed".to_owned()),
-        ),
-        EventKind::Error(error) => Some(
-            error
-                .message
-                .clone()
-                .or_else(|| error.code.clone())
-                .unwrap_or_else(|| "the server reported an error".to_owned()),
-        ),
-        _ => None,
-    }
-}
-
-fn is_empty_json(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Object(map) => map.is_empty(),
-        Value::String(text) => text.is_empty(),
-        _ => false,
-    }
-}
-
-/// A tool result's text: a string as is, text blocks joined, anything else as JSON.
-fn content_text(content: &Value) -> String {
-    match content {
-        Value::String(text) => text.clone(),
-        Value::Array(blocks) => blocks
-            .iter()
-            .map(|block| match block.get("text").and_then(Value::as_str) {
-                Some(text) => text.to_owned(),
-                None => block.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
-        other => other.to_string(),
-    }
-}
-
-/// The first lines of a long text, saying how much was left out.
-pub fn abbreviate(text: &str) -> String {
-    const SHOWN_LINES: usize = 8;
-    let lines: Vec<&str> = text.trim_end().lines().collect();
-    if lines.len() <= SHOWN_LINES {
-        return lines.join("\n");
-    }
-    format!(
-        "{}\n… ({} more lines)",
-        lines[..SHOWN_LINES].join("\n"),
-        lines.len() - SHOWN_LINES
-    )
-}
-
-fn one_line(text: &str) -> String {
-    const LIMIT: usize = 200;
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(LIMIT) {
-        Some((cut, _)) => format!("{}…", &flat[..cut]),
-        None => flat,
-    }
-}
-
-fn to_json(value: &impl serde::Serialize) -> Result<Value, CliError> {
-    serde_json::to_value(value).map_err(|error| CliError::Io(io::Error::other(error)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stream_urls_are_built_from_the_root() {
-        assert_eq!(
-            session_stream_url("http://127.0.0.1:8080/", "abc"),
-            "http://127.0.0.1:8080/api/v1/sessions/abc/stream"
-        );
-        assert_eq!(
-            session_stream_url("http://h/api/v1", "a/b"),
-            "http://h/api/v1/sessions/a%2Fb/stream"
-        );
-    }
-
-    #[test]
-    fn long_results_are_abbreviated() {
-        let text = (1..=20)
-            .map(|n| n.to_string())
-            .collect::<Vec<_>>()
-            .join("\n");
-        let shown = abbreviate(&text);
-        assert!(shown.starts_with("1\n2\n"));
-        assert!(shown.ends_with("(12 more lines)"), "{shown}");
-        assert_eq!(one_line("a\n  b"), "a b");
-    }
-
-    #[test]
-    fn failures_are_remembered_until_a_good_turn_end() {
-        let mut printer = EventPrinter::new(Output::new(true));
-        let failed = SessionEvent::from_json(
-            r#"{"id":"1","event_type":"result_error","data":{"message":"boom"}}"#,
-        );
-        printer.failure = failure_of(&failed.kind);
-        assert_eq!(printer.failure.as_deref(), Some("boom"));
-        assert!(matches!(printer.finish(), Err(CliError::TurnFailed { .. })));
+    // A stream of many turns ends (it gave up reconnecting): only a last turn that failed
+    // is an error.
+    match printer.finish()? {
+        TurnEnd::Failed(message) => Err(CliError::TurnFailed { message }),
+        _ => Ok(()),
     }
 }

@@ -39,6 +39,7 @@ mod raw;
 mod sandboxes;
 mod session;
 mod stream;
+mod tools;
 mod types;
 
 pub use builder::{
@@ -49,6 +50,7 @@ pub use client::SessionsClient;
 pub use events::{EventKind, SessionEvent, TurnText, data};
 pub use raw::RawStreamOptions;
 pub use stream::{SessionEventStream, Turn};
+pub use tools::{MAX_TOOL_INPUT_BYTES, ToolCall, ToolCalls, ToolEvent, ToolOutput};
 pub use types::{
     ContentBlock, Message, PermissionMode, QueueStatus, Role, Sandbox, SandboxCreated, SandboxSpec,
     SandboxState, Session, SessionDetails, SessionState,

@@ -315,6 +315,28 @@ pub struct SessionDetails {
     pub messages: Vec<Message>,
 }
 
+impl SessionDetails {
+    /// The agent's last stored message: after a turn, its reply (the whole result, the
+    /// partial text of an interrupted turn, or the server's note on a crashed agent).
+    ///
+    /// ```
+    /// use sambanova_agents::sessions::SessionDetails;
+    ///
+    /// let details: SessionDetails = serde_json::from_str(r#"{"id":"s","sandbox_id":"b",
+    ///     "state":"active","messages":[
+    ///     {"id":"1","session_id":"s","role":"user","content":[{"type":"text","text":"hi"}],"timestamp":"t1"},
+    ///     {"id":"2","session_id":"s","role":"assistant","content":[{"type":"text","text":"Echo: hi"}],"timestamp":"t2"},
+    ///     {"id":"3","session_id":"s","role":"user","content":[{"type":"text","text":"again"}],"timestamp":"t3"}]}"#).unwrap();
+    /// assert_eq!(details.last_assistant_message().unwrap().text(), "Echo: hi");
+    /// ```
+    pub fn last_assistant_message(&self) -> Option<&Message> {
+        self.messages
+            .iter()
+            .rev()
+            .find(|message| message.role == Role::Assistant)
+    }
+}
+
 /// A stored message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
