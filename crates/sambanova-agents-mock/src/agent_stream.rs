@@ -1,4 +1,4 @@
-//! The agent stream backend (`shared/notes/agent-stream-server.md`, seed 004): JWT-like login with
+//! The agent stream backend (`docs/agent-stream-server.md`): JWT-like login with
 //! a refresh cookie, and `POST /agent/agent/stream` answering a finite SSE stream.
 
 use std::{

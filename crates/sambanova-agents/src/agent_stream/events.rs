@@ -1,7 +1,7 @@
 //! The typed events of the agent stream, decoded from server-sent events.
 //!
 //! The backend's guide, its code and its OpenAPI dump disagree on the event vocabulary
-//! (`shared/notes/agent-stream-server.md`), so decoding is lenient: every member is optional,
+//! (`docs/agent-stream-server.md`), so decoding is lenient: every member is optional,
 //! unknown `type`s are kept as text, and an event whose name is unknown or whose data does not
 //! parse becomes [`AgentEvent::Unknown`] rather than an error.
 
