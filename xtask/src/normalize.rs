@@ -1,6 +1,6 @@
 //! Down-conversion of an OpenAPI 3.1 document to the OpenAPI 3.0.3 that progenitor reads.
 //!
-//! Mechanical and complete for the keywords our specs use (see `shared/notes/progenitor.md`):
+//! Mechanical and complete for the keywords our specs use (see `docs/progenitor.md`):
 //! progenitor rejects `openapi: 3.1.x`, panics on `{type: 'null'}` and refuses a whole client when
 //! one operation is `multipart/form-data`. Anything 3.1-only that this module does not know how to
 //! express in 3.0 is an error rather than silently dropped.

@@ -1,4 +1,4 @@
-//! The agent stream backend, as the running server behaves (not as its guide says): a JSON
+//! The agent stream backend, as the running server behaves (not as its guide says; `docs/agent-stream-server.md`): a JSON
 //! login at `/api/v1/auth/login` with a refresh cookie that works once, the
 //! `{code, msg, data, trace_id}` envelope on every JSON error, `POST /agent/agent/stream` and
 //! `POST /agent/chat/stream` with their own bodies and events. No keep-alives.

@@ -1,5 +1,5 @@
 //! The eleven SambaNova Agents operations, answered with the shapes the real server sends
-//! (see `shared/notes/agents-server.md`): validation (422) before auth (401), then the handler.
+//! (see `docs/agents-server.md`): validation (422) before auth (401), then the handler.
 
 // The `Err` side of these helpers is the ready-to-send error response; boxing it would only add noise.
 #![allow(clippy::result_large_err)]

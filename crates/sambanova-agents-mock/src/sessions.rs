@@ -1,5 +1,5 @@
 //! The sandbox Sessions API (CIAB) under `/api/v1`, reproducing the observed wire shapes
-//! (see `shared/notes/sessions-server.md`): placeholder sandbox ids, sessions answered at once
+//! (see `docs/sessions-server.md`): placeholder sandbox ids, sessions answered at once
 //! with the stored user message, a scripted agent publishing events, and SSE with replay.
 
 use std::{

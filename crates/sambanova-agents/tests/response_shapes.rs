@@ -1,4 +1,4 @@
-//! Every response shape in the server notes, including the ugly ones, served verbatim by
+//! Every response shape in `docs/agents-server.md`, including the ugly ones, served verbatim by
 //! httpmock: the SDK must decide from the status and content type first, then the body.
 
 use std::time::Duration;

@@ -8,7 +8,8 @@
 //! `tool_call_result`, asks with `interrupt`, fails with `error {thread_id, error}`, and has no
 //! terminal event at all: the end of the body ends the turn.
 //!
-//! Decoding is lenient because the backend's guide and the running server disagree: every
+//! Decoding is lenient because the backend's guide and the running server disagree
+//! (`docs/agent-stream-server.md`): every
 //! member is optional, unknown `type`s are kept as text, and an event whose name is unknown or
 //! whose data does not parse becomes [`AgentEvent::Unknown`] rather than an error.
 
