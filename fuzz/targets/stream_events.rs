@@ -7,8 +7,8 @@
 // a session event written back with `to_json` reads back to the same JSON (what the CLI's
 // `--raw` output promises); the accumulators and predicates run on anything.
 
-use sambanova_agents::agent_stream::{AgentEvent, AssistantText};
-use sambanova_agents::sessions::{SessionEvent, TurnText};
+use sambanova_agents::agent_stream::{self, AgentEvent};
+use sambanova_agents::sessions::{self, SessionEvent};
 use sambanova_agents::sse::Decoder;
 
 /// JSON equality, but numbers only to within a few ulps: serde_json (without its
@@ -55,8 +55,8 @@ pub fn run(data: &[u8]) {
     decoder.feed(data, &mut items);
     decoder.finish(&mut items);
 
-    let mut turn = TurnText::new();
-    let mut answer = AssistantText::new();
+    let mut turn = sessions::TurnText::new();
+    let mut answer = agent_stream::TurnText::new();
     for event in items.iter().filter_map(|item| item.as_ref().ok()) {
         let session = SessionEvent::from_sse(event);
         let _ = format!("{session:?}");
@@ -65,13 +65,13 @@ pub fn run(data: &[u8]) {
 
         let agent = AgentEvent::from_sse(event);
         let _ = format!("{agent:?}");
-        let _ = (agent.thread_id(), agent.is_terminal());
+        let _ = (agent.thread_id(), agent.is_turn_end());
         if let Some(piece) = answer.push(&agent) {
             assert!(answer.text().ends_with(piece));
         }
     }
     let _ = (
-        turn.as_str(),
+        turn.text(),
         turn.streamed(),
         answer.text(),
         answer.chunks(),

@@ -9,7 +9,7 @@
 use futures_util::StreamExt;
 use sambanova_agents::agent_stream::{
     AGENT_STREAM_URL_ENV, AgentEvent, AgentEventStream, AgentModule, AgentRequest,
-    AgentStreamClient, AssistantText,
+    AgentStreamClient, TurnText,
 };
 use sambanova_agents_mock::MockServer;
 
@@ -64,7 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Prints the answer as it arrives and the tools on stderr; returns the whole answer.
 async fn print_run(events: &mut AgentEventStream) -> Result<String, sambanova_agents::Error> {
-    let mut answer = AssistantText::new();
+    let mut answer = TurnText::new();
     while let Some(event) = events.next().await {
         let event = event?;
         if let Some(piece) = answer.push(&event) {

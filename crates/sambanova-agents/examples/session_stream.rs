@@ -52,6 +52,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => eprintln!("\n[{}]", other.event_type()),
         }
     }
-    println!("\n\nfull text: {}", text.as_str());
+    println!("\n\nfull text: {}", text.text());
     Ok(())
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use sambanova_agents::Error;
 use sambanova_agents::agent_stream::{
-    AgentEvent, AgentEventStream, AgentModule, AgentRequest, AgentStreamClient, AssistantText,
-    ChatRequest, StatusKind, ToolPhase,
+    AgentEvent, AgentEventStream, AgentModule, AgentRequest, AgentStreamClient, ChatRequest,
+    StatusKind, ToolPhase, TurnText,
 };
 use sambanova_agents_mock::{Fault, FaultRule, MockServer};
 
@@ -160,7 +160,7 @@ async fn a_run_is_a_stream_of_typed_events_in_order() {
         panic!("not a status: {:?}", events[1]);
     };
     assert_eq!(ready.kind, StatusKind::SandboxReady);
-    assert!(stream.run_ended());
+    assert!(stream.turn_ended());
     assert_eq!(stream.sandbox_id(), ready.sandbox_id.as_deref());
     assert!(stream.request_id().is_some());
     assert!(stream.interrupt().is_none());
@@ -175,7 +175,7 @@ async fn the_text_accumulator_joins_the_message_chunks() {
     let server = MockServer::start().await.unwrap();
     let client = client(&server);
     let (events, _) = run(&client, &AgentRequest::new("build me a bridge")).await;
-    let mut answer = AssistantText::new();
+    let mut answer = TurnText::new();
     answer.extend(&events);
     let chunks: String = events
         .iter()
@@ -222,7 +222,7 @@ async fn an_interrupt_is_answered_with_interrupt_feedback() {
     let Some(AgentEvent::Interrupt(interrupt)) = events.last() else {
         panic!("the research run stops on a plan: {events:?}");
     };
-    assert!(first.run_ended(), "an interrupt ends the run");
+    assert!(first.turn_ended(), "an interrupt ends the run");
     assert_eq!(first.interrupt(), Some(interrupt));
     assert!(
         interrupt
@@ -239,7 +239,7 @@ async fn an_interrupt_is_answered_with_interrupt_feedback() {
 
     let answer = AgentRequest::answer(interrupt, "accepted").module(AgentModule::Research);
     let (events, second) = run(&client, &answer).await;
-    let mut text = AssistantText::new();
+    let mut text = TurnText::new();
     text.extend(&events);
     assert!(
         text.text()
@@ -527,7 +527,7 @@ async fn an_oversized_event_is_a_typed_error_and_the_run_goes_on() {
         items[0]
     );
     assert!(items[1..].iter().all(Result::is_ok));
-    assert!(events.run_ended());
+    assert!(events.turn_ended());
 }
 
 #[tokio::test]
@@ -547,7 +547,7 @@ async fn a_stream_cut_before_the_end_is_an_error() {
         "{:?}",
         items[4]
     );
-    assert!(!events.run_ended());
+    assert!(!events.turn_ended());
 }
 
 #[tokio::test]
@@ -625,7 +625,7 @@ async fn concurrent_first_runs_share_one_login() {
         run(&client, &requests[1]),
         run(&client, &requests[2]),
     );
-    assert!([a.1, b.1, c.1].iter().all(AgentEventStream::run_ended));
+    assert!([a.1, b.1, c.1].iter().all(AgentEventStream::turn_ended));
     assert_eq!(server.requests("POST", LOGIN), 1);
     assert_eq!(server.requests("POST", STREAM), 3);
 }
@@ -822,13 +822,13 @@ async fn the_wire_format_of_login_and_chat() {
     let items = drain(&mut events).await;
     login.assert_async().await;
     chat.assert_async().await;
-    let mut answer = AssistantText::new();
+    let mut answer = TurnText::new();
     for item in &items {
         answer.push(item.as_ref().expect("no error"));
     }
     assert_eq!(answer.text(), "Because.");
     assert_eq!(events.thread_id(), Some("th-9"));
-    assert!(events.run_ended());
+    assert!(events.turn_ended());
 }
 
 /// An expired token is refreshed before the run, with the cookie the login set.

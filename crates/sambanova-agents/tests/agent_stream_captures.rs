@@ -9,8 +9,8 @@ use httpmock::Method::POST;
 use httpmock::MockServer;
 use sambanova_agents::Error;
 use sambanova_agents::agent_stream::{
-    AgentEvent, AgentEventStream, AgentModule, AgentRequest, AgentStreamClient, AssistantText,
-    ChatRequest, MessageSource, StatusKind,
+    AgentEvent, AgentEventStream, AgentModule, AgentRequest, AgentStreamClient, ChatRequest,
+    MessageSource, StatusKind, TurnText,
 };
 
 const LOGIN: &str = "/api/v1/auth/login";
@@ -245,7 +245,7 @@ async fn errors_before_a_stream_come_from_the_call() {
 #[tokio::test]
 async fn a_captured_chat_counts_each_piece_once_and_names_its_thread() {
     let (events, stream) = chat("chat_stream", &ChatRequest::new("hi")).await;
-    let mut answer = AssistantText::new();
+    let mut answer = TurnText::new();
     answer.extend(&events);
     assert_eq!(answer.text(), SCRIPTED);
     assert_eq!(answer.chunks(), 2);
@@ -258,7 +258,7 @@ async fn a_captured_chat_counts_each_piece_once_and_names_its_thread() {
         stream.thread_id(),
         Some("d806acf8-a96b-4c81-add1-f4e2f21e956f")
     );
-    assert!(stream.run_ended(), "the model's stop ends a chat turn");
+    assert!(stream.turn_ended(), "the model's stop ends a chat turn");
     assert!(stream.interrupt().is_none());
 }
 
@@ -301,7 +301,7 @@ async fn a_captured_chat_tool_call_is_whole_and_its_result_comes_twice() {
     assert_eq!(results[0], results[1]);
     assert_eq!(results[0].call_id(), Some("call_55db3b509cb2"));
     assert!(results[0].text().contains("PDF files cannot be crawled"));
-    let mut answer = AssistantText::new();
+    let mut answer = TurnText::new();
     answer.extend(&events);
     assert_eq!(answer.text(), SCRIPTED);
 }
@@ -348,7 +348,7 @@ async fn a_captured_failed_chat_is_an_error_event_with_its_thread() {
         stream.thread_id(),
         Some("9af3791f-c055-4f5a-8b04-4f97a422b456")
     );
-    assert!(stream.run_ended());
+    assert!(stream.turn_ended());
 }
 
 #[tokio::test]
@@ -376,7 +376,7 @@ async fn a_captured_agent_run_without_a_sandbox_ends_with_its_error() {
                 .as_deref()
                 .is_some_and(|m| m.starts_with("Failed to create sandbox"))
         );
-        assert!(stream.run_ended());
+        assert!(stream.turn_ended());
         assert_eq!(stream.request_id().map(str::len), Some(32));
     }
 }

@@ -833,7 +833,7 @@ mod agent_stream {
         assert!(
             all.last()
                 .and_then(|item| item.as_ref().ok())
-                .is_some_and(AgentEvent::is_terminal)
+                .is_some_and(AgentEvent::is_turn_end)
         );
         assert_eq!(mock.requests("POST", STREAM), 1);
     }

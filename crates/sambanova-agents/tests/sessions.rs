@@ -154,7 +154,7 @@ async fn a_turn_streams_typed_events_in_order_and_ends_with_it() {
     let mut text = TurnText::new();
     events.iter().for_each(|event| text.push(event));
     assert_eq!(text.streamed(), "Echo: hello world Done.");
-    assert_eq!(text.as_str(), "Echo: hello world Done.");
+    assert_eq!(text.text(), "Echo: hello world Done.");
 
     // The next turn does not replay the first one.
     let second = collect(

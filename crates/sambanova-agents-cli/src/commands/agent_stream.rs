@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use futures_util::StreamExt;
 use sambanova_agents::agent_stream::{
     AGENT_STREAM_PASSWORD_ENV, AGENT_STREAM_TOKEN_ENV, AGENT_STREAM_USERNAME_ENV, AgentEvent,
-    AgentEventStream, AgentModule, AgentRequest, AgentStreamClient, AssistantText, ChatRequest,
-    Interrupt,
+    AgentEventStream, AgentModule, AgentRequest, AgentStreamClient, ChatRequest, Interrupt,
+    TurnText,
 };
 use serde_json::{Value, json};
 
@@ -399,7 +399,7 @@ const MAX_OPEN_CALLS: usize = 64;
 /// one document at the end.
 struct Printer {
     output: Output,
-    answer: AssistantText,
+    answer: TurnText,
     text: LiveText,
     /// Tool calls whose arguments are still arriving: (id, name, arguments so far).
     calls: Vec<(String, String, String)>,
@@ -418,7 +418,7 @@ impl Printer {
     fn new(output: Output) -> Self {
         Printer {
             output,
-            answer: AssistantText::new(),
+            answer: TurnText::new(),
             text: LiveText::default(),
             calls: Vec::new(),
             shown_calls: HashSet::new(),

@@ -86,14 +86,14 @@ const AUTH_PATHS: [AuthPaths; 2] = [
 /// ```no_run
 /// # async fn demo() -> Result<(), sambanova_agents::Error> {
 /// use futures_util::StreamExt;
-/// use sambanova_agents::agent_stream::{AgentEvent, AgentRequest, AgentStreamClient, AssistantText};
+/// use sambanova_agents::agent_stream::{AgentEvent, AgentRequest, AgentStreamClient, TurnText};
 ///
 /// let client = AgentStreamClient::builder()
 ///     .base_url("https://agents.example.com")
 ///     .credentials("demo", "demo")
 ///     .build()?;
 /// let mut events = client.stream(&AgentRequest::new("Create hello.py and run it")).await?;
-/// let mut answer = AssistantText::new();
+/// let mut answer = TurnText::new();
 /// while let Some(event) = events.next().await {
 ///     let event = event?;
 ///     answer.push(&event);
@@ -260,7 +260,7 @@ impl AgentStreamClient {
     /// Chats without a sandbox: `POST /agent/chat/stream`, for questions, explanations and
     /// web research rather than running code. The same guarantees as [`Self::stream`], with
     /// the chat's own body and events: each piece of text arrives twice (as `message` and
-    /// `message_chunk`; [`AssistantText`](crate::agent_stream::AssistantText) counts it once),
+    /// `message_chunk`; [`TurnText`](crate::agent_stream::TurnText) counts it once),
     /// each tool result twice (`tool_result`, then `tool_call_result`), and no terminal event
     /// comes: the end of the body ends the turn. The server names the thread it created in
     /// every event ([`AgentEventStream::thread_id`]): send it back to continue.
@@ -268,10 +268,10 @@ impl AgentStreamClient {
     /// ```no_run
     /// # async fn demo(client: sambanova_agents::agent_stream::AgentStreamClient) -> Result<(), sambanova_agents::Error> {
     /// use futures_util::StreamExt;
-    /// use sambanova_agents::agent_stream::{AssistantText, ChatRequest};
+    /// use sambanova_agents::agent_stream::{TurnText, ChatRequest};
     ///
     /// let mut events = client.chat_stream(&ChatRequest::new("What does `?` do in Rust?")).await?;
-    /// let mut answer = AssistantText::new();
+    /// let mut answer = TurnText::new();
     /// while let Some(event) = events.next().await {
     ///     answer.push(&event?);
     /// }
@@ -559,6 +559,7 @@ impl AgentStreamClient {
                 max_event_size: settings.max_event_size,
                 ..StreamSettings::default()
             },
+            matches!(body, RunBody::Chat(_)),
         ))
     }
 }

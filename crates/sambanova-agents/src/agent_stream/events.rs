@@ -45,7 +45,7 @@ pub enum AgentEvent {
     Status(Status),
     /// `message` or `message_chunk`: a piece of the agent's answer. The chat stream sends each
     /// piece twice, once under each name ([`MessageChunk::source`]);
-    /// [`AssistantText`](crate::agent_stream::AssistantText) counts it once.
+    /// [`TurnText`](crate::agent_stream::TurnText) counts it once.
     Message(MessageChunk),
     /// `tool`: a tool started or ended.
     Tool(ToolActivity),
@@ -134,12 +134,12 @@ impl AgentEvent {
     /// use sambanova_agents::agent_stream::{AgentEvent, Notice};
     /// use sambanova_agents::sse::Event;
     ///
-    /// assert!(AgentEvent::Error(Notice::default()).is_terminal());
-    /// assert!(!AgentEvent::Warning(Notice::default()).is_terminal());
+    /// assert!(AgentEvent::Error(Notice::default()).is_turn_end());
+    /// assert!(!AgentEvent::Warning(Notice::default()).is_turn_end());
     /// let stop = Event::new("message_chunk", r#"{"id":"m1","finish_reason":"stop"}"#, "");
-    /// assert!(AgentEvent::from_sse(&stop).is_terminal());
+    /// assert!(AgentEvent::from_sse(&stop).is_turn_end());
     /// ```
-    pub fn is_terminal(&self) -> bool {
+    pub fn is_turn_end(&self) -> bool {
         match self {
             AgentEvent::Status(status) => status.kind == StatusKind::Complete,
             AgentEvent::Error(_) | AgentEvent::Interrupt(_) => true,
@@ -948,7 +948,7 @@ mod tests {
             closing,
             AgentEvent::Message(MessageChunk { ref content, source: MessageSource::MessageChunk, .. }) if content.is_empty()
         ));
-        assert!(closing.is_terminal());
+        assert!(closing.is_turn_end());
     }
 
     #[test]

@@ -14,17 +14,17 @@
 //!   interrupts, and [`AgentEvent::Unknown`] for anything else: the server's vocabulary grows.
 //!   The server replaces the thread id `__default__` with one it generates and names it in
 //!   the events: [`AgentEventStream::thread_id`] reports it.
-//! - [`AssistantText`]: the assistant's answer so far (the chat stream's doubled text once).
+//! - [`TurnText`]: the assistant's answer so far (the chat stream's doubled text once).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sambanova_agents::Error> {
 //! use futures_util::StreamExt;
-//! use sambanova_agents::agent_stream::{AgentEvent, AgentRequest, AgentStreamClient, AssistantText};
+//! use sambanova_agents::agent_stream::{AgentEvent, AgentRequest, AgentStreamClient, TurnText};
 //!
 //! // SAMBANOVA_AGENT_STREAM_URL, SAMBANOVA_AGENT_STREAM_USERNAME/_PASSWORD (or _TOKEN)
 //! let client = AgentStreamClient::from_env()?;
 //! let mut events = client.stream(&AgentRequest::new("Create hello.py that prints Hello World")).await?;
-//! let mut answer = AssistantText::new();
+//! let mut answer = TurnText::new();
 //! while let Some(event) = events.next().await {
 //!     let event = event?;
 //!     if let Some(piece) = answer.push(&event) {
@@ -72,5 +72,5 @@ pub use events::{
 };
 pub use request::{AgentModule, AgentRequest, ChatRequest};
 pub use stream::AgentEventStream;
-pub use text::AssistantText;
+pub use text::TurnText;
 pub use token::AccessToken;

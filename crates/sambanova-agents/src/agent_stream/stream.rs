@@ -40,7 +40,7 @@ impl EventMap for Typed {
 /// - [`Error::Connection`]: the connection broke (the stream then ends).
 /// - [`Error::ResponseTooLarge`]: one event was larger than the limit; it is skipped and the
 ///   stream goes on.
-/// - [`Error::StreamEnded`]: the server ended the stream before the run completed (no
+/// - [`Error::StreamEnded`]: the server ended an agent stream before the run completed (no
 ///   `complete` status, `error` or `interrupt` came).
 ///
 /// It also keeps what a follow-up request needs: [`Self::thread_id`], [`Self::sandbox_id`],
@@ -66,12 +66,14 @@ pub struct AgentEventStream {
     thread_id: Option<String>,
     sandbox_id: Option<String>,
     interrupt: Option<Interrupt>,
-    run_ended: bool,
+    turn_ended: bool,
+    /// The chat stream has no terminal event: the end of its body ends the turn.
+    ends_with_body: bool,
     finished: bool,
 }
 
 impl AgentEventStream {
-    pub(crate) fn new(opened: Opened, settings: StreamSettings) -> Self {
+    pub(crate) fn new(opened: Opened, settings: StreamSettings, ends_with_body: bool) -> Self {
         AgentEventStream {
             source: EventSource::opened(
                 opened,
@@ -83,7 +85,8 @@ impl AgentEventStream {
             thread_id: None,
             sandbox_id: None,
             interrupt: None,
-            run_ended: false,
+            turn_ended: false,
+            ends_with_body,
             finished: false,
         }
     }
@@ -110,9 +113,11 @@ impl AgentEventStream {
         self.interrupt.as_ref()
     }
 
-    /// Whether a `complete` status, an `error` or an `interrupt` arrived: the run is over.
-    pub fn run_ended(&self) -> bool {
-        self.run_ended
+    /// Whether the turn is over: a `complete` status, an `error`, an `interrupt` or the
+    /// model's stop arrived ([`AgentEvent::is_turn_end`]), or a chat stream's body ended (the
+    /// chat stream has no terminal event).
+    pub fn turn_ended(&self) -> bool {
+        self.turn_ended
     }
 
     fn observe(&mut self, event: &AgentEvent) {
@@ -128,7 +133,7 @@ impl AgentEventStream {
             AgentEvent::Interrupt(interrupt) => self.interrupt = Some(interrupt.clone()),
             _ => {}
         }
-        self.run_ended |= event.is_terminal();
+        self.turn_ended |= event.is_turn_end();
     }
 }
 
@@ -152,7 +157,8 @@ impl Stream for AgentEventStream {
             }
             None => {
                 this.finished = true;
-                (!this.run_ended).then(|| {
+                this.turn_ended |= this.ends_with_body;
+                (!this.turn_ended).then(|| {
                     Err(Error::StreamEnded {
                         stream: this.source.context().cloned().unwrap_or_default(),
                     })
@@ -178,7 +184,7 @@ impl fmt::Debug for AgentEventStream {
             .field("stream", &self.source.context())
             .field("thread_id", &self.thread_id)
             .field("sandbox_id", &self.sandbox_id)
-            .field("run_ended", &self.run_ended)
+            .field("turn_ended", &self.turn_ended)
             .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
@@ -221,6 +227,7 @@ mod tests {
                 max_event_size: 1024,
                 ..StreamSettings::default()
             },
+            false,
         )
     }
 
@@ -267,6 +274,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_chat_turn_ends_with_its_body_and_an_agent_run_does_not() {
+        let chunks = vec![
+            "event: tool_result\ndata: {\"thread_id\":\"t\",\"content\":\"4\"}\n\n",
+        ];
+        for chat in [true, false] {
+            let mut events = AgentEventStream::new(
+                Opened {
+                    body: body(chunks.clone(), false),
+                    request_id: None,
+                },
+                StreamSettings::default(),
+                chat,
+            );
+            assert!(matches!(events.next().await, Some(Ok(_))));
+            let last = events.next().await;
+            if chat {
+                assert!(last.is_none(), "{last:?}");
+            } else {
+                assert!(matches!(last, Some(Err(Error::StreamEnded { .. }))), "{last:?}");
+            }
+            assert_eq!(events.turn_ended(), chat);
+            assert!(events.next().await.is_none());
+        }
+    }
+
+    #[tokio::test]
     async fn an_oversized_event_is_skipped_with_an_error() {
         let big: &'static str =
             Box::leak(format!("data: {}\n\n", "x".repeat(2048)).into_boxed_str());
@@ -282,7 +315,7 @@ mod tests {
             events.next().await,
             Some(Ok(AgentEvent::Status(_)))
         ));
-        assert!(events.run_ended());
+        assert!(events.turn_ended());
         assert!(events.next().await.is_none());
     }
 }

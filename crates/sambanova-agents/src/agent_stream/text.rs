@@ -2,7 +2,7 @@
 
 use super::events::{AgentEvent, MessageChunk, MessageSource};
 
-/// The full assistant text so far: feed it every event, read [`AssistantText::text`].
+/// The full assistant text so far: feed it every event, read [`TurnText::text`].
 ///
 /// Only message pieces are answer text; reasoning, tool output and status are not. The chat
 /// stream sends each piece twice, as `message` and as `message_chunk` with the same `id` and
@@ -11,9 +11,9 @@ use super::events::{AgentEvent, MessageChunk, MessageSource};
 /// write "\n\n" twice), and so is a piece whose twin never comes.
 ///
 /// ```
-/// use sambanova_agents::agent_stream::{AgentEvent, AssistantText, MessageChunk};
+/// use sambanova_agents::agent_stream::{AgentEvent, TurnText, MessageChunk};
 ///
-/// let mut answer = AssistantText::new();
+/// let mut answer = TurnText::new();
 /// for piece in ["Hello", ", ", "world"] {
 ///     answer.push(&AgentEvent::Message(MessageChunk::new(piece, None)));
 /// }
@@ -24,10 +24,10 @@ use super::events::{AgentEvent, MessageChunk, MessageSource};
 /// The chat stream's pairs count once:
 ///
 /// ```
-/// use sambanova_agents::agent_stream::{AgentEvent, AssistantText};
+/// use sambanova_agents::agent_stream::{AgentEvent, TurnText};
 /// use sambanova_agents::sse::Event;
 ///
-/// let mut answer = AssistantText::new();
+/// let mut answer = TurnText::new();
 /// for name in ["message", "message_chunk"] {
 ///     let event = Event::new(name, r#"{"id":"m1","content":"Hi"}"#, "");
 ///     answer.push(&AgentEvent::from_sse(&event));
@@ -35,17 +35,17 @@ use super::events::{AgentEvent, MessageChunk, MessageSource};
 /// assert_eq!(answer.text(), "Hi");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AssistantText {
+pub struct TurnText {
     text: String,
     chunks: usize,
     /// The last piece counted, while its twin may still come: (event, message id, text).
     awaiting_twin: Option<(MessageSource, Option<String>, String)>,
 }
 
-impl AssistantText {
+impl TurnText {
     /// An empty answer.
     pub fn new() -> Self {
-        AssistantText::default()
+        TurnText::default()
     }
 
     /// Adds the event's text, if it is a new piece of the answer; returns the piece added.
@@ -90,7 +90,7 @@ impl AssistantText {
     }
 }
 
-impl<'e> Extend<&'e AgentEvent> for AssistantText {
+impl<'e> Extend<&'e AgentEvent> for TurnText {
     fn extend<I: IntoIterator<Item = &'e AgentEvent>>(&mut self, events: I) {
         for event in events {
             self.push(event);
@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn twins_count_once_and_repeats_under_one_name_count_twice() {
-        let mut answer = AssistantText::new();
+        let mut answer = TurnText::new();
         let events = [
             piece("message", "m", "a"),
             piece("message_chunk", "m", "a"),
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn pieces_without_text_add_nothing() {
-        let mut answer = AssistantText::new();
+        let mut answer = TurnText::new();
         assert_eq!(answer.push(&piece("message_chunk", "m", "")), None);
         assert_eq!(answer.chunks(), 0);
     }

@@ -310,7 +310,7 @@ kinds! {
 /// ] {
 ///     text.push(&SessionEvent::from_json(line));
 /// }
-/// assert_eq!(text.as_str(), "Echo: hi");
+/// assert_eq!(text.text(), "Echo: hi");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TurnText {
@@ -338,7 +338,7 @@ impl TurnText {
     }
 
     /// The text so far: the `text_complete` result if one arrived, else the deltas joined.
-    pub fn as_str(&self) -> &str {
+    pub fn text(&self) -> &str {
         self.complete.as_deref().unwrap_or(&self.streamed)
     }
 

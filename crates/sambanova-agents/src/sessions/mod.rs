@@ -28,7 +28,7 @@
 //! while let Some(event) = turn.events.next().await {
 //!     text.push(&event?);
 //! }
-//! println!("{}", text.as_str());
+//! println!("{}", text.text());
 //! # Ok(()) }
 //! ```
 

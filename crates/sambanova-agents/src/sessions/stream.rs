@@ -274,7 +274,7 @@ impl SessionsClient {
     /// while let Some(event) = turn.events.next().await {
     ///     text.push(&event?);
     /// }
-    /// println!("{}", text.as_str());
+    /// println!("{}", text.text());
     /// # Ok(()) }
     /// ```
     pub async fn send_and_stream(&self, session_id: &str, text: &str) -> Result<Turn, Error> {
