@@ -53,6 +53,8 @@
 //! [`Error::Stalled`]: crate::Error::Stalled
 //! [`Error::StreamEnded`]: crate::Error::StreamEnded
 
+mod auth;
+mod builder;
 mod client;
 mod events;
 mod request;
@@ -60,11 +62,11 @@ mod stream;
 mod text;
 mod token;
 
-pub use client::{
+pub use builder::{
     AGENT_STREAM_PASSWORD_ENV, AGENT_STREAM_TOKEN_ENV, AGENT_STREAM_URL_ENV,
-    AGENT_STREAM_USERNAME_ENV, AgentStreamClient, AgentStreamClientBuilder,
-    DEFAULT_AGENT_STREAM_URL,
+    AGENT_STREAM_USERNAME_ENV, AgentStreamClientBuilder, DEFAULT_AGENT_STREAM_URL,
 };
+pub use client::AgentStreamClient;
 pub use events::{
     AgentEvent, Interrupt, InterruptContext, InterruptOption, MessageChunk, MessageSource, Notice,
     Reasoning, ReasoningPhase, Status, StatusKind, ToolActivity, ToolCall, ToolCallArgs,

@@ -275,9 +275,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_chat_turn_ends_with_its_body_and_an_agent_run_does_not() {
-        let chunks = vec![
-            "event: tool_result\ndata: {\"thread_id\":\"t\",\"content\":\"4\"}\n\n",
-        ];
+        let chunks = vec!["event: tool_result\ndata: {\"thread_id\":\"t\",\"content\":\"4\"}\n\n"];
         for chat in [true, false] {
             let mut events = AgentEventStream::new(
                 Opened {
@@ -292,7 +290,10 @@ mod tests {
             if chat {
                 assert!(last.is_none(), "{last:?}");
             } else {
-                assert!(matches!(last, Some(Err(Error::StreamEnded { .. }))), "{last:?}");
+                assert!(
+                    matches!(last, Some(Err(Error::StreamEnded { .. }))),
+                    "{last:?}"
+                );
             }
             assert_eq!(events.turn_ended(), chat);
             assert!(events.next().await.is_none());

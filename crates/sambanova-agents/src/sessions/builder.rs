@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use sambanova_agents_raw::sessions as raw;
 
+use super::auth::SessionsAuth;
 use super::client::{API_PREFIX, Inner, SessionsClient};
 use crate::Error;
 use crate::auth::ApiKey;
@@ -26,32 +27,28 @@ pub const SESSIONS_API_KEY_ENV: &str = "SAMBANOVA_SESSIONS_API_KEY";
 /// instance).
 pub const DEFAULT_SESSIONS_URL: &str = "http://127.0.0.1:8080";
 
-/// How a [`SessionsClient`] sends its key: the server accepts all three.
-///
-/// ```
-/// use sambanova_agents::sessions::{SessionsAuth, SessionsClient};
-///
-/// let client = SessionsClient::builder()
-///     .base_url("http://127.0.0.1:8080")
-///     .api_key("secret")
-///     .auth(SessionsAuth::ApiKeyHeader)
-///     .build()
-///     .unwrap();
-/// assert!(!format!("{client:?}").contains("secret"));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum SessionsAuth {
-    /// `Authorization: Bearer <key>` on every request.
-    #[default]
-    Bearer,
-    /// `X-API-Key: <key>` on every request.
-    ApiKeyHeader,
-    /// `Authorization: Bearer <key>`, and on event streams also `?token=<key>`, for proxies
-    /// in front of the server that only pass the query on (as browsers' `EventSource`
-    /// needs). The key is then in the URL: it is never logged or put in errors by this SDK,
-    /// but a proxy's access log may keep it.
-    QueryToken,
+impl SessionsClient {
+    /// A client configured from the environment: the URL from `SAMBANOVA_SESSIONS_URL` (else
+    /// [`DEFAULT_SESSIONS_URL`]), the key from
+    /// `SAMBANOVA_SESSIONS_API_KEY` if set.
+    pub fn from_env() -> Result<Self, Error> {
+        SessionsClient::builder().from_env().build()
+    }
+
+    /// A client for the server at this URL, with no key and every default.
+    ///
+    /// ```
+    /// let client = sambanova_agents::sessions::SessionsClient::new("http://127.0.0.1:8080/api/v1").unwrap();
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+    /// ```
+    pub fn new(base_url: impl Into<String>) -> Result<Self, Error> {
+        SessionsClient::builder().base_url(base_url).build()
+    }
+
+    /// A builder for every setting.
+    pub fn builder() -> SessionsClientBuilder {
+        SessionsClientBuilder::default()
+    }
 }
 
 /// Builds a [`SessionsClient`].

@@ -11,7 +11,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use sambanova_agents_raw::sessions as raw;
 use serde::de::DeserializeOwned;
 
-use super::builder::{SessionsAuth, SessionsClientBuilder};
+use super::auth::SessionsAuth;
 use crate::Error;
 use crate::dialect::{Dialect, unexpected};
 use crate::event_source::{Connect, Opened, StreamSettings, open_event_stream};
@@ -32,7 +32,7 @@ pub(crate) const STREAM_BODY_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 
 ///
 /// Reads (and the first connection of an event stream) are retried like idempotent GETs
 /// ([`RetryPolicy::idempotent`]); writes only when the server cannot have seen them
-/// ([`RetryPolicy::default`]); [`SessionsClientBuilder::retry`] sets one policy for all.
+/// ([`RetryPolicy::default`]); [`SessionsClientBuilder::retry`](super::SessionsClientBuilder::retry) sets one policy for all.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), sambanova_agents::Error> {
@@ -92,28 +92,6 @@ pub(crate) enum Kind {
 }
 
 impl SessionsClient {
-    /// A client configured from the environment: the URL from `SAMBANOVA_SESSIONS_URL` (else
-    /// [`DEFAULT_SESSIONS_URL`](super::DEFAULT_SESSIONS_URL)), the key from
-    /// `SAMBANOVA_SESSIONS_API_KEY` if set.
-    pub fn from_env() -> Result<Self, Error> {
-        SessionsClient::builder().from_env().build()
-    }
-
-    /// A client for the server at this URL, with no key and every default.
-    ///
-    /// ```
-    /// let client = sambanova_agents::sessions::SessionsClient::new("http://127.0.0.1:8080/api/v1").unwrap();
-    /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
-    /// ```
-    pub fn new(base_url: impl Into<String>) -> Result<Self, Error> {
-        SessionsClient::builder().base_url(base_url).build()
-    }
-
-    /// A builder for every setting.
-    pub fn builder() -> SessionsClientBuilder {
-        SessionsClientBuilder::default()
-    }
-
     /// The server's root URL (no trailing slash, no `/api/v1`).
     pub fn base_url(&self) -> &str {
         &self.inner.base_url

@@ -32,6 +32,7 @@
 //! # Ok(()) }
 //! ```
 
+mod auth;
 mod builder;
 mod client;
 mod events;
@@ -42,9 +43,9 @@ mod stream;
 mod tools;
 mod types;
 
+pub use auth::SessionsAuth;
 pub use builder::{
-    DEFAULT_SESSIONS_URL, SESSIONS_API_KEY_ENV, SESSIONS_URL_ENV, SessionsAuth,
-    SessionsClientBuilder,
+    DEFAULT_SESSIONS_URL, SESSIONS_API_KEY_ENV, SESSIONS_URL_ENV, SessionsClientBuilder,
 };
 pub use client::SessionsClient;
 pub use events::{EventKind, SessionEvent, TurnText, data};
