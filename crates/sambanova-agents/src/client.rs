@@ -24,6 +24,20 @@ pub const BASE_URL_ENVS: [&str; 2] = ["SAMBANOVA_BASE_URL", "SAMBA_NOVA_BASE_URL
 
 /// A client for the SambaNova Agents API. Cheap to clone: clones share one connection pool.
 ///
+/// **Retries.** An agent call is a POST that starts an expensive run, and the real server
+/// answers 500 even for some runs that completed, so by default ([`RetryPolicy::default`]) a
+/// call is sent again only when the server cannot have run it: a connection that was never
+/// made, or a 429, 502, 503 or 504. It is sent at most 3 times in all, waiting 0.25–0.5 s then
+/// 0.5–1 s (exponential, with jitter, at most 30 s), or what the server's `Retry-After` asks
+/// for up to 120 s (a longer wait is not made: the 429 is returned). Downloads retry more
+/// ([`RetryPolicy::idempotent`]). Every retry calls the builder's
+/// [`on_retry`](ClientBuilder::on_retry) hook and is logged at `INFO` under the tracing target
+/// `sambanova_agents::retry`, with the fields `operation`, `attempt`, `wait_ms` and `reason`.
+///
+/// **Time.** [`ClientBuilder::timeout`] bounds each attempt (600 s by default: agents take
+/// minutes); [`ClientBuilder::deadline`] (or [`CallOptions::deadline`](crate::CallOptions::deadline))
+/// bounds the whole call, retries and waits included.
+///
 /// ```no_run
 /// # async fn demo() -> Result<(), sambanova_agents::Error> {
 /// use sambanova_agents::Client;
