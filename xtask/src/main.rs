@@ -32,9 +32,9 @@ enum Command {
         #[arg(long, requires = "file")]
         downloaded_from: Option<String>,
     },
-    /// Apply the overlays and normalize: rewrite spec/generated/ (deterministic).
+    /// Apply the overlays and normalize: rewrite crates/sambanova-agents-raw/spec/ (deterministic).
     Regen,
-    /// For CI: fail when spec/generated/ is stale or a vendored spec does not match its record.
+    /// For CI: fail when crates/sambanova-agents-raw/spec/ is stale or a vendored spec does not match its record.
     Check,
     /// Semantic diff of two spec files (OpenAPI 3.0 or 3.1): exit 0 none breaking, 1 breaking, 2 error.
     Drift {
@@ -88,7 +88,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Regen => {
             let changed = xtask::check::regen(&root)?;
             if changed.is_empty() {
-                println!("spec/generated is up to date");
+                println!("crates/sambanova-agents-raw/spec is up to date");
             }
             for file in changed {
                 println!("wrote {file}");
@@ -98,7 +98,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Check => {
             let problems = xtask::check::check(&root)?;
             if problems.is_empty() {
-                println!("specs OK: records match, spec/generated is up to date");
+                println!("specs OK: records match, crates/sambanova-agents-raw/spec is up to date");
                 return Ok(ExitCode::SUCCESS);
             }
             for problem in &problems {
