@@ -48,6 +48,7 @@ pub enum CliError {
     )]
     NotApproved,
     /// The embedded mock server could not start.
+    #[cfg(feature = "mock")]
     #[error("cannot start the embedded mock server: {0}")]
     Mock(std::io::Error),
     /// Storing or loading the agent-stream token failed.
@@ -90,7 +91,9 @@ impl CliError {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
-            CliError::Io(_) | CliError::Mock(_) => 1,
+            CliError::Io(_) => 1,
+            #[cfg(feature = "mock")]
+            CliError::Mock(_) => 1,
             CliError::Usage { .. } | CliError::Input { .. } => 2,
             CliError::MissingKey | CliError::Token(crate::token::TokenError::NotLoggedIn) => 3,
             CliError::Token(_) => 1,
