@@ -7,12 +7,14 @@
 //! - [`fetch`], [`record`]: vendor an upstream spec and record where it came from.
 //! - [`check`]: `regen` and the CI staleness check.
 //! - [`drift`]: classify the changes between two specs as breaking, non-breaking or cosmetic.
+//! - [`msrv`]: no dependency needs a newer Rust than the declared `rust-version`.
 //! - [`surface`]: the review-friendly API surface text used by snapshot tests.
 
 pub mod check;
 pub mod drift;
 pub mod fetch;
 pub mod load;
+pub mod msrv;
 pub mod normalize;
 pub mod overlay;
 pub mod pipeline;

@@ -36,6 +36,8 @@ enum Command {
     Regen,
     /// For CI: fail when crates/sambanova-agents-raw/spec/ is stale or a vendored spec does not match its record.
     Check,
+    /// Fail when a locked dependency declares a higher rust-version than the workspace.
+    Msrv,
     /// Semantic diff of two spec files (OpenAPI 3.0 or 3.1): exit 0 none breaking, 1 breaking, 2 error.
     Drift {
         /// The older spec.
@@ -103,6 +105,22 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             for problem in &problems {
                 eprintln!("{}: {}", problem.file, problem.message);
+            }
+            Ok(ExitCode::from(1))
+        }
+        Command::Msrv => {
+            let (ours, count, too_new) = xtask::msrv::check(&root)?;
+            if too_new.is_empty() {
+                println!(
+                    "rust-version {ours}: none of the {count} locked packages declares a higher one"
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            for package in &too_new {
+                eprintln!(
+                    "{} needs Rust {}, above the declared rust-version {ours}: raise it, or hold the dependency back",
+                    package.package, package.needs
+                );
             }
             Ok(ExitCode::from(1))
         }
