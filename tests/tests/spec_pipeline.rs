@@ -1,4 +1,5 @@
-//! The spec pipeline's promises, checked on a scratch copy of `spec/`: regen is deterministic
+//! The spec pipeline's promises, checked on a scratch copy of the specs (`spec/` and the raw
+//! crate's `spec/`, which holds the normalized documents its build reads): regen is deterministic
 //! and a no-op on a clean tree, `check` catches a stale generated file and a tampered vendored
 //! file, and an overlay action whose target vanished is named.
 
@@ -6,12 +7,18 @@ use std::path::{Path, PathBuf};
 
 use xtask::pipeline::{SPECS, workspace_root};
 
-/// Copies the workspace's `spec/` into a fresh directory laid out like the workspace root.
+/// Copies the workspace's spec sources (`spec/`) and the normalized specs (the raw crate's
+/// `spec/`) into a fresh directory laid out like the workspace root.
 fn scratch_root() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&workspace_root().join("spec"), &dir.path().join("spec"));
+    for specs in ["spec", RAW_SPECS] {
+        copy_dir(&workspace_root().join(specs), &dir.path().join(specs));
+    }
     dir
 }
+
+/// Where the normalized specs live: inside the raw crate's package, which builds from them.
+const RAW_SPECS: &str = "crates/sambanova-agents-raw/spec";
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -80,12 +87,12 @@ fn editing_the_vendored_spec_fails_check_until_fetch_and_regen() {
         "tampering is caught: {problems:#?}"
     );
     assert!(
-        files.contains(&"spec/generated/agents.json"),
+        files.contains(&"crates/sambanova-agents-raw/spec/agents.json"),
         "staleness is caught: {problems:#?}"
     );
     let stale = problems
         .iter()
-        .find(|p| p.file == "spec/generated/agents.json")
+        .find(|p| p.file == "crates/sambanova-agents-raw/spec/agents.json")
         .unwrap();
     assert!(
         stale.message.contains("cargo xtask regen"),
@@ -113,7 +120,7 @@ fn editing_the_vendored_spec_fails_check_until_fetch_and_regen() {
     .unwrap();
     assert_eq!(
         xtask::check::regen(root.path()).unwrap(),
-        vec!["spec/generated/agents.json"]
+        vec!["crates/sambanova-agents-raw/spec/agents.json"]
     );
     assert!(xtask::check::check(root.path()).unwrap().is_empty());
     assert_eq!(
@@ -121,6 +128,32 @@ fn editing_the_vendored_spec_fails_check_until_fetch_and_regen() {
         edited,
         "vendored byte for byte"
     );
+}
+
+#[test]
+fn a_hand_edit_of_the_specs_the_raw_crate_builds_from_fails_check() {
+    let root = scratch_root();
+    let path = root.path().join(RAW_SPECS).join("sessions.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen("\"openapi\"", "\"x-edited\": true,\n  \"openapi\"", 1),
+    )
+    .unwrap();
+
+    let problems = xtask::check::check(root.path()).unwrap();
+    let files: Vec<&str> = problems.iter().map(|p| p.file.as_str()).collect();
+    assert_eq!(
+        files,
+        vec!["crates/sambanova-agents-raw/spec/sessions.json"],
+        "{problems:#?}"
+    );
+    assert_eq!(
+        xtask::check::regen(root.path()).unwrap(),
+        vec!["crates/sambanova-agents-raw/spec/sessions.json"],
+        "regen writes where the raw crate reads"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! `cargo xtask regen` and `cargo xtask check`: keep `spec/generated/` in step with its sources.
+//! `cargo xtask regen` and `cargo xtask check`: keep the raw crate's `spec/` in step with its sources.
 
 use std::path::Path;
 
@@ -8,7 +8,7 @@ use similar::TextDiff;
 use crate::pipeline::{SPECS, Source};
 use crate::record::{SourceRecord, sha256_hex};
 
-/// Regenerates every `spec/generated/*.json`; returns the ones whose content changed.
+/// Regenerates every `crates/sambanova-agents-raw/spec/*.json`; returns the ones whose content changed.
 pub fn regen(root: &Path) -> Result<Vec<&'static str>> {
     let mut changed = Vec::new();
     for spec in SPECS {

@@ -32,10 +32,12 @@ enum Command {
         #[arg(long, requires = "file")]
         downloaded_from: Option<String>,
     },
-    /// Apply the overlays and normalize: rewrite spec/generated/ (deterministic).
+    /// Apply the overlays and normalize: rewrite crates/sambanova-agents-raw/spec/ (deterministic).
     Regen,
-    /// For CI: fail when spec/generated/ is stale or a vendored spec does not match its record.
+    /// For CI: fail when crates/sambanova-agents-raw/spec/ is stale or a vendored spec does not match its record.
     Check,
+    /// Fail when a locked dependency declares a higher rust-version than the workspace.
+    Msrv,
     /// Semantic diff of two spec files (OpenAPI 3.0 or 3.1): exit 0 none breaking, 1 breaking, 2 error.
     Drift {
         /// The older spec.
@@ -88,7 +90,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Regen => {
             let changed = xtask::check::regen(&root)?;
             if changed.is_empty() {
-                println!("spec/generated is up to date");
+                println!("crates/sambanova-agents-raw/spec is up to date");
             }
             for file in changed {
                 println!("wrote {file}");
@@ -98,11 +100,27 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Check => {
             let problems = xtask::check::check(&root)?;
             if problems.is_empty() {
-                println!("specs OK: records match, spec/generated is up to date");
+                println!("specs OK: records match, crates/sambanova-agents-raw/spec is up to date");
                 return Ok(ExitCode::SUCCESS);
             }
             for problem in &problems {
                 eprintln!("{}: {}", problem.file, problem.message);
+            }
+            Ok(ExitCode::from(1))
+        }
+        Command::Msrv => {
+            let (ours, count, too_new) = xtask::msrv::check(&root)?;
+            if too_new.is_empty() {
+                println!(
+                    "rust-version {ours}: none of the {count} locked packages declares a higher one"
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            for package in &too_new {
+                eprintln!(
+                    "{} needs Rust {}, above the declared rust-version {ours}: raise it, or hold the dependency back",
+                    package.package, package.needs
+                );
             }
             Ok(ExitCode::from(1))
         }

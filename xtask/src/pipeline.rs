@@ -1,5 +1,5 @@
 //! The spec pipeline: which specs exist, and how each becomes the normalized document that
-//! progenitor reads (`spec/generated/*.json`).
+//! progenitor reads (`crates/sambanova-agents-raw/spec/*.json`, inside the raw crate's package so a published crate builds).
 
 use std::path::{Path, PathBuf};
 
@@ -55,21 +55,21 @@ pub const SPECS: &[Spec] = &[
             overlay: "spec/overlays/agents.overlay.yaml",
             default_url: AGENTS_UPSTREAM_URL,
         },
-        generated: "spec/generated/agents.json",
+        generated: "crates/sambanova-agents-raw/spec/agents.json",
     },
     Spec {
         name: "sessions",
         source: Source::Authored {
             path: "spec/sessions.yaml",
         },
-        generated: "spec/generated/sessions.json",
+        generated: "crates/sambanova-agents-raw/spec/sessions.json",
     },
     Spec {
         name: "agent-stream",
         source: Source::Authored {
             path: "spec/agent-stream.yaml",
         },
-        generated: "spec/generated/agent-stream.json",
+        generated: "crates/sambanova-agents-raw/spec/agent-stream.json",
     },
 ];
 
@@ -120,7 +120,7 @@ impl Spec {
         Ok(document)
     }
 
-    /// The normalized document as the exact text committed under `spec/generated/`.
+    /// The normalized document as the exact text committed under `crates/sambanova-agents-raw/spec/`.
     pub fn render(&self, root: &Path) -> Result<String> {
         let document = self.normalized(root)?;
         let mut text = serde_json::to_string_pretty(&document)?;

@@ -221,8 +221,12 @@ pub enum Command {
         captcha: Option<String>,
     },
     /// Run the mock server in the foreground and print its base URL.
+    #[cfg(feature = "mock")]
     #[command(after_help = "Example:\n  sambanova-agents mock --bind 127.0.0.1:8080")]
     Mock(sambanova_agents_mock::MockArgs),
+    /// Run the mock server: not built into this binary (built without the `mock` feature).
+    #[cfg(not(feature = "mock"))]
+    Mock(NoMockArgs),
     /// Print shell completions.
     #[command(after_help = "Example:\n  sambanova-agents completions zsh > _sambanova-agents")]
     Completions {
@@ -254,6 +258,15 @@ pub struct TurnArgs {
         value_parser = clap::value_parser!(u32).range(0..=100)
     )]
     pub max_answers: u32,
+}
+
+/// `mock`'s arguments in a binary without the mock: whatever they are, the command is refused
+/// with the reason.
+#[cfg(not(feature = "mock"))]
+#[derive(Debug, clap::Args)]
+pub struct NoMockArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    args: Vec<String>,
 }
 
 /// `files` subcommands.

@@ -11,11 +11,60 @@ use std::time::Duration;
 use sambanova_agents::Client;
 use sambanova_agents::agent_stream::{AgentStreamClient, AgentStreamClientBuilder};
 use sambanova_agents::sessions::{SESSIONS_URL_ENV, SessionsClient};
-use sambanova_agents_mock::{MockServer, TEST_API_KEY};
 
 use crate::cli::GlobalArgs;
 use crate::error::CliError;
 use crate::output::Output;
+use embedded::{MockServer, TEST_API_KEY};
+
+/// The embedded mock server, when the binary was built with the `mock` feature (the default).
+#[cfg(feature = "mock")]
+mod embedded {
+    pub use sambanova_agents_mock::{MockServer, TEST_API_KEY};
+
+    use crate::error::CliError;
+
+    pub async fn start() -> Result<MockServer, CliError> {
+        MockServer::start().await.map_err(CliError::Mock)
+    }
+}
+
+/// Built without the `mock` feature: no server inside, and `--mock` says so.
+#[cfg(not(feature = "mock"))]
+mod embedded {
+    use crate::error::CliError;
+
+    /// Uninhabited: this binary never has a mock server, so the code for one is unreachable.
+    pub enum MockServer {}
+
+    impl MockServer {
+        pub fn url(&self) -> String {
+            match *self {}
+        }
+
+        pub fn agents_url(&self) -> String {
+            match *self {}
+        }
+    }
+
+    /// Never sent: there is no mock server to send it to.
+    pub const TEST_API_KEY: &str = "";
+
+    pub async fn start() -> Result<MockServer, CliError> {
+        Err(super::mock_not_built_in())
+    }
+}
+
+/// `--mock` or `mock` in a binary built without the `mock` feature.
+#[cfg(not(feature = "mock"))]
+pub fn mock_not_built_in() -> CliError {
+    CliError::Usage {
+        message: "this sambanova-agents was built without the embedded mock server (the `mock` \
+                  feature), so `--mock` and `mock` are not available: install it with default \
+                  features (`cargo install sambanova-agents-cli`), or pass --base-url SERVER"
+            .to_owned(),
+    }
+}
 
 /// The user the embedded mock's agent-stream backend accepts.
 const MOCK_AGENT_STREAM_USER: (&str, &str) = ("demo", "demo");
@@ -36,7 +85,7 @@ impl Context {
     /// Reads the flags; `--mock` starts the mock server in-process.
     pub async fn new(global: &GlobalArgs) -> Result<Self, CliError> {
         let mock = if global.mock {
-            Some(MockServer::start().await.map_err(CliError::Mock)?)
+            Some(embedded::start().await?)
         } else {
             None
         };

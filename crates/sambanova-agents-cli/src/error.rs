@@ -71,6 +71,7 @@ pub enum CliError {
         message: String,
     },
     /// The embedded mock server could not start.
+    #[cfg(feature = "mock")]
     #[error("cannot start the embedded mock server: {0}")]
     Mock(std::io::Error),
     /// Storing or loading the agent-stream token failed.
@@ -118,7 +119,9 @@ impl CliError {
     /// [`Self::exit_code`] as a number, for a JSON error document.
     pub fn exit_status(&self) -> u8 {
         match self {
-            CliError::Io(_) | CliError::Mock(_) => 1,
+            CliError::Io(_) => 1,
+            #[cfg(feature = "mock")]
+            CliError::Mock(_) => 1,
             CliError::Usage { .. } | CliError::Input { .. } => 2,
             CliError::MissingKey | CliError::Token(crate::token::TokenError::NotLoggedIn) => 3,
             CliError::Token(_) => 1,

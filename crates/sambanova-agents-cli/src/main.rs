@@ -56,16 +56,21 @@ fn run(mut cli: Cli, api_key_on_command_line: bool) -> Result<(), CliError> {
             out.flush()?;
             Ok(())
         }
+        #[cfg(feature = "mock")]
         Command::Mock(args) if cli.global.json => runtime()?.block_on(serve_mock_json(args)),
+        #[cfg(feature = "mock")]
         Command::Mock(args) => {
             runtime()?.block_on(sambanova_agents_mock::serve_foreground(args))?;
             Ok(())
         }
+        #[cfg(not(feature = "mock"))]
+        Command::Mock(_) => Err(context::mock_not_built_in()),
         command => runtime()?.block_on(run_api_command(&cli.global, command)),
     }
 }
 
 /// `--json mock`: the URLs as one JSON document, then serve until Ctrl-C.
+#[cfg(feature = "mock")]
 async fn serve_mock_json(args: sambanova_agents_mock::MockArgs) -> Result<(), CliError> {
     let mut builder = sambanova_agents_mock::MockServer::builder()
         .bind(args.bind)

@@ -22,6 +22,39 @@
 //! println!("{}", outcome.into_completion()?.text());
 //! # Ok(()) }
 //! ```
+//!
+//! # Features
+//!
+//! The TLS backend is chosen with features, passed through to reqwest:
+//!
+//! | feature | TLS |
+//! | --- | --- |
+//! | `rustls` (default) | rustls with its default crypto provider (aws-lc-rs) and the platform's certificate verifier |
+//! | `native-tls` | the platform's TLS library (OpenSSL, Secure Transport, SChannel); it wins when `rustls` is on too |
+//! | `rustls-no-provider` | rustls with a crypto provider you install (ring, a FIPS build, …) |
+//!
+//! ```toml
+//! [dependencies]
+//! # the default: rustls
+//! sambanova-agents = "0.1"
+//! # or the platform's TLS
+//! sambanova-agents = { version = "0.1", default-features = false, features = ["native-tls"] }
+//! # or your own rustls crypto provider
+//! sambanova-agents = { version = "0.1", default-features = false, features = ["rustls-no-provider"] }
+//! ```
+//!
+//! With `rustls-no-provider` alone, install the provider before building a client; until one
+//! is, building a client fails with an [`Error`] that says so, not a panic:
+//!
+//! ```ignore
+//! rustls::crypto::ring::default_provider().install_default().expect("installed once");
+//! let client = sambanova_agents::Client::from_env()?;
+//! ```
+//!
+//! Without any of the three, the SDK builds without TLS: it reaches `http://` servers only
+//! (the mock, a local Sessions server), or pass a `reqwest::Client` of your own with
+//! [`ClientBuilder::http_client`]. The runtime is tokio; the SDK asks only for its `fs`, `io-util`, `sync` and
+//! `time` features and never starts a runtime of its own.
 
 #![warn(missing_docs)]
 

@@ -119,34 +119,23 @@ fn jwt_expiry(token: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(exp))
 }
 
-/// Base64url (padding optional); hand-written because it is this function or a dependency.
+/// Base64url, padding optional (JWT segments carry none; RFC 7515 §2). The `base64` crate is in
+/// every reqwest build already (hyper-util's proxy support), so this costs nothing to compile.
 fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=');
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut buffer: u32 = 0;
-    let mut bits = 0u32;
-    for byte in text.bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            _ => return None,
-        };
-        buffer = (buffer << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD_INDIFFERENT
+        .decode(text)
+        .ok()
 }
 
 /// An ISO 8601 date-time (`2026-01-01T12:00:00`, with optional fraction and `Z` or `±HH:MM`;
 /// without an offset it is taken as UTC).
+///
+/// Why it stays hand-written: the backend's `access_token_expire_time` is `YYYY-MM-DD HH:MM:SS`
+/// (a space, no offset), which is not RFC 3339, so `chrono`'s `parse_from_rfc3339` rejects it,
+/// and `httpdate` reads only HTTP dates. chrono's naive parser would take it, but it would be a
+/// dependency (and a build cost) for this one fallback: the expiry normally comes from the
+/// token's `exp` claim. The cases it accepts and refuses are tested below.
 fn parse_datetime(text: &str) -> Option<SystemTime> {
     let text = text.trim();
     let number = |s: &str| -> Option<i64> {

@@ -102,12 +102,19 @@ impl Connection {
         headers.insert(header::USER_AGENT, user_agent);
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .redirect(redirect_policy())
-                .referer(false)
-                .build()
-                .map_err(|error| Error::config(format!("cannot build the HTTP client: {error}")))?,
+            None => {
+                tls_backend_ready()?;
+                // The TLS backend is reqwest's default for the features this crate was built
+                // with: rustls, or native-tls when that is on (it wins over rustls).
+                reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .redirect(redirect_policy())
+                    .referer(false)
+                    .build()
+                    .map_err(|error| {
+                        Error::config(format!("cannot build the HTTP client: {error}"))
+                    })?
+            }
         };
         Ok(Transport {
             http,
@@ -117,6 +124,35 @@ impl Connection {
             on_retry: self.on_retry,
         })
     }
+}
+
+/// With `rustls-no-provider` as the only TLS backend, reqwest panics while building a client
+/// if no rustls crypto provider is installed; this says so as an error instead.
+#[cfg(all(
+    feature = "rustls-no-provider",
+    not(feature = "rustls"),
+    not(feature = "native-tls")
+))]
+fn tls_backend_ready() -> Result<(), Error> {
+    match rustls::crypto::CryptoProvider::get_default() {
+        Some(_) => Ok(()),
+        None => Err(Error::config(
+            "no rustls crypto provider is installed: with the `rustls-no-provider` feature, call \
+             `rustls::crypto::CryptoProvider::install_default` (for example with ring's provider) \
+             before building a client, or pass your own `reqwest::Client` to `http_client`",
+        )),
+    }
+}
+
+/// Every other TLS configuration builds a client as it is (without a TLS backend, `https`
+/// URLs fail when a request is sent).
+#[cfg(not(all(
+    feature = "rustls-no-provider",
+    not(feature = "rustls"),
+    not(feature = "native-tls")
+)))]
+fn tls_backend_ready() -> Result<(), Error> {
+    Ok(())
 }
 
 /// The builder methods for [`Connection`], shared by every client builder (which keeps its
