@@ -112,12 +112,14 @@ impl Context {
         let mut builder = Client::builder()
             .from_env()
             .api_key(api_key)
-            .user_agent(user_agent());
+            .user_agent(user_agent())
+            .on_retry(show_long_wait);
         if let Some(url) = base_url {
             builder = builder.base_url(url);
         }
+        // `--timeout` bounds the whole call, retries and the waits between them included.
         if let Some(timeout) = self.timeout {
-            builder = builder.timeout(timeout);
+            builder = builder.timeout(timeout).deadline(timeout);
         }
         Ok(builder.build()?)
     }
@@ -128,7 +130,8 @@ impl Context {
     pub fn sessions(&self) -> Result<SessionsClient, CliError> {
         let mut builder = SessionsClient::builder()
             .from_env()
-            .user_agent(user_agent());
+            .user_agent(user_agent())
+            .on_retry(show_long_wait);
         if let Some(url) = self.sessions_base_url() {
             builder = builder.base_url(url);
         }
@@ -159,7 +162,8 @@ impl Context {
     pub fn agent_stream(&self) -> AgentStreamClientBuilder {
         let mut builder = AgentStreamClient::builder()
             .from_env()
-            .user_agent(user_agent());
+            .user_agent(user_agent())
+            .on_retry(show_long_wait);
         match &self.mock {
             Some(server) => {
                 let (user, password) = MOCK_AGENT_STREAM_USER;
@@ -194,6 +198,23 @@ impl Context {
         self.api_key
             .as_deref()
             .filter(|_| self.api_key_on_command_line && self.mock.is_none())
+    }
+}
+
+/// A wait the user would otherwise sit through in silence: anything from this long on is
+/// said on stderr.
+const SHOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Says on stderr that a retry or a reconnection waits, when the wait is long enough to
+/// notice ("rate limited (429); retrying in 100.0 s").
+fn show_long_wait(event: &sambanova_agents::RetryEvent) {
+    if event.wait >= SHOWN_WAIT {
+        eprintln!(
+            "{}: {}; retrying in {:.0} s",
+            crate::output::terminal_safe(event.operation),
+            crate::output::terminal_safe(&event.reason),
+            event.wait.as_secs_f64()
+        );
     }
 }
 

@@ -411,3 +411,61 @@ fn mock_and_base_url_together_are_a_usage_error() {
         .assert()
         .code(2);
 }
+
+fn rate_limited(retry_after: &str) -> Fault {
+    Fault::Status {
+        status: 429,
+        headers: vec![("retry-after".into(), retry_after.into())],
+        body: r#"{"error":"Too many requests"}"#.into(),
+        content_type: "application/json".into(),
+    }
+}
+
+#[test]
+fn timeout_is_a_deadline_a_long_retry_after_is_not_waited_for() {
+    let mock = Mock::start();
+    mock.server.faults().add(FaultRule::new(
+        "POST",
+        "/api/agent/financialanalysis",
+        rate_limited("100"),
+    ));
+    let output = mock
+        .cli()
+        .args(["--timeout", "5", "finance", "x"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(4));
+    let line = single_error_line(&output);
+    assert!(
+        line.contains("rate limited (429)") && line.contains("100s"),
+        "{line}"
+    );
+    // Asked once: a 100 s wait does not fit a 5 s deadline.
+    assert_eq!(
+        mock.server.requests("POST", "/api/agent/financialanalysis"),
+        1
+    );
+}
+
+#[test]
+fn a_wait_worth_noticing_is_said_on_stderr() {
+    let mock = Mock::start();
+    mock.server
+        .faults()
+        .add(FaultRule::new("POST", "/api/agent/financialanalysis", rate_limited("3")).times(1));
+    let output = mock
+        .cli()
+        .args(["--timeout", "60", "finance", "x"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("financialanalysis: rate limited (429); retrying in 3 s"),
+        "{stderr}"
+    );
+    assert_eq!(
+        mock.server.requests("POST", "/api/agent/financialanalysis"),
+        2
+    );
+}
