@@ -15,8 +15,9 @@ Exit codes:
   3  authentication failed (check --api-key / SAMBANOVA_API_KEY)
   4  the server or the agent failed
   5  network error (server unreachable, timeout)
-  6  not approved or not answered: the research plan (input ended before \"approve\"), or the
-     agent stream's question (input ended, or --max-answers reached; continue with --thread)
+  6  not approved or not answered: the research plan (input ended before \"approve\", or
+     --max-approvals plans approved and another came), or the agent stream's question (input
+     ended, or --max-answers reached; continue with --thread)
   7  a session turn waits for an answer (a tool permission or a question) and stdin is not a
      terminal: pass --approve-tools or --deny-tools, or answer with `sessions respond` or
      `sessions answer` from another shell
@@ -77,7 +78,7 @@ pub struct GlobalArgs {
     /// environment: only then is it sent to a sessions or agent-stream server.
     #[arg(skip)]
     pub api_key_on_command_line: bool,
-    /// Request timeout in seconds.
+    /// Time limit of each call in seconds, its retries and the waits between them included.
     #[arg(
         long,
         global = true,
@@ -106,6 +107,15 @@ pub enum Command {
         /// Approve the plan without asking.
         #[arg(long)]
         yes: bool,
+        /// With --yes, approve at most this many plans, then stop (exit 6) with the last one:
+        /// a server that answers every approval with a new plan would bill a run for each.
+        #[arg(
+            long,
+            value_name = "N",
+            default_value_t = 3,
+            value_parser = clap::value_parser!(u32).range(1..=100)
+        )]
+        max_approvals: u32,
         /// Skip the plan and use the fire-and-forget endpoint.
         #[arg(long)]
         no_plan: bool,
@@ -153,6 +163,15 @@ pub enum Command {
         /// Approve the plan without asking.
         #[arg(long)]
         yes: bool,
+        /// With --yes, approve at most this many plans, then stop (exit 6) with the last one:
+        /// a server that answers every approval with a new plan would bill a run for each.
+        #[arg(
+            long,
+            value_name = "N",
+            default_value_t = 3,
+            value_parser = clap::value_parser!(u32).range(1..=100)
+        )]
+        max_approvals: u32,
     },
     /// Generated files.
     #[command(subcommand)]

@@ -202,13 +202,21 @@ impl Context {
 }
 
 /// A wait the user would otherwise sit through in silence: anything from this long on is
-/// said on stderr.
-const SHOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+/// said on stderr (the SDK's own backoff stays below it by default)...
+const SHOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// ...and a wait the server asked for (`Retry-After`), from this long on.
+const SHOWN_SERVER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Says on stderr that a retry or a reconnection waits, when the wait is long enough to
-/// notice ("rate limited (429); retrying in 100.0 s").
+/// notice ("rate limited (429); retrying in 100 s").
 fn show_long_wait(event: &sambanova_agents::RetryEvent) {
-    if event.wait >= SHOWN_WAIT {
+    let shown = if event.server_asked {
+        SHOWN_SERVER_WAIT
+    } else {
+        SHOWN_WAIT
+    };
+    if event.wait >= shown {
         eprintln!(
             "{}: {}; retrying in {:.0} s",
             crate::output::terminal_safe(event.operation),

@@ -63,6 +63,18 @@ pub enum CliError {
         "research stopped: input ended before the plan was approved (type \"approve\" or pass --yes)"
     )]
     NotApproved,
+    /// `--yes` approved as many plans as `--max-approvals` allows, and the server answered
+    /// with yet another.
+    #[error(
+        "research stopped: {approved} plans approved automatically and the server answered with \
+         another (shown above); approve it by hand, or raise --max-approvals (thread {thread_id})"
+    )]
+    TooManyPlans {
+        /// How many plans were approved.
+        approved: u32,
+        /// The thread the last plan is on.
+        thread_id: String,
+    },
     /// The agent stream's run stopped on a question nobody answered (input ended, or the
     /// number of answers allowed was reached).
     #[error("the agent is waiting for an answer: {message}")]
@@ -127,7 +139,9 @@ impl CliError {
             CliError::Token(_) => 1,
             CliError::Api { error, .. } => sdk_exit_code(error),
             CliError::TurnFailed { .. } | CliError::TurnWithoutResult { .. } => 4,
-            CliError::NotApproved | CliError::Unanswered { .. } => 6,
+            CliError::NotApproved | CliError::TooManyPlans { .. } | CliError::Unanswered { .. } => {
+                6
+            }
             CliError::AnswerNeeded { .. } => 7,
             CliError::Interrupted => 130,
         }

@@ -106,8 +106,12 @@ async fn run_api_command(global: &cli::GlobalArgs, command: Command) -> Result<(
         Command::Research {
             prompt,
             yes,
+            max_approvals,
             no_plan,
-        } => agents::research(&ctx, &prompt, Approval::from_yes(yes), no_plan).await,
+        } => {
+            let approval = Approval::from_flags(yes, max_approvals);
+            agents::research(&ctx, &prompt, approval, no_plan).await
+        }
         Command::Code {
             file,
             prompt,
@@ -117,8 +121,14 @@ async fn run_api_command(global: &cli::GlobalArgs, command: Command) -> Result<(
             agents::main_agent(&ctx, &prompt, thread.as_deref()).await
         }
         Command::Finance { prompt } => agents::finance(&ctx, &prompt).await,
-        Command::Datascience { file, prompt, yes } => {
-            agents::datascience(&ctx, &file, &prompt, Approval::from_yes(yes)).await
+        Command::Datascience {
+            file,
+            prompt,
+            yes,
+            max_approvals,
+        } => {
+            let approval = Approval::from_flags(yes, max_approvals);
+            agents::datascience(&ctx, &file, &prompt, approval).await
         }
         Command::Files(FilesCommand::Get { id, output }) => {
             commands::files::get(&ctx, &id, output.as_deref()).await

@@ -469,3 +469,51 @@ fn a_wait_worth_noticing_is_said_on_stderr() {
         2
     );
 }
+
+#[test]
+fn automatic_approval_stops_after_max_approvals_with_exit_6() {
+    let mock = Mock::start();
+    // A server that answers every approval with a new plan.
+    mock.server.faults().add(FaultRule::new(
+        "POST",
+        "/api/agent/deepresearch/interactive",
+        Fault::Status {
+            status: 200,
+            headers: Vec::new(),
+            body: r#"{"status":"interrupted","thread_id":"t-loop","result":"<b>Plan</b> again"}"#
+                .into(),
+            content_type: "application/json".into(),
+        },
+    ));
+    for (flags, approvals) in [(vec![], 3), (vec!["--max-approvals", "1"], 1)] {
+        let before = mock
+            .server
+            .requests("POST", "/api/agent/deepresearch/interactive");
+        let output = mock
+            .cli()
+            .args(["research", "x", "--yes"])
+            .args(&flags)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(6), "{}", stderr_of(&output));
+        let stderr = stderr_of(&output);
+        assert!(
+            stderr.contains("Plan again"),
+            "the last plan is shown: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("{approvals} plans approved automatically"))
+                && stderr.contains("t-loop"),
+            "{stderr}"
+        );
+        let sent = mock
+            .server
+            .requests("POST", "/api/agent/deepresearch/interactive")
+            - before;
+        assert_eq!(
+            sent,
+            approvals + 1,
+            "the first plan and one POST per approval"
+        );
+    }
+}

@@ -14,17 +14,17 @@ use crate::error::CliError;
 /// Whether a plan is approved without asking (`--yes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Approval {
-    /// Approve every plan as it comes.
-    Automatic,
+    /// Approve the plans as they come, at most this many.
+    Automatic { max: u32 },
     /// Show the plan and read `approve` or feedback from stdin.
     Ask,
 }
 
 impl Approval {
-    /// `--yes` → automatic.
-    pub fn from_yes(yes: bool) -> Self {
+    /// `--yes` → automatic, bounded by `--max-approvals`.
+    pub fn from_flags(yes: bool, max_approvals: u32) -> Self {
         if yes {
-            Approval::Automatic
+            Approval::Automatic { max: max_approvals }
         } else {
             Approval::Ask
         }
@@ -153,14 +153,24 @@ async fn settle_plans(
     approval: Approval,
     working: &str,
 ) -> Result<AgentOutcome, CliError> {
+    let mut approved = 0;
     loop {
         let AgentOutcome::Interrupted(plan) = outcome else {
             return Ok(outcome);
         };
-        ctx.output
-            .note(&format!("{}\n", plan.plain_text().trim_end()));
+        ctx.output.note(&format!(
+            "{}\n",
+            crate::output::terminal_safe(plan.plain_text().trim_end())
+        ));
         let answer = match approval {
-            Approval::Automatic => {
+            Approval::Automatic { max } if approved >= max => {
+                return Err(CliError::TooManyPlans {
+                    approved,
+                    thread_id: crate::output::terminal_safe(plan.thread_id()).into_owned(),
+                });
+            }
+            Approval::Automatic { .. } => {
+                approved += 1;
                 ctx.output.note("plan approved (--yes)");
                 Answer::Approve
             }
