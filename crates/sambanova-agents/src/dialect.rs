@@ -64,9 +64,19 @@ impl Dialect {
                 ..ErrorBody::default()
             },
         };
-        if self == Dialect::Sessions && meta.status == StatusCode::NOT_FOUND && body.is_empty() {
-            read.message =
-                Some("no such route: the base URL must be the Sessions server's root".into());
+        // The Sessions server answers an unknown route with an empty 404, and a missing
+        // resource with its own envelope (which has a code): anything else is another server.
+        if self == Dialect::Sessions && meta.status == StatusCode::NOT_FOUND && read.code.is_none()
+        {
+            let said = read.message.take().or_else(|| text_message(body));
+            let answered = match said {
+                Some(said) => format!(" (it answered {:?}: another API's URL?)", cut(&said)),
+                None => String::new(),
+            };
+            read.message = Some(format!(
+                "no such route: the base URL must be the Sessions server's root, e.g. \
+                 http://127.0.0.1:8080{answered}"
+            ));
         }
         read
     }
@@ -348,6 +358,18 @@ mod tests {
         assert!(matches!(server, Error::Server(ref s) if s.message.contains("database_error")));
         let route = error(404, b"");
         assert!(route.to_string().contains("root"), "{route}");
+        // The Agents API's (FastAPI's) 404: the client was pointed at the wrong server.
+        let elsewhere = error(404, br#"{"detail":"Not Found"}"#);
+        assert!(
+            elsewhere.to_string().contains("Sessions server's root")
+                && elsewhere.to_string().contains("another API"),
+            "{elsewhere}"
+        );
+        let missing = error(
+            404,
+            br#"{"error":{"code":"session_not_found","message":"session not found"}}"#,
+        );
+        assert!(!missing.to_string().contains("root"), "{missing}");
         let media = error(
             415,
             b"Expected request with `Content-Type: application/json`",

@@ -106,8 +106,7 @@ pub fn sanitize_file_name(name: &str) -> Option<String> {
     let last = name.rsplit(['/', '\\']).next().unwrap_or("");
     let mut clean: String = last
         .chars()
-        // Bidirectional overrides make `gnp.exe` display as `exe.png`.
-        .filter(|c| !c.is_control() && !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+        .filter(|&c| !c.is_control() && !is_invisible(c))
         .map(|c| match c {
             '<' | '>' | ':' | '"' | '|' | '?' | '*' => '_',
             other => other,
@@ -136,6 +135,24 @@ pub fn sanitize_file_name(name: &str) -> Option<String> {
     Some(shorten(&clean))
 }
 
+/// Characters that show nothing, or change how the text around them shows: bidirectional
+/// marks, overrides and isolates (they make `gnp.exe` display as `exe.png`), zero-width
+/// characters, the byte order mark, line and paragraph separators, the soft hyphen. A file
+/// name keeps none of them: two names that look the same must be the same.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{061c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+    )
+}
+
 fn shorten(name: &str) -> String {
     if name.len() <= MAX_FILE_NAME_BYTES {
         return name.to_owned();
@@ -157,6 +174,26 @@ fn shorten(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_and_bidi_characters_do_not_survive() {
+        for (name, expected) in [
+            ("re\u{061c}port.pdf", "report.pdf"),
+            ("re\u{200b}port.pdf", "report.pdf"),
+            ("\u{feff}report.pdf", "report.pdf"),
+            ("report\u{2028}.pdf", "report.pdf"),
+            ("\u{202e}fdp.exe", "fdp.exe"),
+            ("a\u{2066}b\u{2069}.txt", "ab.txt"),
+            ("soft\u{00ad}hyphen.txt", "softhyphen.txt"),
+        ] {
+            assert_eq!(
+                sanitize_file_name(name).as_deref(),
+                Some(expected),
+                "{name:?}"
+            );
+        }
+        assert_eq!(sanitize_file_name("\u{200b}\u{feff}"), None);
+    }
 
     #[test]
     fn hostile_names_stay_one_component() {
