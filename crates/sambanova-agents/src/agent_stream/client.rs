@@ -70,7 +70,7 @@ pub(super) struct Inner {
     pub(super) session: Mutex<Session>,
     /// One login or refresh at a time: the backend limits logins to 5 a minute.
     pub(super) renewing: tokio::sync::Mutex<()>,
-    /// Which [`AUTH_PATHS`] entry the server answered last.
+    /// Which [`AUTH_PATHS`](super::auth) entry the server answered last.
     pub(super) auth_paths: AtomicUsize,
     pub(super) settings: Settings,
 }

@@ -1,5 +1,5 @@
 //! What an agent call produced ([`AgentOutcome`]), and how an answer becomes one
-//! ([`classify`]).
+//! ([`classify()`]).
 
 mod classify;
 mod types;
