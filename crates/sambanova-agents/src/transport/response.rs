@@ -43,7 +43,10 @@ impl ResponseMeta {
             status: response.status(),
             content_type: text(&header::CONTENT_TYPE),
             request_id: text(&REQUEST_ID),
-            retry_after: crate::retry::retry_after(headers, SystemTime::now()),
+            // Only a 429's error reads it: a success pays no header parse for it.
+            retry_after: (response.status() == StatusCode::TOO_MANY_REQUESTS)
+                .then(|| crate::retry::retry_after(headers, SystemTime::now()))
+                .flatten(),
             secrets: secrets.clone(),
         }
     }
