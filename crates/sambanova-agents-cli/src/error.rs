@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use sambanova_agents::AuthFailure;
 use sambanova_agents::Error as SdkError;
 
 /// Everything that can make a command fail.
@@ -171,9 +172,17 @@ fn advice(error: &SdkError, service: Service) -> Option<&'static str> {
         SdkError::Authentication { .. } => match service {
             Service::Agents => "set SAMBANOVA_API_KEY or pass --api-key",
             Service::Sessions => "set SAMBANOVA_SESSIONS_API_KEY or pass --api-key",
-            Service::AgentStream => {
-                "run `sambanova-agents login` again, or set SAMBANOVA_AGENT_STREAM_USERNAME and SAMBANOVA_AGENT_STREAM_PASSWORD"
-            }
+            Service::AgentStream => match error.auth_failure() {
+                Some(AuthFailure::Rejected) => {
+                    "check the username and the password, and run `sambanova-agents login` again"
+                }
+                Some(AuthFailure::TokenExpired) => {
+                    "the token has expired and could not be renewed: run `sambanova-agents login` again, or set SAMBANOVA_AGENT_STREAM_USERNAME and SAMBANOVA_AGENT_STREAM_PASSWORD"
+                }
+                _ => {
+                    "run `sambanova-agents login` again, or set SAMBANOVA_AGENT_STREAM_USERNAME and SAMBANOVA_AGENT_STREAM_PASSWORD"
+                }
+            },
         },
         SdkError::NotFound { .. } => match service {
             Service::Agents => "check the id (files belong to the API key that created them)",

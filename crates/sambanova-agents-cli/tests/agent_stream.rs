@@ -81,6 +81,10 @@ fn a_wrong_password_exits_3_and_says_to_log_in() {
     assert!(line.contains("authentication failed"), "{line}");
     assert!(line.contains("用户名或密码有误"), "{line}");
     assert!(line.contains("sambanova-agents login"), "{line}");
+    assert!(
+        line.contains("check the username and the password"),
+        "{line}"
+    );
     assert!(!line.contains("not-the-password"));
 }
 
@@ -440,6 +444,7 @@ fn an_expired_stored_token_says_to_log_in_again_without_sending() {
     assert_eq!(output.status.code(), Some(3), "{output:?}");
     let line = single_error_line(&output);
     assert!(line.contains("log in again"), "{line}");
+    assert!(line.contains("the token has expired"), "{line}");
     assert_eq!(mock.requests("POST", "/agent/chat/stream"), 0);
 }
 

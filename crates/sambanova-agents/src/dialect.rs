@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::Error;
-use crate::error::{ServerError, ValidationIssue};
+use crate::error::{AuthFailure, ServerError, ValidationIssue};
 use crate::outcome::AgentStatus;
 use crate::transport::{ResponseMeta, is_json_content_type, media_type};
 
@@ -108,6 +108,7 @@ pub(crate) fn status_error(meta: &ResponseMeta, read: ErrorBody, body: &[u8]) ->
         },
         401 | 403 => Error::Authentication {
             status: meta.status,
+            failure: AuthFailure::read(meta.status, &message),
             message: message_with_code,
             request_id,
         },

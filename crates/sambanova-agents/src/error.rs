@@ -53,6 +53,8 @@ pub enum Error {
     Authentication {
         /// 401 (no or bad credentials) or 403 (refused: a wrong password, a key without access).
         status: StatusCode,
+        /// Which refusal it is: what to do next differs (renew a token, log in, fix the key).
+        failure: AuthFailure,
         /// The server's message, e.g. `Invalid API key`.
         message: String,
         /// The server's `X-Request-ID`.
@@ -331,6 +333,65 @@ pub enum ErrorKind {
     ProvisioningFailed,
 }
 
+/// Why the server refused the credentials, as far as its answer tells: what to do next differs
+/// (renew an expired token, log in again, fix a key).
+///
+/// ```
+/// use sambanova_agents::{AuthFailure, Error};
+///
+/// fn next_step(error: &Error) -> &'static str {
+///     match error.auth_failure() {
+///         Some(AuthFailure::TokenExpired) => "refresh the token, or log in again",
+///         Some(AuthFailure::TokenInvalid) => "log in again",
+///         Some(AuthFailure::Missing) => "configure the credentials",
+///         Some(AuthFailure::Rejected) => "check the key or the password",
+///         Some(_) => "ask for access",
+///         None => "not an authentication error",
+///     }
+/// }
+/// # let _ = next_step;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthFailure {
+    /// No credentials reached the server (e.g. `Authorization header with Bearer token is
+    /// required`, `Not authenticated`).
+    Missing,
+    /// The credentials are wrong: an invalid API key, a wrong password, an unknown user.
+    Rejected,
+    /// The access token is not valid (a bad signature, garbage): renewing the same token will
+    /// not help; a new login does.
+    TokenInvalid,
+    /// The access token (or the refresh token) has expired, or a refresh revoked it: refresh
+    /// it once, or log in again.
+    TokenExpired,
+    /// 403: the credentials are good but not allowed this.
+    Forbidden,
+}
+
+impl AuthFailure {
+    /// What the server's refusal says, from its status and message (English or Chinese, as the
+    /// agent-stream backend answers: `Token 无效` is an invalid token, `Token 已过期` an expired
+    /// one).
+    pub(crate) fn read(status: StatusCode, message: &str) -> Self {
+        let message = message.to_lowercase();
+        let says = |words: &[&str]| words.iter().any(|word| message.contains(word));
+        if says(&["expired", "过期"]) {
+            AuthFailure::TokenExpired
+        } else if says(&["token"]) && says(&["invalid", "无效", "malformed", "signature"]) {
+            AuthFailure::TokenInvalid
+        } else if says(&["required", "not authenticated", "requires authentication"])
+            || (says(&["missing"]) && !says(&["invalid"]))
+        {
+            AuthFailure::Missing
+        } else if status == StatusCode::FORBIDDEN {
+            AuthFailure::Forbidden
+        } else {
+            AuthFailure::Rejected
+        }
+    }
+}
+
 impl Error {
     /// How many bytes of an unexpected body an error keeps.
     pub const KEPT_BODY_BYTES: usize = 4096;
@@ -410,6 +471,14 @@ impl Error {
             Error::Stalled { stream, .. }
             | Error::StreamEnded { stream }
             | Error::ReconnectsExhausted { stream, .. } => stream.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Why the credentials were refused, for an [`Error::Authentication`].
+    pub fn auth_failure(&self) -> Option<AuthFailure> {
+        match self {
+            Error::Authentication { failure, .. } => Some(*failure),
             _ => None,
         }
     }
@@ -553,5 +622,46 @@ impl fmt::Display for ValidationSummary<'_> {
             write!(f, "{}: {}", issue.location(), issue.msg)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_servers_refusals_are_told_apart() {
+        let unauthorized = StatusCode::UNAUTHORIZED;
+        let cases = [
+            // The Agents API.
+            (
+                unauthorized,
+                "Authorization header with Bearer token is required",
+                AuthFailure::Missing,
+            ),
+            (unauthorized, "Invalid API key", AuthFailure::Rejected),
+            // The Sessions server.
+            (
+                unauthorized,
+                "unauthorized: missing or invalid API key",
+                AuthFailure::Rejected,
+            ),
+            // The agent-stream backend, in its own words.
+            (unauthorized, "Not authenticated", AuthFailure::Missing),
+            (unauthorized, "Token 无效", AuthFailure::TokenInvalid),
+            (unauthorized, "Token 已过期", AuthFailure::TokenExpired),
+            (
+                unauthorized,
+                "Refresh Token 已过期，请重新登录",
+                AuthFailure::TokenExpired,
+            ),
+            (unauthorized, "token invalid", AuthFailure::TokenInvalid),
+            (unauthorized, "Token expired", AuthFailure::TokenExpired),
+            (StatusCode::FORBIDDEN, "Forbidden", AuthFailure::Forbidden),
+            (unauthorized, "", AuthFailure::Rejected),
+        ];
+        for (status, message, failure) in cases {
+            assert_eq!(AuthFailure::read(status, message), failure, "{message:?}");
+        }
     }
 }

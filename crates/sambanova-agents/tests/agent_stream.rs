@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use sambanova_agents::Error;
 use sambanova_agents::agent_stream::{
     AgentEvent, AgentEventStream, AgentModule, AgentRequest, AgentStreamClient, ChatRequest,
     StatusKind, ToolPhase, TurnText,
 };
+use sambanova_agents::{AuthFailure, Error};
 use sambanova_agents_mock::{Fault, FaultRule, MockServer};
 
 const LOGIN: &str = "/api/v1/auth/login";
@@ -102,7 +102,7 @@ async fn a_wrong_password_is_an_authentication_error() {
     // The server's 403, in its own words (Chinese: "username or password is wrong").
     let error = client.login().await.unwrap_err();
     assert!(
-        matches!(error, Error::Authentication { ref message, ref request_id, status } if message == "用户名或密码有误" && request_id.is_some() && status.as_u16() == 403),
+        matches!(error, Error::Authentication { ref message, ref request_id, status, failure: AuthFailure::Rejected } if message == "用户名或密码有误" && request_id.is_some() && status.as_u16() == 403),
         "{error:?}"
     );
     let error = client.stream(&AgentRequest::new("hi")).await.unwrap_err();
@@ -125,7 +125,7 @@ async fn an_unknown_user_is_an_authentication_error_not_a_missing_path() {
         .unwrap();
     let error = client.login().await.unwrap_err();
     assert!(
-        matches!(error, Error::Authentication { ref message, .. } if message == "用户名或密码有误"),
+        matches!(error, Error::Authentication { ref message, failure: AuthFailure::Rejected, .. } if message == "用户名或密码有误"),
         "{error:?}"
     );
     assert_eq!(server.requests("POST", GUIDE_LOGIN), 0);
@@ -386,7 +386,7 @@ async fn an_expired_token_alone_asks_for_a_login_before_sending() {
         .unwrap();
     let error = client.stream(&AgentRequest::new("hi")).await.unwrap_err();
     assert!(
-        matches!(error, Error::Authentication { ref message, .. } if message.contains("log in again")),
+        matches!(error, Error::Authentication { ref message, failure: AuthFailure::TokenExpired, .. } if message.contains("log in again")),
         "{error:?}"
     );
     assert_eq!(server.requests("POST", STREAM), 0);
@@ -410,7 +410,7 @@ async fn the_servers_own_refusal_of_a_revoked_token_is_reported() {
     assert_eq!(server.requests("POST", REFRESH), 1);
     let error = holder.stream(&AgentRequest::new("hi")).await.unwrap_err();
     assert!(
-        matches!(error, Error::Authentication { ref message, .. } if message.contains("Token 已过期")),
+        matches!(error, Error::Authentication { ref message, failure: AuthFailure::TokenExpired, .. } if message.contains("Token 已过期")),
         "{error:?}"
     );
 }

@@ -7,11 +7,11 @@ use std::time::SystemTime;
 use futures_util::StreamExt;
 use httpmock::Method::POST;
 use httpmock::MockServer;
-use sambanova_agents::Error;
 use sambanova_agents::agent_stream::{
     AgentEvent, AgentEventStream, AgentModule, AgentRequest, AgentStreamClient, ChatRequest,
     MessageSource, StatusKind, TurnText,
 };
+use sambanova_agents::{AuthFailure, Error};
 
 const LOGIN: &str = "/api/v1/auth/login";
 const REFRESH: &str = "/api/v1/auth/refresh";
@@ -173,7 +173,7 @@ async fn the_captured_refresh_is_used_once_then_the_client_logs_in_again() {
     client.login().await.unwrap();
     let error = client.stream(&AgentRequest::new("hi")).await.unwrap_err();
     assert!(
-        matches!(error, Error::Authentication { ref message, .. } if message.contains("Token 已过期")),
+        matches!(error, Error::Authentication { ref message, failure: AuthFailure::TokenExpired, .. } if message.contains("Token 已过期")),
         "{error:?}"
     );
     refresh.assert_calls_async(1).await;
@@ -214,7 +214,7 @@ async fn a_refused_token_alone_reports_the_servers_words() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, Error::Authentication { ref message, ref request_id, .. } if message == "Token 无效" && request_id.is_some()),
+        matches!(error, Error::Authentication { ref message, ref request_id, failure: AuthFailure::TokenInvalid, .. } if message == "Token 无效" && request_id.is_some()),
         "{error:?}"
     );
 }
@@ -239,7 +239,11 @@ async fn errors_before_a_stream_come_from_the_call() {
         .chat_stream(&ChatRequest::new("hi"))
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::Authentication { .. }), "{error:?}");
+    assert_eq!(
+        error.auth_failure(),
+        Some(AuthFailure::Missing),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]

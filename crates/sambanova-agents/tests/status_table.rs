@@ -7,15 +7,20 @@ use std::time::Duration;
 use httpmock::MockServer;
 use sambanova_agents::agent_stream::{AgentRequest, AgentStreamClient};
 use sambanova_agents::sessions::SessionsClient;
-use sambanova_agents::{Client, Error, RetryPolicy};
+use sambanova_agents::{AuthFailure, Client, Error, RetryPolicy};
 
 /// The kind every API must answer for a status.
 fn kind(status: u16, error: &Error) -> bool {
     match status {
         400 => matches!(error, Error::BadRequest { .. }),
-        401 | 403 => {
-            matches!(error, Error::Authentication { status: s, .. } if s.as_u16() == status)
-        }
+        401 => matches!(
+            error,
+            Error::Authentication { status: s, failure: AuthFailure::Rejected, .. } if s.as_u16() == status
+        ),
+        403 => matches!(
+            error,
+            Error::Authentication { status: s, failure: AuthFailure::Forbidden, .. } if s.as_u16() == status
+        ),
         404 => matches!(error, Error::NotFound { .. }),
         409 => matches!(error, Error::Conflict { .. }),
         413 => matches!(error, Error::RequestTooLarge { .. }),

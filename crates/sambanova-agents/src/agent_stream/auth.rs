@@ -13,10 +13,10 @@ use serde_json::Value;
 use super::builder::{AGENT_STREAM_PASSWORD_ENV, AGENT_STREAM_USERNAME_ENV, no_credentials};
 use super::client::{AgentStreamClient, Session};
 use super::token::AccessToken;
-use crate::Error;
 use crate::dialect::{Dialect, unexpected};
 use crate::retry::RetryPolicy;
 use crate::transport::{CallSettings, ResponseMeta, read_body, sensitive};
+use crate::{AuthFailure, Error};
 
 /// Auth bodies (a token and a user) are small; anything bigger is not one.
 const AUTH_BODY_LIMIT: usize = 1024 * 1024;
@@ -249,8 +249,7 @@ impl AgentStreamClient {
                 let error = Dialect::AgentStream.status_error(&meta, &body);
                 return Err(match (operation, error) {
                     // The login's own refusal of an unknown user: a 404 that says so, unlike a
-                    // missing path's "Not Found" (a wrong password is a 403, which the dialect
-                    // maps to an authentication error already).
+                    // missing path's "Not Found".
                     (
                         AuthOperation::Login,
                         Error::NotFound {
@@ -259,6 +258,22 @@ impl AgentStreamClient {
                         },
                     ) if !path_is_missing => Error::Authentication {
                         status: meta.status,
+                        failure: AuthFailure::Rejected,
+                        message,
+                        request_id,
+                    },
+                    // A login's 403 is a wrong password, not a lack of access.
+                    (
+                        AuthOperation::Login,
+                        Error::Authentication {
+                            status,
+                            message,
+                            request_id,
+                            ..
+                        },
+                    ) => Error::Authentication {
+                        status,
+                        failure: AuthFailure::Rejected,
                         message,
                         request_id,
                     },
@@ -315,6 +330,7 @@ fn login_needed(refresh_failure: Option<&Error>) -> Error {
     };
     Error::Authentication {
         status: StatusCode::UNAUTHORIZED,
+        failure: AuthFailure::TokenExpired,
         message: format!(
             "the access token cannot be renewed: {why}; log in again with a username and \
              password"

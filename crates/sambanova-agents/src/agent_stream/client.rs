@@ -27,6 +27,9 @@ use crate::{Error, RetryPolicy};
 /// needs a token, renews it before it expires, and on a 401 renews it and resends once), or an
 /// access token obtained elsewhere (used as is until it expires or the server refuses it; then
 /// [`Error::Authentication`] says to log in again). The server has no API-key authentication.
+/// [`Error::auth_failure`] tells the refusals apart: a wrong password or unknown user
+/// ([`AuthFailure::Rejected`](crate::AuthFailure::Rejected)), a token the server calls invalid
+/// (`TokenInvalid`), or one it calls expired or that could not be renewed (`TokenExpired`).
 ///
 /// Renewing: the login's refresh cookie buys one new access token (the server spends it and
 /// revokes the previous token); every renewal after that is a new login with the stored
