@@ -93,6 +93,7 @@ pub(crate) fn status_error(meta: &ResponseMeta, read: ErrorBody, body: &[u8]) ->
     let secrets = &meta.secrets;
     let said_something = read.message.is_some();
     let request_id = meta.request_id.clone().or(read.request_id);
+    let attempts = meta.attempts;
     let message = read
         .message
         .map(|message| cut(&secrets.redacted(message)))
@@ -105,24 +106,29 @@ pub(crate) fn status_error(meta: &ResponseMeta, read: ErrorBody, body: &[u8]) ->
         400 => Error::BadRequest {
             message: message_with_code,
             request_id,
+            attempts,
         },
         401 | 403 => Error::Authentication {
             status: meta.status,
             failure: AuthFailure::read(meta.status, &message),
             message: message_with_code,
             request_id,
+            attempts,
         },
         404 => Error::NotFound {
             message: message_with_code,
             request_id,
+            attempts,
         },
         409 => Error::Conflict {
             message: message_with_code,
             request_id,
+            attempts,
         },
         413 => Error::RequestTooLarge {
             message: message_with_code,
             request_id,
+            attempts,
         },
         422 => {
             let mut detail = read.validation;
@@ -140,11 +146,16 @@ pub(crate) fn status_error(meta: &ResponseMeta, read: ErrorBody, body: &[u8]) ->
                     redact_value(secrets, input);
                 }
             }
-            Error::Validation { detail, request_id }
+            Error::Validation {
+                detail,
+                request_id,
+                attempts,
+            }
         }
         429 => Error::RateLimited {
             retry_after: meta.retry_after,
             request_id,
+            attempts,
         },
         500..=599 => {
             let mut details = read.details.or(read.code.map(Value::String));
@@ -159,6 +170,7 @@ pub(crate) fn status_error(meta: &ResponseMeta, read: ErrorBody, body: &[u8]) ->
                 details,
                 content_type: meta.content_type.clone(),
                 request_id,
+                attempts,
             }))
         }
         _ => unexpected(meta, body, "an undocumented status"),
@@ -173,6 +185,7 @@ pub(crate) fn unexpected(meta: &ResponseMeta, body: &[u8], reason: &str) -> Erro
         reason: reason.to_owned(),
         body: kept_body(&meta.secrets.redact(&String::from_utf8_lossy(body))),
         request_id: meta.request_id.clone(),
+        attempts: meta.attempts,
     }
 }
 

@@ -46,8 +46,9 @@ pub enum Error {
 
     /// 401 or 403: the server refused the credentials (an API key, a token, a password).
     #[error(
-        "authentication failed ({}): {message}{}",
+        "authentication failed ({}): {message}{}{}",
         status.as_u16(),
+        AttemptsSuffix(*attempts),
         RequestIdSuffix(request_id)
     )]
     Authentication {
@@ -59,49 +60,76 @@ pub enum Error {
         message: String,
         /// The server's `X-Request-ID`.
         request_id: Option<String>,
+        /// How many times the request was sent: more than 1 when it followed retries.
+        attempts: u32,
     },
 
     /// 400: the server rejected the request (e.g. `thread_id is required when resume=true`).
-    #[error("bad request (400): {message}{}", RequestIdSuffix(request_id))]
+    #[error(
+        "bad request (400): {message}{}{}",
+        AttemptsSuffix(*attempts),
+        RequestIdSuffix(request_id)
+    )]
     BadRequest {
         /// The server's message.
         message: String,
         /// The server's `X-Request-ID`.
         request_id: Option<String>,
+        /// How many times the request was sent: more than 1 when it followed retries.
+        attempts: u32,
     },
 
     /// 404: no such file (or a file another key owns: the server does not tell them apart).
-    #[error("not found (404): {message}{}", RequestIdSuffix(request_id))]
+    #[error(
+        "not found (404): {message}{}{}",
+        AttemptsSuffix(*attempts),
+        RequestIdSuffix(request_id)
+    )]
     NotFound {
         /// The server's message.
         message: String,
         /// The server's `X-Request-ID`.
         request_id: Option<String>,
+        /// How many times the request was sent: more than 1 when it followed retries.
+        attempts: u32,
     },
 
     /// 409: the request conflicts with the resource's state (e.g. the Sessions API's
     /// `session_invalid_state`: no pending permission request with that id).
-    #[error("conflict (409): {message}{}", RequestIdSuffix(request_id))]
+    #[error(
+        "conflict (409): {message}{}{}",
+        AttemptsSuffix(*attempts),
+        RequestIdSuffix(request_id)
+    )]
     Conflict {
         /// The server's message (with its error code, when it sent one).
         message: String,
         /// The server's `X-Request-ID`.
         request_id: Option<String>,
+        /// How many times the request was sent: more than 1 when it followed retries.
+        attempts: u32,
     },
 
     /// 413: the request (an upload, a prompt) is larger than the server accepts.
-    #[error("request too large (413): {message}{}", RequestIdSuffix(request_id))]
+    #[error(
+        "request too large (413): {message}{}{}",
+        AttemptsSuffix(*attempts),
+        RequestIdSuffix(request_id)
+    )]
     RequestTooLarge {
         /// The server's message.
         message: String,
         /// The server's `X-Request-ID`.
         request_id: Option<String>,
+        /// How many times the request was sent: more than 1 when it followed retries.
+        attempts: u32,
     },
 
     /// 422: the request body failed validation (FastAPI's `detail` list).
     #[error(
-        "validation failed (422): {}{}",
+        "validation failed (422): {}{}{}",
         ValidationSummary(detail),
+        AttemptsSuffix(*attempts),
         RequestIdSuffix(request_id)
     )]
     Validation {
@@ -109,12 +137,15 @@ pub enum Error {
         detail: Vec<ValidationIssue>,
         /// The server's `X-Request-ID`.
         request_id: Option<String>,
+        /// How many times the request was sent: more than 1 when it followed retries.
+        attempts: u32,
     },
 
     /// 429: too many requests, after the retries the policy allowed.
     #[error(
-        "rate limited (429){}{}",
+        "rate limited (429){}{}{}",
         RetryAfterSuffix(retry_after),
+        AttemptsSuffix(*attempts),
         RequestIdSuffix(request_id)
     )]
     RateLimited {
@@ -122,6 +153,8 @@ pub enum Error {
         retry_after: Option<Duration>,
         /// The server's `X-Request-ID`.
         request_id: Option<String>,
+        /// How many times the request was sent: more than 1 when it followed retries.
+        attempts: u32,
     },
 
     /// The server or the agent failed: a 5xx (a 500 with `status: "completed"` too, since the
@@ -133,9 +166,10 @@ pub enum Error {
     /// A response that is none of the documented shapes (wrong content type, a body that does
     /// not parse, an undocumented status). Keeps what arrived, for a bug report.
     #[error(
-        "unexpected response ({status}, {}): {}{}",
+        "unexpected response ({status}, {}): {}{}{}",
         content_type.as_deref().unwrap_or("no content type"),
         reason,
+        AttemptsSuffix(*attempts),
         RequestIdSuffix(request_id)
     )]
     UnexpectedResponse {
@@ -149,11 +183,14 @@ pub enum Error {
         body: String,
         /// The server's `X-Request-ID`.
         request_id: Option<String>,
+        /// How many times the request was sent: more than 1 when it followed retries.
+        attempts: u32,
     },
 
     /// The response body was larger than the client's limit; the rest was not read.
     #[error(
-        "response body larger than the {limit}-byte limit{}",
+        "response body larger than the {limit}-byte limit{}{}",
+        AttemptsSuffix(*attempts),
         RequestIdSuffix(request_id)
     )]
     ResponseTooLarge {
@@ -161,27 +198,37 @@ pub enum Error {
         limit: u64,
         /// The server's `X-Request-ID`.
         request_id: Option<String>,
+        /// How many times the request was sent: more than 1 when it followed retries.
+        attempts: u32,
     },
 
     /// The call's deadline passed (its timeout covers every attempt and every wait between
     /// them). An agent POST that timed out may still be running on the server; it is never sent
     /// again automatically.
-    #[error("{operation} timed out after {after:?}{}", TimeoutHint(operation))]
+    #[error(
+        "{operation} timed out after {after:?}{}{}",
+        AttemptsSuffix(*attempts),
+        TimeoutHint(operation)
+    )]
     Timeout {
         /// The timeout that expired.
         after: Duration,
         /// What timed out: the operation (`deepresearch_interactive`, `create_session`, …),
         /// `connecting the event stream`, `provisioning the sandbox`.
         operation: String,
+        /// How many times the request was sent: more than 1 when it followed retries.
+        attempts: u32,
     },
 
     /// The connection failed or broke (refused, reset, TLS, a body cut short).
-    #[error("connection error: {message}")]
+    #[error("connection error: {message}{}", AttemptsSuffix(*attempts))]
     Connection {
         /// What happened, without the URL's secrets (there are none in URLs here).
         message: String,
         /// Whether the request can have reached the server's handler.
         maybe_delivered: bool,
+        /// How many times the request was sent: more than 1 when it followed retries.
+        attempts: u32,
     },
 
     /// A local file could not be read or written.
@@ -475,6 +522,40 @@ impl Error {
         }
     }
 
+    /// How many times the request was sent, for every kind that came from sending one: more
+    /// than 1 when the error followed retries (the attempts the [`RetryPolicy`](crate::RetryPolicy)
+    /// allowed, or fewer when the call's deadline left no time for another). `0` for a
+    /// deadline that passed before the first attempt.
+    ///
+    /// ```
+    /// use sambanova_agents::Error;
+    ///
+    /// fn report(error: &Error) {
+    ///     match error.attempts() {
+    ///         Some(attempts) if attempts > 1 => eprintln!("{error} (after {attempts} attempts)"),
+    ///         _ => eprintln!("{error}"),
+    ///     }
+    /// }
+    /// # let _ = report;
+    /// ```
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Error::Authentication { attempts, .. }
+            | Error::BadRequest { attempts, .. }
+            | Error::NotFound { attempts, .. }
+            | Error::Conflict { attempts, .. }
+            | Error::RequestTooLarge { attempts, .. }
+            | Error::Validation { attempts, .. }
+            | Error::RateLimited { attempts, .. }
+            | Error::UnexpectedResponse { attempts, .. }
+            | Error::ResponseTooLarge { attempts, .. }
+            | Error::Timeout { attempts, .. }
+            | Error::Connection { attempts, .. } => Some(*attempts),
+            Error::Server(server) => Some(server.attempts),
+            _ => None,
+        }
+    }
+
     /// Why the credentials were refused, for an [`Error::Authentication`].
     pub fn auth_failure(&self) -> Option<AuthFailure> {
         match self {
@@ -509,6 +590,7 @@ impl Error {
         Error::Timeout {
             after,
             operation: operation.into(),
+            attempts: 1,
         }
     }
 
@@ -539,6 +621,8 @@ pub struct ServerError {
     pub content_type: Option<String>,
     /// The server's `X-Request-ID`.
     pub request_id: Option<String>,
+    /// How many times the request was sent: more than 1 when it followed retries.
+    pub attempts: u32,
 }
 
 impl fmt::Display for ServerError {
@@ -550,7 +634,12 @@ impl fmt::Display for ServerError {
         if let Some(thread_id) = &self.thread_id {
             write!(f, " (thread {thread_id})")?;
         }
-        write!(f, "{}", RequestIdSuffix(&self.request_id))
+        write!(
+            f,
+            "{}{}",
+            AttemptsSuffix(self.attempts),
+            RequestIdSuffix(&self.request_id)
+        )
     }
 }
 
@@ -593,6 +682,18 @@ impl fmt::Display for RequestIdSuffix<'_> {
         match self.0 {
             Some(id) => write!(f, " [request id {id}]"),
             None => Ok(()),
+        }
+    }
+}
+
+/// ` (3 attempts)`, for an error that followed retries.
+struct AttemptsSuffix(u32);
+
+impl fmt::Display for AttemptsSuffix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            0 | 1 => Ok(()),
+            attempts => write!(f, " ({attempts} attempts)"),
         }
     }
 }

@@ -40,14 +40,13 @@ impl Files {
         let settings = client.download_settings(&self.call.options);
         let transport = client.transport();
         let raw = client.raw();
-        let response = transport
+        let (meta, response) = transport
             .send(
                 "download_file",
                 || built(raw.download_file_request(file_id)),
                 &settings,
             )
             .await?;
-        let meta = transport.meta(&response);
         if !meta.status.is_success() {
             let limit = client.max_response_bytes();
             let body = read_body(response, limit, settings.timeout, "download_file", &meta).await?;
@@ -60,6 +59,7 @@ impl Files {
             file_name: suggested.as_deref().and_then(sanitize_file_name),
             content_length: header("content-length").and_then(|v| v.parse().ok()),
             request_id: meta.request_id,
+            attempts: meta.attempts,
             timeout: settings.timeout,
             max_in_memory: client.max_response_bytes(),
             body: Box::pin(response.bytes_stream()),
@@ -167,6 +167,7 @@ async fn write_stream(
         return Err(Error::Connection {
             message: format!("the download ended after {written} of {expected} bytes"),
             maybe_delivered: true,
+            attempts: download.attempts,
         });
     }
     file.flush().await.map_err(io("writing"))?;
@@ -215,6 +216,8 @@ pub struct Download {
     file_name: Option<String>,
     content_length: Option<u64>,
     request_id: Option<String>,
+    /// How many times the request was sent: errors of the body report it.
+    attempts: u32,
     timeout: std::time::Duration,
     max_in_memory: usize,
     body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send + Sync>>,
@@ -252,9 +255,11 @@ impl Download {
     /// an [`Error::ResponseTooLarge`]. [`Files::save`] streams to disk in constant memory.
     pub async fn bytes(mut self) -> Result<Bytes, Error> {
         let limit = self.max_in_memory;
+        let attempts = self.attempts;
         let too_large = |request_id: &Option<String>| Error::ResponseTooLarge {
             limit: limit as u64,
             request_id: request_id.clone(),
+            attempts,
         };
         if self
             .content_length
@@ -278,10 +283,10 @@ impl Stream for Download {
     type Item = Result<Bytes, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let timeout = self.timeout;
+        let (timeout, attempts) = (self.timeout, self.attempts);
         self.body.poll_next_unpin(cx).map(|item| {
             item.map(|chunk| {
-                chunk.map_err(|error| transport_error(error, timeout, "download_file"))
+                chunk.map_err(|error| transport_error(error, timeout, "download_file", attempts))
             })
         })
     }

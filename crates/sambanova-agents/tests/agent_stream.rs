@@ -102,7 +102,7 @@ async fn a_wrong_password_is_an_authentication_error() {
     // The server's 403, in its own words (Chinese: "username or password is wrong").
     let error = client.login().await.unwrap_err();
     assert!(
-        matches!(error, Error::Authentication { ref message, ref request_id, status, failure: AuthFailure::Rejected } if message == "用户名或密码有误" && request_id.is_some() && status.as_u16() == 403),
+        matches!(error, Error::Authentication { ref message, ref request_id, status, failure: AuthFailure::Rejected, attempts: 1 } if message == "用户名或密码有误" && request_id.is_some() && status.as_u16() == 403),
         "{error:?}"
     );
     let error = client.stream(&AgentRequest::new("hi")).await.unwrap_err();
@@ -424,7 +424,7 @@ async fn the_sixth_login_in_a_minute_is_rate_limited_with_the_servers_wait() {
     }
     let error = client.login().await.unwrap_err();
     assert!(
-        matches!(error, Error::RateLimited { retry_after: Some(after), request_id: Some(_) } if (1..=60).contains(&after.as_secs())),
+        matches!(error, Error::RateLimited { retry_after: Some(after), request_id: Some(_), attempts: 1 } if (1..=60).contains(&after.as_secs())),
         "{error:?}"
     );
     assert_eq!(server.requests("POST", LOGIN), 6, "not retried");

@@ -96,10 +96,42 @@ async fn agent_connection_refused_is_retried_then_a_connection_error_never_deliv
     let client = client_for(&refusing_url().await);
     match coding(&client).await {
         Err(Error::Connection {
-            maybe_delivered, ..
-        }) => assert!(!maybe_delivered),
+            maybe_delivered,
+            attempts,
+            ..
+        }) => {
+            assert!(!maybe_delivered);
+            assert_eq!(attempts, 3, "2 retries + the first attempt");
+        }
         other => panic!("expected a connection error, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_wait_past_the_deadline_is_not_made_and_the_error_counts_one_attempt() {
+    let (mock, client) = setup().await;
+    fault(
+        &mock,
+        "POST",
+        CODING,
+        Fault::too_many_requests_after_secs(100),
+        None,
+    );
+    let error = client
+        .coding()
+        .deadline(Duration::from_secs(30))
+        .interactive("print('hello')", "Run this")
+        .await
+        .expect_err("rate limited");
+    assert!(
+        matches!(
+            error,
+            Error::RateLimited { retry_after: Some(wait), attempts: 1, .. }
+                if wait == Duration::from_secs(100)
+        ),
+        "{error:?}"
+    );
+    assert_eq!(coding_requests(&mock), 1);
 }
 
 #[tokio::test]
@@ -187,16 +219,17 @@ async fn agent_429_that_persists_is_rate_limited_after_the_retries() {
         Fault::too_many_requests_after_ms(1),
         None,
     );
-    match coding(&client).await {
-        Err(Error::RateLimited {
-            retry_after,
-            request_id,
-        }) => {
-            assert_eq!(retry_after, Some(Duration::from_millis(1)));
-            assert!(request_id.is_some());
-        }
-        other => panic!("expected rate limited, got {other:?}"),
-    }
+    let error = coding(&client).await.expect_err("rate limited");
+    assert!(
+        matches!(
+            error,
+            Error::RateLimited { retry_after: Some(wait), request_id: Some(_), attempts: 3 }
+                if wait == Duration::from_millis(1)
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("(3 attempts)"), "{error}");
+    assert_eq!(error.attempts(), Some(3), "the error counts every attempt");
     assert_eq!(coding_requests(&mock), 3, "2 retries + the first attempt");
 }
 
@@ -276,6 +309,7 @@ async fn agent_504_html_page_that_persists_is_a_server_error_with_its_title() {
             assert_eq!(error.http_status.as_u16(), 504);
             assert_eq!(error.message, "504 Gateway Time-out");
             assert_eq!(error.content_type.as_deref(), Some("text/html"));
+            assert_eq!(error.attempts, 3, "the error counts every attempt");
         }
         other => panic!("expected a 504 server error, got {other:?}"),
     }
@@ -292,7 +326,12 @@ async fn agent_stalled_response_times_out_and_is_not_replayed() {
         .interactive("print('hello')", "Run this")
         .await;
     match outcome {
-        Err(Error::Timeout { after, .. }) => assert_eq!(after, TIMEOUT),
+        Err(Error::Timeout {
+            after, attempts, ..
+        }) => {
+            assert_eq!(after, TIMEOUT);
+            assert_eq!(attempts, 1);
+        }
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert_eq!(coding_requests(&mock), 1);
@@ -359,8 +398,13 @@ async fn agent_oversized_body_is_response_too_large() {
         None,
     );
     match coding(&client).await {
-        Err(Error::ResponseTooLarge { limit, request_id }) => {
+        Err(Error::ResponseTooLarge {
+            limit,
+            request_id,
+            attempts,
+        }) => {
             assert_eq!(limit, 64 * 1024);
+            assert_eq!(attempts, 1);
             assert!(request_id.is_some(), "the request id is kept");
         }
         other => panic!("expected response too large, got {other:?}"),
@@ -409,8 +453,13 @@ async fn download_reset_that_persists_is_a_connection_error_after_every_retry() 
     fault(&mock, "GET", &path, Fault::Reset, None);
     match client.files().download(&id).await {
         Err(Error::Connection {
-            maybe_delivered, ..
-        }) => assert!(maybe_delivered),
+            maybe_delivered,
+            attempts,
+            ..
+        }) => {
+            assert!(maybe_delivered);
+            assert_eq!(attempts, 5, "the error counts every attempt");
+        }
         other => panic!("expected a connection error, got {other:?}"),
     }
     assert_eq!(

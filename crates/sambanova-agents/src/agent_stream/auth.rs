@@ -224,12 +224,11 @@ impl AgentStreamClient {
                 .map_err(|error| Error::invalid_input(format!("cannot build the request: {error}")))
             };
             let operation_name = operation.name();
-            let response = self
+            let (meta, response) = self
                 .inner
                 .transport
                 .send(operation_name, build, &call)
                 .await?;
-            let meta = self.inner.transport.meta(&response);
             let cookies = set_cookies(&response);
             let body = read_body(
                 response,
@@ -255,12 +254,14 @@ impl AgentStreamClient {
                         Error::NotFound {
                             message,
                             request_id,
+                            attempts,
                         },
                     ) if !path_is_missing => Error::Authentication {
                         status: meta.status,
                         failure: AuthFailure::Rejected,
                         message,
                         request_id,
+                        attempts,
                     },
                     // A login's 403 is a wrong password, not a lack of access.
                     (
@@ -269,6 +270,7 @@ impl AgentStreamClient {
                             status,
                             message,
                             request_id,
+                            attempts,
                             ..
                         },
                     ) => Error::Authentication {
@@ -276,6 +278,7 @@ impl AgentStreamClient {
                         failure: AuthFailure::Rejected,
                         message,
                         request_id,
+                        attempts,
                     },
                     (_, error) => error,
                 });
@@ -336,6 +339,7 @@ fn login_needed(refresh_failure: Option<&Error>) -> Error {
              password"
         ),
         request_id: refresh_failure.and_then(|error| error.request_id().map(str::to_owned)),
+        attempts: 1,
     }
 }
 

@@ -262,6 +262,7 @@ impl<M: EventMap> Stream for EventSource<M> {
                         return Poll::Ready(Some(Err(Error::ResponseTooLarge {
                             limit: limit as u64,
                             request_id: state.context.request_id.clone(),
+                            attempts: 1,
                         })));
                     }
                 }
@@ -283,7 +284,7 @@ impl<M: EventMap> Stream for EventSource<M> {
                     state.feed(&chunk);
                 }
                 Poll::Ready(Some(Err(error))) => {
-                    let error = transport_error(error, this.stall_timeout, state.operation);
+                    let error = transport_error(error, this.stall_timeout, state.operation, 1);
                     if let Some(error) = state.lost(Some(error)) {
                         return Poll::Ready(Some(Err(error)));
                     }
@@ -362,6 +363,7 @@ impl State {
         let error = error.unwrap_or_else(|| Error::Connection {
             message: "the server closed the event stream".into(),
             maybe_delivered: true,
+            attempts: 1,
         });
         tracing::debug!(%error, target = ?self.context.target, "event stream lost; reconnecting");
         self.failures = self.failures.saturating_add(1);
@@ -374,6 +376,7 @@ impl State {
         let last = self.last_error.take().unwrap_or_else(|| Error::Connection {
             message: "the event stream was lost".into(),
             maybe_delivered: true,
+            attempts: 1,
         });
         Error::ReconnectsExhausted {
             stream: self.context.clone(),

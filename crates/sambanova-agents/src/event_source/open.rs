@@ -44,10 +44,10 @@ pub(crate) async fn open_event_stream(
         retry,
         max_body: None,
     };
-    let response = tokio::time::timeout(header_timeout, transport.send(operation, build, &call))
-        .await
-        .map_err(|_| Error::timeout(header_timeout, operation))??;
-    let meta = transport.meta(&response);
+    let (meta, response) =
+        tokio::time::timeout(header_timeout, transport.send(operation, build, &call))
+            .await
+            .map_err(|_| Error::timeout(header_timeout, operation))??;
     if !meta.status.is_success() {
         let head = head(response, header_timeout).await;
         return Err(dialect.status_error(&meta, &head));

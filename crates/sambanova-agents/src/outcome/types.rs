@@ -151,6 +151,7 @@ impl AgentOutcome {
             reason: format!("expected {wanted}, got {}{status}", self.kind()),
             body: String::new(),
             request_id: self.request_id().map(str::to_owned),
+            attempts: 1,
         }
     }
 
@@ -194,6 +195,7 @@ impl Completion {
             reason: format!("the result is not JSON: {error}"),
             body: kept_body(&self.result),
             request_id: self.request_id.clone(),
+            attempts: 1,
         })
     }
 }

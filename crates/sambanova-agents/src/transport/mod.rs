@@ -19,7 +19,7 @@ pub(crate) use retrying::RetryHook;
 use std::time::Duration;
 
 use reqwest::header::{self, HeaderMap};
-use reqwest::{Request, Response};
+use reqwest::Request;
 
 use crate::Error;
 use crate::auth::ApiKey;
@@ -126,17 +126,11 @@ impl Transport {
         build: impl FnMut() -> Result<Request, Error>,
         call: &CallSettings,
     ) -> Result<Exchange, Error> {
-        let response = self.send(operation, build, call).await?;
-        let meta = self.meta(&response);
+        let (meta, response) = self.send(operation, build, call).await?;
         let limit = call.max_body.unwrap_or(usize::MAX);
         // The attempt's own timeout covers the body.
         let body = read_body(response, limit, call.timeout, operation, &meta).await?;
         Ok(Exchange { meta, body })
-    }
-
-    /// The metadata of a response this transport received.
-    pub(crate) fn meta(&self, response: &Response) -> ResponseMeta {
-        ResponseMeta::of(response, &self.secrets)
     }
 
     /// Adds what every request carries: the caller's headers, the key, the attempt's time.

@@ -19,6 +19,8 @@ pub(crate) struct ResponseMeta {
     pub request_id: Option<String>,
     pub retry_after: Option<Duration>,
     pub secrets: Secrets,
+    /// How many times the request was sent to get this answer.
+    pub attempts: u32,
 }
 
 /// One whole answer: its metadata and its body.
@@ -31,7 +33,7 @@ pub(crate) struct Exchange {
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 impl ResponseMeta {
-    pub(crate) fn of(response: &Response, secrets: &Secrets) -> Self {
+    pub(crate) fn of(response: &Response, secrets: &Secrets, attempts: u32) -> Self {
         let headers = response.headers();
         let text = |name: &HeaderName| {
             headers
@@ -48,6 +50,7 @@ impl ResponseMeta {
                 .then(|| crate::retry::retry_after(headers, SystemTime::now()))
                 .flatten(),
             secrets: secrets.clone(),
+            attempts,
         }
     }
 
@@ -63,23 +66,35 @@ impl ResponseMeta {
             request_id: request_id.map(str::to_owned),
             retry_after: None,
             secrets: Secrets::default(),
+            attempts: 1,
         }
     }
 }
 
 /// Maps a failed exchange to the SDK's error, telling whether the handler can have seen it.
-pub(crate) fn transport_error(error: reqwest::Error, timeout: Duration, operation: &str) -> Error {
+/// `attempts` counts this one.
+pub(crate) fn transport_error(
+    error: reqwest::Error,
+    timeout: Duration,
+    operation: &str,
+    attempts: u32,
+) -> Error {
     let mut error = error;
     // A URL's query may carry a secret (`?token=` on event streams): errors show the path.
     if let Some(url) = error.url_mut() {
         url.set_query(None);
     }
     if error.is_timeout() {
-        return Error::timeout(timeout, operation);
+        return Error::Timeout {
+            after: timeout,
+            operation: operation.to_owned(),
+            attempts,
+        };
     }
     Error::Connection {
         message: describe(&error),
         maybe_delivered: !error.is_connect(),
+        attempts,
     }
 }
 
@@ -111,6 +126,7 @@ pub(crate) async fn read_body(
     let too_large = || Error::ResponseTooLarge {
         limit: limit as u64,
         request_id: meta.request_id.clone(),
+        attempts: meta.attempts,
     };
     if response
         .content_length()
@@ -118,7 +134,7 @@ pub(crate) async fn read_body(
     {
         return Err(too_large());
     }
-    let failed = |error: reqwest::Error| transport_error(error, timeout, operation);
+    let failed = |error: reqwest::Error| transport_error(error, timeout, operation, meta.attempts);
     // One chunk is the whole body of most answers: keep it without copying.
     let Some(first) = response.chunk().await.map_err(failed)? else {
         return Ok(Bytes::new());

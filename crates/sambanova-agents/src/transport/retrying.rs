@@ -9,7 +9,7 @@ use reqwest::{Request, Response, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{CallSettings, Transport, transport_error};
+use super::{CallSettings, ResponseMeta, Transport, transport_error};
 use crate::Error;
 
 /// A retry about to happen, as the `on_retry` hook of every client builder sees it (and as the
@@ -106,13 +106,13 @@ fn retry_wait(
 impl Transport {
     /// Sends the request `build` makes, again as the policy allows and the deadline leaves
     /// time for (`build` runs once per attempt, so a request is copied only for a retry).
-    /// Returns the response of the last attempt, whatever its status.
+    /// Returns the response of the last attempt, whatever its status, and its metadata.
     pub(crate) async fn send(
         &self,
         operation: &'static str,
         mut build: impl FnMut() -> Result<Request, Error>,
         call: &CallSettings,
-    ) -> Result<Response, Error> {
+    ) -> Result<(ResponseMeta, Response), Error> {
         let deadline = call
             .deadline
             .map(|deadline| (Instant::now() + deadline, deadline));
@@ -126,7 +126,11 @@ impl Transport {
             if let Some((at, deadline)) = deadline {
                 let remaining = at.saturating_duration_since(Instant::now());
                 if remaining.is_zero() {
-                    return Err(Error::timeout(deadline, operation));
+                    return Err(Error::Timeout {
+                        after: deadline,
+                        operation: operation.to_owned(),
+                        attempts: attempt - 1,
+                    });
                 }
                 if remaining < timeout {
                     timeout = remaining;
@@ -168,7 +172,13 @@ impl Transport {
                 _ => None,
             };
             let Some((next, wait, reason, server_asked)) = next else {
-                return outcome.map_err(|error| transport_error(error, expires, operation));
+                return match outcome {
+                    Ok(response) => Ok((
+                        ResponseMeta::of(&response, &self.secrets, attempt),
+                        response,
+                    )),
+                    Err(error) => Err(transport_error(error, expires, operation, attempt)),
+                };
             };
             let event = RetryEvent {
                 operation,
