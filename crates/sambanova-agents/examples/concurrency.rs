@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use futures::{StreamExt, stream};
+use futures_util::{StreamExt, stream};
 use sambanova_agents::{AgentOutcome, Client, Error};
 use sambanova_agents_mock::{Fault, FaultRule, MockServer, TEST_API_KEY};
 
