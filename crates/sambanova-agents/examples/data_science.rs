@@ -6,19 +6,31 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use sambanova_agents::{AgentOutcome, Upload};
+use std::path::Path;
+
+use sambanova_agents::{AgentOutcome, Client, Upload};
+
+const SALES: &str = "region,quarter,total\nEMEA,1,10\nEMEA,2,14\nAPAC,1,12\nAPAC,2,19\n";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let upload = match std::env::args().nth(1) {
         Some(path) => Upload::path(path),
-        None => Upload::bytes(
-            "sales.csv",
-            "region,quarter,total\nEMEA,1,10\nEMEA,2,14\nAPAC,1,12\nAPAC,2,19\n",
-        ),
+        None => Upload::bytes("sales.csv", SALES),
     };
     let (client, _mock) = support::client().await?;
+    let path = std::env::temp_dir().join("sambanova-data-science-report.html");
+    analyse(&client, upload, &path).await?;
+    println!("report saved to {}", path.display());
+    Ok(())
+}
 
+/// Analyses the upload, approving each hypothesis, and saves the report to `path`.
+async fn analyse(
+    client: &Client,
+    upload: Upload,
+    path: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut outcome = client
         .data_science()
         .interactive([upload], "Which region grows fastest?")
@@ -28,8 +40,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         outcome = hypothesis.approve().await?;
     }
     let report = outcome.into_html()?;
-    let path = std::env::temp_dir().join("sambanova-data-science-report.html");
-    std::fs::write(&path, report.to_document())?;
-    println!("report saved to {}", path.display());
+    std::fs::write(path, report.to_document())?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[tokio::test]
+async fn the_report_is_saved() -> Result<(), Box<dyn std::error::Error>> {
+    let (client, _mock) = support::client().await?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("report.html");
+    analyse(&client, Upload::bytes("sales.csv", SALES), &path).await?;
+    assert!(std::fs::read_to_string(&path)?.starts_with("<!DOCTYPE html>"));
     Ok(())
 }

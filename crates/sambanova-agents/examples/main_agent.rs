@@ -5,7 +5,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use sambanova_agents::AgentOutcome;
+use sambanova_agents::{Client, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -13,24 +13,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| "What is SambaNova's RDU?".into());
     let (client, _mock) = support::client().await?;
+    ask(&client, &question).await?;
+    Ok(())
+}
 
-    let answer = client
-        .main_agent()
-        .run(&question)
-        .await?
-        .into_completion()?;
+async fn ask(client: &Client, question: &str) -> Result<(), Error> {
+    let answer = client.main_agent().run(question).await?.into_completion()?;
     println!("{}\n", answer.text());
 
-    let first = client.main_agent().interactive(&question).await?;
+    let first = client.main_agent().interactive(question).await?;
     if let Some(thread) = first.thread_id() {
         let follow_up = client
             .main_agent()
             .resume(thread, "Summarise that in one line")
-            .await?;
-        match follow_up {
-            AgentOutcome::Completed(done) => println!("thread {thread}: {}", done.text()),
-            other => println!("thread {thread}: {other:?}"),
-        }
+            .await?
+            .into_completion()?;
+        println!("thread {thread}: {}", follow_up.text());
     }
+    Ok(())
+}
+
+#[cfg(test)]
+#[tokio::test]
+async fn runs_against_the_mock() -> Result<(), Box<dyn std::error::Error>> {
+    let (client, _mock) = support::client().await?;
+    ask(&client, "What is SambaNova's RDU?").await?;
     Ok(())
 }

@@ -65,7 +65,11 @@ fn peak_rss_kib() -> Option<u64> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = parse_args()?;
+    probe(parse_args()?).await
+}
+
+/// Downloads the artifact `args` describe, fails unless every byte came, prints the figures.
+async fn probe(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mock = MockServer::start().await?;
     mock.faults().add(FaultRule::new(
         "GET",
@@ -105,4 +109,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => println!("peak RSS: not available on this platform (use /usr/bin/time -v)"),
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[tokio::test]
+async fn every_byte_is_saved() -> Result<(), Box<dyn std::error::Error>> {
+    probe(Args {
+        bytes: 200 * 1024,
+        dir: None,
+    })
+    .await
 }

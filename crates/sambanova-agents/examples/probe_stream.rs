@@ -95,10 +95,14 @@ async fn open(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = parse_args()?;
+    probe(&parse_args()?).await
+}
+
+/// Consumes the stream `args` describe, fails unless every event came, prints the figures.
+async fn probe(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let rss_before = peak_rss_kib();
     let started = Instant::now();
-    let (mut events, _mock) = open(&args).await?;
+    let (mut events, _mock) = open(args).await?;
     let (mut total, mut text_deltas, mut text_bytes) = (0u64, 0u64, 0usize);
     let mut completed = false;
     while let Some(event) = events.next().await {
@@ -134,6 +138,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             peak as f64 / 1024.0
         ),
         _ => println!("peak RSS: not available on this platform (use /usr/bin/time -v)"),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[tokio::test]
+async fn both_sources_deliver_every_event() -> Result<(), Box<dyn std::error::Error>> {
+    for source in [Source::Generated, Source::Mock] {
+        probe(&Args {
+            events: 1000,
+            source,
+        })
+        .await?;
     }
     Ok(())
 }

@@ -23,6 +23,139 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Testing
+//!
+//! Tests and examples need no key and no network: the `sambanova-agents-mock` crate serves
+//! the Agents API, the Sessions API and the agent stream on one loopback port, and behaves like
+//! the real servers (their quirks included), not like their specs. Add it as a dev-dependency:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! sambanova-agents-mock = "0.1"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! `MockServer::start()` binds a free port on `127.0.0.1`; dropping the server stops it. Point
+//! each client at it:
+//!
+//! | client | base URL | credentials |
+//! | --- | --- | --- |
+//! | [`Client`] | `mock.agents_url()` (`http://127.0.0.1:PORT/api`) | `TEST_API_KEY` (any UUID-shaped key) |
+//! | [`sessions::SessionsClient`] | `mock.url()` (the paths carry `/api/v1`) | none, unless set with `MockServerBuilder::sessions_api_key` |
+//! | [`agent_stream::AgentStreamClient`] | `mock.url()` | user `demo`, password `demo` |
+//!
+//! The Sessions side has a running sandbox, `DEMO_SANDBOX_ID`, whose scripted agent answers
+//! every message with the real event sequence (text, one `Bash` tool call, the result);
+//! `#permission` in a message makes it ask before the tool runs and wait for the answer,
+//! `#question` makes it ask a question and wait, `#error`, `#crash` and `#long N` end a turn the
+//! other ways a real one ends (see the mock crate's docs). `MockServer::builder()` sets
+//! latency, the agent's pace, the keepalive period, token lifetimes and a Sessions key.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures_util::StreamExt;
+//! use sambanova_agents::Client;
+//! use sambanova_agents::sessions::{SessionsClient, TurnText};
+//! use sambanova_agents_mock::{DEMO_SANDBOX_ID, MockServer, TEST_API_KEY};
+//!
+//! let mock = MockServer::start().await?;
+//!
+//! let client = Client::builder().api_key(TEST_API_KEY).base_url(mock.agents_url()).build()?;
+//! let answer = client.main_agent().run("What is an RDU?").await?.into_completion()?;
+//! assert!(answer.text().contains("What is an RDU?"));
+//!
+//! let sessions = SessionsClient::new(mock.url())?;
+//! let session = sessions.create_session(DEMO_SANDBOX_ID).await?;
+//! let mut turn = sessions.send_and_stream(&session.id, "hi").await?;
+//! let mut text = TurnText::new();
+//! while let Some(event) = turn.events.next().await {
+//!     text.push(&event?);
+//! }
+//! assert_eq!(text.text(), "Echo: hi Done.");
+//! # Ok(()) }
+//! ```
+//!
+//! ## Fault injection
+//!
+//! `mock.faults().add(FaultRule::new(method, path, fault))` makes the mock misbehave on the
+//! requests a rule matches, `.times(n)` for the next `n` of them only (without it, for every
+//! one). A rule matches a method (`*` for any) and a path: exact, or a prefix when it ends with
+//! `*` (`/api/v1/sessions/*`); `/api/agent/…` and `/agent/…` are one route, as on the real
+//! server. When several rules match, the earliest added wins. `mock.requests(method, path)`
+//! counts the requests that reached a path (exact, as sent), faulted or not. Other processes
+//! (a CLI under test, another language) add rules with `POST /__mock/faults` (the JSON of a
+//! [`FaultRule`](https://docs.rs/sambanova-agents-mock/latest/sambanova_agents_mock/struct.FaultRule.html),
+//! or the text syntax below) and read the counts at `GET /__mock/requests`.
+//!
+//! Faults can target every route of the three APIs (not the `/__mock/` ones):
+//!
+//! | API | paths |
+//! | --- | --- |
+//! | Agents | `/api/agent/mainagent`, `/coding`, `/deepresearch`, `/financialanalysis`, `/datascience` (each also `…/interactive`), `/api/agent/files/{file_id}` |
+//! | Sessions | `/api/v1/sandboxes`, `/api/v1/sandboxes/{id}` (and its `/stream`, `/start`, `/stop`, `/pause`, `/resume`, `/sessions`), `/api/v1/sessions/{id}` (and its `/messages`, `/stream`, `/interrupt`, `/queue`, `/permissions`, `/permissions/{request_id}/respond`, `/user-input/{request_id}/respond`) |
+//! | agent stream | `/api/v1/auth/login`, `/api/v1/auth/refresh`, `/agent/agent/stream`, `/agent/chat/stream` |
+//!
+//! The faults (`Fault`), with their text syntax (`METHOD PATH KIND [key=value …]`, e.g.
+//! `"POST /api/agent/coding 429 times=2 retry-after=1".parse::<FaultRule>()`):
+//!
+//! | fault | text | what the client gets |
+//! | --- | --- | --- |
+//! | `Fault::status(503)`, `Status { status, headers, body, content_type }` | `503` | that status and a JSON `{"detail": …}` body instead of the answer |
+//! | `Fault::too_many_requests_after_secs(s)`, `_after_ms(ms)`, `_at(http_date)` | `429 retry-after=S`, `429 retry-after-ms=MS` | a 429 that says when to come back |
+//! | `Fault::nginx_504()` | `504` | the HTML page ingress-nginx sends on a gateway timeout |
+//! | `Latency(duration)` | `latency ms=MS` | the normal answer, that much later |
+//! | `Reset` | `reset` | the request is read, then the connection closes without an answer |
+//! | `Stall` | `stall` | no answer ever, the connection open |
+//! | `CutBody { after_bytes }` | `cut-body after=N` | a 200 whose body stops after N bytes, short of its `Content-Length` |
+//! | `MalformedJson` | `malformed-json` | a 200 `application/json` body that is not JSON |
+//! | `WrongContentType { content_type }` | `wrong-content-type content-type=T` | the normal body, labelled `T` |
+//! | `HugeBody { bytes }` | `huge-body bytes=N` | a 200 body of N bytes, streamed |
+//! | `StallStream { after_events }` | `stall-stream after=N` | event streams: N events, then silence (no keepalives), the connection open |
+//! | `CloseStreamAfter { events }` | `close-stream after=N` | event streams: the server closes after N events |
+//! | `OversizedEvent { bytes }` | `oversized-event bytes=N` | event streams: one `data:` line of N bytes first |
+//!
+//! The last three change only `text/event-stream` answers; others pass as they are.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use std::sync::atomic::{AtomicU32, Ordering};
+//!
+//! use sambanova_agents::{Client, ErrorKind};
+//! use sambanova_agents_mock::{Fault, FaultRule, MockServer, TEST_API_KEY};
+//!
+//! let mock = MockServer::start().await?;
+//! let retries = Arc::new(AtomicU32::new(0));
+//! let counted = retries.clone();
+//! let client = Client::builder()
+//!     .api_key(TEST_API_KEY)
+//!     .base_url(mock.agents_url())
+//!     .on_retry(move |_| {
+//!         counted.fetch_add(1, Ordering::Relaxed);
+//!     })
+//!     .build()?;
+//!
+//! // One 429, then the normal answer: the default policy retries it.
+//! let path = "/api/agent/mainagent";
+//! mock.faults().add(FaultRule::new("POST", path, Fault::too_many_requests_after_ms(10)).times(1));
+//! client.main_agent().run("What is an RDU?").await?.into_completion()?;
+//! assert_eq!(retries.load(Ordering::Relaxed), 1);
+//! assert_eq!(mock.requests("POST", path), 2);
+//!
+//! // A 500 is not: the agent may have run.
+//! mock.faults().add("POST /api/agent/* 500 times=1".parse()?);
+//! let error = client.main_agent().run("What is an RDU?").await.unwrap_err();
+//! assert_eq!((error.kind(), error.is_retryable()), (ErrorKind::Server, false));
+//! assert_eq!(mock.requests("POST", path), 3);
+//! # Ok(()) }
+//! ```
+//!
+//! The crate's examples (`examples/`) run this way too, each as a test of `cargo test`: the
+//! concurrency, error handling, permissions, tool call and tracing ones show the recipes above
+//! at length.
+//!
 //! # Features
 //!
 //! The TLS backend is chosen with features, passed through to reqwest:

@@ -197,14 +197,14 @@ async fn data_science_report_and_hypothesis_loop() {
         .unwrap()
         .into_plan()
         .unwrap();
-    assert_eq!(plan.file_ids.len(), 1);
+    assert_eq!(plan.file_ids().len(), 1);
     let revised = plan
         .revise("Focus on APAC")
         .await
         .unwrap()
         .into_plan()
         .unwrap();
-    assert_eq!(revised.file_ids, plan.file_ids);
+    assert_eq!(revised.file_ids(), plan.file_ids());
     let report = revised.approve().await.unwrap().into_html().unwrap();
     assert_eq!(report.thread_id.as_deref(), Some(plan.thread_id()));
 }

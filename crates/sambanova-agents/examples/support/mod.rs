@@ -1,13 +1,13 @@
 //! Shared by the examples: a client for the real API when `SAMBANOVA_API_KEY` is set, else for
 //! the embedded mock server, so every example runs on a fresh machine with no key and no
-//! network.
+//! network. Under `cargo test` it is always the mock.
 
 use sambanova_agents::Client;
 use sambanova_agents_mock::{MockServer, TEST_API_KEY};
 
 /// The client, and the mock it talks to (kept alive for the example's duration) if any.
 pub async fn client() -> Result<(Client, Option<MockServer>), Box<dyn std::error::Error>> {
-    if std::env::var_os(sambanova_agents::API_KEY_ENV).is_some() {
+    if !cfg!(test) && std::env::var_os(sambanova_agents::API_KEY_ENV).is_some() {
         return Ok((Client::from_env()?, None));
     }
     let mock = MockServer::start().await?;

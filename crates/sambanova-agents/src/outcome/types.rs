@@ -202,15 +202,13 @@ impl Completion {
 
 /// A run paused on a plan (deep research) or a hypothesis (data science): approve it, or
 /// revise it with feedback.
+///
+/// Its parts are read with getters; a plan is made by an agent call (or [`Plan::detached`]).
 pub struct Plan {
-    /// The plan as the server sent it: text with `<b>` tags.
-    pub text: String,
-    /// The thread to resume.
-    pub thread_id: String,
-    /// The uploaded files the thread works on (data science only).
-    pub file_ids: Vec<String>,
-    /// The server's `X-Request-ID`.
-    pub request_id: Option<String>,
+    pub(crate) text: String,
+    pub(crate) thread_id: String,
+    pub(crate) file_ids: Vec<String>,
+    pub(crate) request_id: Option<String>,
     pub(crate) resume: Option<Resume>,
 }
 
@@ -226,7 +224,7 @@ impl fmt::Debug for Plan {
 }
 
 impl Plan {
-    /// The plan as sent (with the server's `<b>` tags).
+    /// The plan as the server sent it: text with `<b>` tags.
     pub fn text(&self) -> &str {
         &self.text
     }
@@ -247,6 +245,16 @@ impl Plan {
         &self.thread_id
     }
 
+    /// The uploaded files the thread works on (data science only; empty for the others).
+    pub fn file_ids(&self) -> &[String] {
+        &self.file_ids
+    }
+
+    /// The server's `X-Request-ID` for the answer that carried the plan.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
     /// A plan not tied to a client (for tests and for plans rebuilt from storage); it
     /// cannot be approved until resumed through an agent's `resume`.
     pub fn detached(text: impl Into<String>, thread_id: impl Into<String>) -> Self {
@@ -259,16 +267,33 @@ impl Plan {
         }
     }
 
-    /// Approves the plan: sends exactly `approve` on its thread, with the timeout and retry
-    /// policy of the agent handle it came from, and returns what the agent did next (the
-    /// report, or another plan).
+    /// Approves the plan: sends exactly `approve` on its thread, and returns what the agent
+    /// did next (the report, or another plan).
+    ///
+    /// The call reuses the agent handle the plan came from: its timeout, deadline and retry
+    /// policy (the client's where the handle set none), and its client (key, headers,
+    /// `on_retry` hook). The deadline counts from this call, not from the one that made the
+    /// plan.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sambanova_agents::Client) -> Result<(), sambanova_agents::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let research = client.deep_research().deadline(Duration::from_secs(1800));
+    /// let plan = research.interactive("Solid-state batteries").await?.into_plan()?;
+    /// // Also bounded by 30 minutes, counted from here.
+    /// let report = plan.approve().await?;
+    /// # let _ = report;
+    /// # Ok(()) }
+    /// ```
     pub async fn approve(&self) -> Result<AgentOutcome, Error> {
         self.reply("approve").await
     }
 
-    /// Sends feedback on the plan (with the settings of the handle it came from); the agent
-    /// answers with a revised plan (deep research, data science) or goes on (see each agent's
-    /// `resume`).
+    /// Sends feedback on the plan; the agent answers with a revised plan (deep research, data
+    /// science) or goes on (see each agent's `resume`). Like [`Plan::approve`], the call reuses
+    /// the timeout, deadline, retry policy and client of the handle the plan came from. Empty
+    /// feedback is refused without a request.
     pub async fn revise(&self, feedback: &str) -> Result<AgentOutcome, Error> {
         if feedback.trim().is_empty() {
             return Err(Error::invalid_input(
@@ -278,7 +303,7 @@ impl Plan {
         self.reply(feedback).await
     }
 
-    /// Sends any reply on the plan's thread, as is.
+    /// Sends any reply on the plan's thread, as is, with the settings [`Plan::approve`] uses.
     pub async fn reply(&self, text: &str) -> Result<AgentOutcome, Error> {
         match &self.resume {
             Some(resume) => resume(self, text.to_owned()).await,

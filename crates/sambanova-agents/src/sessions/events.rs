@@ -5,8 +5,11 @@ use serde_json::Value;
 
 use crate::sse;
 
-/// The payload types of the events, as the spec describes them (generated from
-/// `spec/sessions.yaml`).
+/// The payload of each event type: the `sambanova-agents-raw` types, generated from this
+/// project's Sessions spec (`spec/sessions.yaml`, written from the real server's behaviour),
+/// re-exported as they are on purpose. The spec is the one description of the server's events,
+/// so the typed events, the raw client and the spec cannot drift apart; every field's docs come
+/// from it. Fields the server may leave out are `Option`s.
 pub mod data {
     pub use sambanova_agents_raw::sessions::types::{
         ConnectedData, ErrorEventData, FileChangedData, KeepaliveData, LogLineData,
