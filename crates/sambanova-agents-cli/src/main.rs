@@ -12,6 +12,7 @@ mod output;
 mod progress;
 mod raw_events;
 mod session_view;
+mod shell;
 mod token;
 mod tool_answers;
 

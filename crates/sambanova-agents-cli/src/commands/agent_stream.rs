@@ -23,6 +23,7 @@ use crate::commands::with_spinner;
 use crate::context::Context;
 use crate::error::{CliError, Service};
 use crate::output::{LiveText, Output, terminal_safe};
+use crate::shell::shell_word;
 use crate::token::{self, TokenError};
 
 /// Where an `agent` run goes: the thread to continue, the sandbox to reuse, the module.
@@ -218,7 +219,8 @@ async fn run_turns(
 fn unanswered(printer: &Printer, command: &str, why: &str) -> CliError {
     let how = match &printer.thread_id {
         Some(thread) => format!(
-            "; answer it with `sambanova-agents {command} ANSWER --thread {thread} --feedback`"
+            "; answer it with `sambanova-agents {command} ANSWER --thread {} --feedback`",
+            shell_word(thread)
         ),
         None => String::new(),
     };
@@ -557,6 +559,7 @@ impl Printer {
             }
             self.output.json_document(&doc)?;
         } else if let Some(thread) = &self.thread_id {
+            let thread = shell_word(thread);
             self.output.note(&format!(
                 "thread {thread} (continue with --thread {thread})"
             ));
