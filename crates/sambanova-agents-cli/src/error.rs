@@ -58,6 +58,9 @@ pub enum CliError {
     /// Ctrl-C interrupted the followed turn.
     #[error("the turn was interrupted (Ctrl-C)")]
     Interrupted,
+    /// Ctrl-C stopped a download; its partial file is removed.
+    #[error("the download was interrupted (Ctrl-C); nothing was saved")]
+    DownloadInterrupted,
     /// The research plan was never approved.
     #[error(
         "research stopped: input ended before the plan was approved (type \"approve\" or pass --yes)"
@@ -143,7 +146,7 @@ impl CliError {
                 6
             }
             CliError::AnswerNeeded { .. } => 7,
-            CliError::Interrupted => 130,
+            CliError::Interrupted | CliError::DownloadInterrupted => 130,
         }
     }
 

@@ -241,12 +241,14 @@ pub async fn login(
     let token = match username {
         Some(username) => {
             let password = password(ctx.output, username)?;
+            crate::logging::hide(&password);
             let mut builder = ctx.agent_stream().credentials(username, password);
             if let Some((uuid, answer)) = captcha {
                 builder = builder.captcha(uuid, answer);
             }
             let client = builder.build()?;
             let issued = with_spinner(&ctx.output, "logging in", client.login()).await?;
+            crate::logging::hide(issued.expose_secret());
             issued.expose_secret().to_owned()
         }
         None => match token_file {
@@ -266,6 +268,7 @@ pub async fn login(
             }
         },
     };
+    crate::logging::hide(&token);
     let path = token::default_token_path()?;
     token::store_token(&path, &token)?;
     if ctx.output.is_json() {
@@ -294,7 +297,10 @@ fn client(ctx: &Context, token_file: Option<&Path>) -> Result<AgentStreamClient,
         .iter()
         .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
     match stored {
-        Some(token) => builder = builder.token(token),
+        Some(token) => {
+            crate::logging::hide(&token);
+            builder = builder.token(token);
+        }
         None if !environment_has_credentials => return Err(TokenError::NotLoggedIn.into()),
         None => {}
     }
