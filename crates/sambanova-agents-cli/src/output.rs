@@ -3,7 +3,7 @@
 //! `sambanova-agents … > out` captures only the result.
 
 use std::borrow::Cow;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use indicatif::ProgressBar;
 use serde_json::Value;
@@ -15,6 +15,8 @@ use crate::progress;
 pub struct Output {
     json: bool,
     progress: bool,
+    /// Results shown at a terminal are server text a terminal must not obey.
+    stdout_terminal: bool,
 }
 
 impl Output {
@@ -23,6 +25,7 @@ impl Output {
         Output {
             json,
             progress: progress::progress_enabled(json),
+            stdout_terminal: io::stdout().is_terminal(),
         }
     }
 
@@ -58,12 +61,18 @@ impl Output {
         stdout.flush()
     }
 
-    /// Text on stdout, with a trailing newline if it lacks one. Ignored with `--json`, so
-    /// that stdout holds only JSON documents.
+    /// Text on stdout, with a trailing newline if it lacks one, terminal-safe at a terminal
+    /// (redirected, it is written as the server sent it). Ignored with `--json`, so that
+    /// stdout holds only JSON documents.
     pub fn text(&self, text: &str) -> io::Result<()> {
         if self.json {
             return Ok(());
         }
+        let text = if self.stdout_terminal {
+            terminal_safe(text)
+        } else {
+            Cow::Borrowed(text)
+        };
         let mut stdout = io::stdout().lock();
         stdout.write_all(text.as_bytes())?;
         if !text.ends_with('\n') {
@@ -84,11 +93,22 @@ pub fn to_json(value: &impl serde::Serialize) -> io::Result<Value> {
     serde_json::to_value(value).map_err(io::Error::other)
 }
 
-/// Streamed text on stdout, written as it arrives, that knows whether the cursor is mid-line,
-/// so that a marked line (`[tool …]`, `[error] …`) always starts on a line of its own.
-#[derive(Debug, Default)]
+/// Streamed text on stdout, written as it arrives (terminal-safe at a terminal), that knows
+/// whether the cursor is mid-line, so that a marked line (`[tool …]`, `[error] …`) always
+/// starts on a line of its own.
+#[derive(Debug)]
 pub struct LiveText {
     mid_line: bool,
+    terminal: bool,
+}
+
+impl Default for LiveText {
+    fn default() -> Self {
+        LiveText {
+            mid_line: false,
+            terminal: io::stdout().is_terminal(),
+        }
+    }
 }
 
 impl LiveText {
@@ -97,8 +117,13 @@ impl LiveText {
         if text.is_empty() {
             return Ok(());
         }
+        let shown = if self.terminal {
+            terminal_safe(text)
+        } else {
+            Cow::Borrowed(text)
+        };
         let mut stdout = io::stdout().lock();
-        stdout.write_all(text.as_bytes())?;
+        stdout.write_all(shown.as_bytes())?;
         stdout.flush()?;
         self.mid_line = !text.ends_with('\n');
         Ok(())

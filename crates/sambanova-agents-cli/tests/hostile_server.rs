@@ -336,3 +336,100 @@ fn verbose_flags_log_without_rust_log_and_nothing_is_logged_without_either() {
     let (_, chosen) = echoing_run(&url, Some("warn"), &["-vvv"]);
     assert!(log_lines(&chosen).is_empty(), "{chosen}");
 }
+
+// ---------- downloads cut short, results at a terminal ----------
+
+#[test]
+fn a_cut_download_resumes_where_it_was_cut_and_is_byte_identical() {
+    let mock = Mock::start();
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(200_000).collect();
+    let id = mock.server.put_file(
+        sambanova_agents_mock::TEST_API_KEY,
+        "data.bin",
+        bytes.clone(),
+    );
+    let path = format!("/api/agent/files/{id}");
+    mock.server.faults().add(
+        FaultRule::new(
+            "GET",
+            &path,
+            Fault::CutBody {
+                after_bytes: 70_000,
+            },
+        )
+        .times(1),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = mock
+        .cli()
+        .args(["-v", "files", "get", &id, "--output"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        std::fs::read(dir.path().join("data.bin")).expect("saved"),
+        bytes
+    );
+    assert_eq!(names_in(dir.path()), ["data.bin"]);
+    assert_eq!(
+        mock.requests("GET", &path),
+        2,
+        "one GET and one for the rest"
+    );
+    assert!(
+        stderr.contains("download_file") && stderr.contains("retrying"),
+        "the retry is logged: {stderr}"
+    );
+}
+
+/// Runs the binary under a pseudo-terminal (util-linux `script`): what a terminal was sent.
+fn at_a_terminal(args: &str) -> String {
+    let binary = assert_cmd::cargo::cargo_bin("sambanova-agents");
+    let output = std::process::Command::new("script")
+        .args(["-qec", &format!("{} {args}", binary.display()), "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn results_shown_at_a_terminal_are_terminal_safe() {
+    let mock = Mock::start();
+    mock.server.faults().add(FaultRule::new(
+        "POST",
+        "/api/agent/mainagent/interactive",
+        Fault::Status {
+            status: 200,
+            headers: Vec::new(),
+            body: r#"{"status":"completed","thread_id":"t-1","result":"ok\u001b]0;owned\u0007 \u202egnp.exe"}"#
+                .into(),
+            content_type: "application/json".into(),
+        },
+    ));
+    let shown = at_a_terminal(&format!(
+        "--base-url {} --api-key {} main hi",
+        mock.server.agents_url(),
+        sambanova_agents_mock::TEST_API_KEY
+    ));
+    assert!(
+        shown.contains("ok\\u{1b}]0;owned\\u{7} \\u{202e}gnp.exe"),
+        "{shown:?}"
+    );
+    // (The spinner's own escape sequences are the only ones left.)
+    assert!(
+        !shown.contains("\u{1b}]0;owned")
+            && !shown.contains('\u{7}')
+            && !shown.contains('\u{202e}'),
+        "{shown:?}"
+    );
+
+    // Redirected, the result is the server's text as it is.
+    let output = mock.cli().args(["main", "hi"]).output().expect("runs");
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("ok\u{1b}]0;owned\u{7}"),
+        "{output:?}"
+    );
+}
