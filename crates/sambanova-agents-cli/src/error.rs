@@ -220,7 +220,7 @@ impl fmt::Display for Advised<'_> {
             write!(f, "; {advice}")?;
         }
         if let Some(id) = request_id {
-            write!(f, " (request id {id})")?;
+            write!(f, " (request id {})", crate::output::terminal_safe_word(id))?;
         }
         Ok(())
     }
@@ -280,6 +280,20 @@ mod tests {
         );
         assert!(
             line.contains("\\u{1b}]0;pwned\\u{7} 用户名或密码有误"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_request_id_with_escape_sequences_is_shown_escaped_on_the_one_line() {
+        let error = CliError::from(classified(
+            401,
+            r#"{"error":"Invalid API key"}"#,
+            Some("r-1\u{1b}]0;owned\u{7}\nfake: line"),
+        ));
+        let line = error.to_string();
+        assert!(
+            line.ends_with("(request id r-1\\u{1b}]0;owned\\u{7}\\u{a}fake: line)"),
             "{line}"
         );
     }
