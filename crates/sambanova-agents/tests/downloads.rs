@@ -74,6 +74,21 @@ fn listing(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Saves `file-1` from a server answering `responses` in turn; gives back the one file saved
+/// (checked to be alone in its directory: no partial file left) and the requests read.
+async fn saved_from(responses: Vec<String>) -> (String, Vec<String>) {
+    let (url, server) = scripted_server(responses).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let saved = client(&url, KEY)
+        .files()
+        .save("file-1", dir.path())
+        .await
+        .expect("saved");
+    assert_eq!(listing(dir.path()), ["digits.txt"]);
+    let text = std::fs::read_to_string(&saved.path).expect("read");
+    (text, server.await.expect("server"))
+}
+
 #[tokio::test]
 async fn a_cut_download_resumes_from_where_it_was_cut() {
     let (url, server) =
@@ -106,14 +121,8 @@ async fn if_range_falls_back_to_last_modified_and_never_sends_a_weak_etag() {
         ),
         &FILE[..4]
     );
-    let (url, server) = scripted_server(vec![first, partial("bytes 4-9/10", &FILE[4..])]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    client(&url, KEY)
-        .files()
-        .save("file-1", dir.path())
-        .await
-        .expect("saved");
-    let requests = server.await.expect("server");
+    let (text, requests) = saved_from(vec![first, partial("bytes 4-9/10", &FILE[4..])]).await;
+    assert_eq!(text, FILE);
     assert_eq!(
         header(&requests[1], "if-range"),
         Some("Tue, 01 Dec 2026 10:00:00 GMT")
@@ -124,15 +133,8 @@ async fn if_range_falls_back_to_last_modified_and_never_sends_a_weak_etag() {
 async fn without_accept_ranges_a_cut_download_starts_over() {
     let first = format!("{}{}", whole_head(""), &FILE[..4]);
     let second = format!("{}{FILE}", whole_head(""));
-    let (url, server) = scripted_server(vec![first, second]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let saved = client(&url, KEY)
-        .files()
-        .save("file-1", dir.path())
-        .await
-        .expect("saved");
-    assert_eq!(std::fs::read_to_string(&saved.path).expect("read"), FILE);
-    let requests = server.await.expect("server");
+    let (text, requests) = saved_from(vec![first, second]).await;
+    assert_eq!(text, FILE);
     assert_eq!(header(&requests[1], "range"), None);
 }
 
@@ -144,16 +146,9 @@ async fn a_whole_file_answering_the_range_replaces_what_was_written() {
         "{}{changed}",
         whole_head("accept-ranges: bytes\r\netag: \"v2\"\r\n")
     );
-    let (url, server) = scripted_server(vec![cut_after_four(), second]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let saved = client(&url, KEY)
-        .files()
-        .save("file-1", dir.path())
-        .await
-        .expect("saved");
-    assert_eq!(std::fs::read_to_string(&saved.path).expect("read"), changed);
-    assert_eq!(listing(dir.path()), ["digits.txt"]);
-    assert_eq!(server.await.expect("server").len(), 2);
+    let (text, requests) = saved_from(vec![cut_after_four(), second]).await;
+    assert_eq!(text, changed);
+    assert_eq!(requests.len(), 2);
 }
 
 #[tokio::test]
@@ -196,15 +191,8 @@ async fn a_partial_answer_that_is_not_the_rest_of_the_file_is_refused() {
 async fn a_range_the_server_cannot_satisfy_starts_over() {
     let refused = "HTTP/1.1 416 Range Not Satisfiable\r\ncontent-range: bytes */10\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned();
     let whole = format!("{}{FILE}", whole_head("accept-ranges: bytes\r\n"));
-    let (url, server) = scripted_server(vec![cut_after_four(), refused, whole]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let saved = client(&url, KEY)
-        .files()
-        .save("file-1", dir.path())
-        .await
-        .expect("saved");
-    assert_eq!(std::fs::read_to_string(&saved.path).expect("read"), FILE);
-    let requests = server.await.expect("server");
+    let (text, requests) = saved_from(vec![cut_after_four(), refused, whole]).await;
+    assert_eq!(text, FILE);
     assert_eq!(header(&requests[2], "range"), None);
 }
 
