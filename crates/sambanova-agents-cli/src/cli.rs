@@ -21,7 +21,15 @@ Exit codes:
   7  a session turn waits for an answer (a tool permission or a question) and stdin is not a
      terminal: pass --approve-tools or --deny-tools, or answer with `sessions respond` or
      `sessions answer` from another shell
-  130  the turn was interrupted with Ctrl-C (`sessions send --follow`)
+  130  interrupted with Ctrl-C: the turn (`sessions send --follow`), or a download (`files get`,
+       which leaves no partial file)
+
+Logging (stderr only; stdout keeps the results):
+  -v logs this CLI, its SDK and the mock at info (each request as it ends: operation, path,
+    attempt, status, request id, latency; each retry), -vv at debug, -vvv at trace
+  RUST_LOG, when set, chooses instead: RUST_LOG=sambanova_agents=debug, or RUST_LOG=debug for
+    every crate (the HTTP stack included)
+  every secret the command knows (API keys, tokens, passwords) is redacted from each line
 
 Servers:
   research, code, main, finance, datascience, files: the Agents API at --base-url, else
@@ -92,6 +100,10 @@ pub struct GlobalArgs {
     /// Start the embedded mock server and point the command at it.
     #[arg(long, global = true, conflicts_with = "base_url")]
     pub mock: bool,
+    /// Log to stderr: -v info, -vv debug, -vvv trace; RUST_LOG wins (see "Logging" in the
+    /// top-level --help).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 /// Top-level commands.

@@ -59,6 +59,9 @@ pub enum CliError {
     /// Ctrl-C interrupted the followed turn.
     #[error("the turn was interrupted (Ctrl-C)")]
     Interrupted,
+    /// Ctrl-C stopped a download; its partial file is removed.
+    #[error("the download was interrupted (Ctrl-C); nothing was saved")]
+    DownloadInterrupted,
     /// The research plan was never approved.
     #[error(
         "research stopped: input ended before the plan was approved (type \"approve\" or pass --yes)"
@@ -144,7 +147,7 @@ impl CliError {
                 6
             }
             CliError::AnswerNeeded { .. } => 7,
-            CliError::Interrupted => 130,
+            CliError::Interrupted | CliError::DownloadInterrupted => 130,
         }
     }
 
@@ -226,7 +229,7 @@ impl fmt::Display for Advised<'_> {
             write!(f, "; {advice}")?;
         }
         if let Some(id) = request_id {
-            write!(f, " (request id {id})")?;
+            write!(f, " (request id {})", crate::output::terminal_safe_word(id))?;
         }
         Ok(())
     }
@@ -286,6 +289,20 @@ mod tests {
         );
         assert!(
             line.contains("\\u{1b}]0;pwned\\u{7} 用户名或密码有误"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_request_id_with_escape_sequences_is_shown_escaped_on_the_one_line() {
+        let error = CliError::from(classified(
+            401,
+            r#"{"error":"Invalid API key"}"#,
+            Some("r-1\u{1b}]0;owned\u{7}\nfake: line"),
+        ));
+        let line = error.to_string();
+        assert!(
+            line.ends_with("(request id r-1\\u{1b}]0;owned\\u{7}\\u{a}fake: line)"),
             "{line}"
         );
     }

@@ -8,10 +8,12 @@ mod cli;
 mod commands;
 mod context;
 mod error;
+mod logging;
 mod output;
 mod progress;
 mod raw_events;
 mod session_view;
+mod shell;
 mod token;
 mod tool_answers;
 
@@ -32,6 +34,10 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
+    logging::init(cli.global.verbose);
+    if let Some(key) = &cli.global.api_key {
+        logging::hide(key);
+    }
     // Only a key typed on the command line may go to a server other than the Agents API.
     let api_key_on_command_line =
         matches.value_source("api_key") == Some(clap::parser::ValueSource::CommandLine);

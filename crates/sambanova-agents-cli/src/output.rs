@@ -3,7 +3,7 @@
 //! `sambanova-agents … > out` captures only the result.
 
 use std::borrow::Cow;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use indicatif::ProgressBar;
 use serde_json::Value;
@@ -15,6 +15,8 @@ use crate::progress;
 pub struct Output {
     json: bool,
     progress: bool,
+    /// Results shown at a terminal are server text a terminal must not obey.
+    stdout_terminal: bool,
 }
 
 impl Output {
@@ -23,6 +25,7 @@ impl Output {
         Output {
             json,
             progress: progress::progress_enabled(json),
+            stdout_terminal: io::stdout().is_terminal(),
         }
     }
 
@@ -58,12 +61,18 @@ impl Output {
         stdout.flush()
     }
 
-    /// Text on stdout, with a trailing newline if it lacks one. Ignored with `--json`, so
-    /// that stdout holds only JSON documents.
+    /// Text on stdout, with a trailing newline if it lacks one, terminal-safe at a terminal
+    /// (redirected, it is written as the server sent it). Ignored with `--json`, so that
+    /// stdout holds only JSON documents.
     pub fn text(&self, text: &str) -> io::Result<()> {
         if self.json {
             return Ok(());
         }
+        let text = if self.stdout_terminal {
+            terminal_safe(text)
+        } else {
+            Cow::Borrowed(text)
+        };
         let mut stdout = io::stdout().lock();
         stdout.write_all(text.as_bytes())?;
         if !text.ends_with('\n') {
@@ -84,11 +93,22 @@ pub fn to_json(value: &impl serde::Serialize) -> io::Result<Value> {
     serde_json::to_value(value).map_err(io::Error::other)
 }
 
-/// Streamed text on stdout, written as it arrives, that knows whether the cursor is mid-line,
-/// so that a marked line (`[tool …]`, `[error] …`) always starts on a line of its own.
-#[derive(Debug, Default)]
+/// Streamed text on stdout, written as it arrives (terminal-safe at a terminal), that knows
+/// whether the cursor is mid-line, so that a marked line (`[tool …]`, `[error] …`) always
+/// starts on a line of its own.
+#[derive(Debug)]
 pub struct LiveText {
     mid_line: bool,
+    terminal: bool,
+}
+
+impl Default for LiveText {
+    fn default() -> Self {
+        LiveText {
+            mid_line: false,
+            terminal: io::stdout().is_terminal(),
+        }
+    }
 }
 
 impl LiveText {
@@ -97,8 +117,13 @@ impl LiveText {
         if text.is_empty() {
             return Ok(());
         }
+        let shown = if self.terminal {
+            terminal_safe(text)
+        } else {
+            Cow::Borrowed(text)
+        };
         let mut stdout = io::stdout().lock();
-        stdout.write_all(text.as_bytes())?;
+        stdout.write_all(shown.as_bytes())?;
         stdout.flush()?;
         self.mid_line = !text.ends_with('\n');
         Ok(())
@@ -121,27 +146,44 @@ impl LiveText {
 }
 
 /// Server text made safe for a terminal: control characters other than newlines and tabs
-/// (escape sequences could move the cursor or retitle the window) are shown escaped; any other
+/// (escape sequences could move the cursor or retitle the window) and bidirectional controls
+/// (they make text display in another order than it reads) are shown escaped; any other
 /// text, Chinese included, is shown as it is.
 pub fn terminal_safe(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    escaped(text, |c| is_unsafe(c) && c != '\n' && c != '\t')
+}
+
+/// [`terminal_safe`] for text that must stay on one line (an id in a command): newlines and
+/// tabs are shown escaped too.
+pub fn terminal_safe_word(text: &str) -> Cow<'_, str> {
+    escaped(text, is_unsafe)
+}
+
+fn escaped(text: &str, shown_escaped: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !text.chars().any(&shown_escaped) {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(
-        text.chars()
-            .map(|c| {
-                if is_unsafe(c) {
-                    c.escape_unicode().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
+    let mut clean = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if shown_escaped(c) {
+            clean.extend(c.escape_unicode());
+        } else {
+            clean.push(c);
+        }
+    }
+    Cow::Owned(clean)
 }
 
 fn is_unsafe(c: char) -> bool {
-    c.is_control() && c != '\n' && c != '\t'
+    c.is_control() || is_bidi_control(c)
+}
+
+/// The marks, embeddings, overrides and isolates of the Unicode bidirectional algorithm.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 #[cfg(test)]
@@ -157,5 +199,7 @@ mod tests {
             "a\\u{1b}]0;owned\\u{7}b"
         );
         assert_eq!(terminal_safe("\r"), "\\u{d}");
+        assert_eq!(terminal_safe("\u{202e}gnp.exe"), "\\u{202e}gnp.exe");
+        assert_eq!(terminal_safe_word("a\tb\nc"), "a\\u{9}b\\u{a}c");
     }
 }

@@ -8,7 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// Whether progress output should be drawn at all.
 pub fn progress_enabled(json: bool) -> bool {
-    !json && std::io::stderr().is_terminal()
+    // Log lines on the same stderr would tear the bars apart.
+    !json && !crate::logging::is_on() && std::io::stderr().is_terminal()
 }
 
 /// A spinner with elapsed time for a long agent call; hidden when disabled.

@@ -14,6 +14,7 @@ use crate::cli::ToolAnswerArgs;
 use crate::error::CliError;
 use crate::output::Output;
 use crate::session_view::{Question, one_line, questions};
+use crate::shell::shell_word;
 
 /// Who answers the turn's permission requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,8 +199,10 @@ impl Answers {
                 if self.policy != Policy::Ask {
                     return Err(CliError::AnswerNeeded {
                         message: format!(
-                            "the agent asks a question (request {request_id}) and stdin is not a terminal; answer it with `sambanova-agents sessions answer {} {request_id} TEXT`",
-                            self.session_id
+                            "the agent asks a question (request {}) and stdin is not a terminal; answer it with `sambanova-agents sessions answer {} {} TEXT`",
+                            one_line(request_id),
+                            shell_word(&self.session_id),
+                            shell_word(request_id)
                         ),
                     });
                 }
@@ -264,8 +267,10 @@ impl Answers {
             }
             Policy::Nobody => Err(CliError::AnswerNeeded {
                 message: format!(
-                    "{tool} waits for permission (request {request_id}) and stdin is not a terminal; pass --approve-tools or --deny-tools, or answer with `sambanova-agents sessions respond {} {request_id} allow|deny`",
-                    self.session_id
+                    "{tool} waits for permission (request {}) and stdin is not a terminal; pass --approve-tools or --deny-tools, or answer with `sambanova-agents sessions respond {} {} allow|deny`",
+                    one_line(request_id),
+                    shell_word(&self.session_id),
+                    shell_word(request_id)
                 ),
             }),
             Policy::Ask if self.always_allowed.contains(tool) => {

@@ -813,6 +813,10 @@ async fn datascience_interactive(State(st): Shared, req: Request) -> Response {
 
 // ---------- files ----------
 
+/// The file, whole or the one byte range asked for, as a static file server sends it
+/// (`Accept-Ranges`, a strong `ETag`, `If-Range`, 206 with `Content-Range`, 416 past the
+/// end). The real server sends the whole body every time (see `docs/agents-server.md`); the
+/// mock serves ranges so that a client's resume of a cut download can be tested against it.
 async fn download(State(st): Shared, headers: HeaderMap, Path(file_id): Path<String>) -> Response {
     let key = match authenticate(&headers) {
         Ok(k) => k,
@@ -827,7 +831,36 @@ async fn download(State(st): Shared, headers: HeaderMap, Path(file_id): Path<Str
     };
     let quoted = utf8_percent_encode(&file.name, PY_QUOTE).to_string();
     let disposition = format!("attachment; filename=\"{quoted}\"");
-    let mut res = file.bytes.clone().into_response();
+    let length = file.bytes.len();
+    // Stored bytes never change under an id, so the id and size are a strong validator.
+    let etag = format!("\"{file_id}-{length}\"");
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let same_file = text(header::IF_RANGE).is_none_or(|validator| validator == etag);
+    let range = text(header::RANGE)
+        .filter(|_| same_file)
+        .and_then(|range| byte_range(range, length));
+    let (mut res, sent) = match range {
+        None => (file.bytes.clone().into_response(), length),
+        Some(Ok((first, last))) => {
+            let mut res = file.bytes.slice(first..=last).into_response();
+            *res.status_mut() = StatusCode::PARTIAL_CONTENT;
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {first}-{last}/{length}")) {
+                res.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            (res, last - first + 1)
+        }
+        Some(Err(())) => {
+            let mut res = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{length}")) {
+                res.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return res;
+        }
+    };
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -836,6 +869,38 @@ async fn download(State(st): Shared, headers: HeaderMap, Path(file_id): Path<Str
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(file.bytes.len()));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(sent));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
     res
+}
+
+/// The one range `bytes=FIRST-LAST`, `bytes=FIRST-` or `bytes=-SUFFIX` of a body of `length`
+/// bytes, inclusive: `Err` when it starts past the end (416); `None` for anything else
+/// (several ranges, another unit, nonsense), which is served whole, as RFC 9110 allows.
+fn byte_range(value: &str, length: usize) -> Option<Result<(usize, usize), ()>> {
+    let spec = value.trim().strip_prefix("bytes=")?;
+    let (first, last) = spec.split_once('-')?;
+    let number = |text: &str| -> Option<usize> {
+        (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse().ok())
+            .flatten()
+    };
+    let (first, last) = match (first, last) {
+        ("", suffix) => {
+            let suffix = number(suffix)?;
+            if suffix == 0 {
+                return Some(Err(()));
+            }
+            (length.saturating_sub(suffix), length - 1)
+        }
+        (first, "") => (number(first)?, length - 1),
+        (first, last) => (number(first)?, number(last)?.min(length - 1)),
+    };
+    if first >= length {
+        return Some(Err(()));
+    }
+    (first <= last).then_some(Ok((first, last)))
 }

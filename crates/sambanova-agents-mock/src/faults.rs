@@ -34,7 +34,8 @@ pub enum Fault {
     },
     /// Read the request, then close the connection without answering.
     Reset,
-    /// A 200 whose declared `Content-Length` is larger than what is sent before the connection closes.
+    /// A success (a 206 stays a 206, else a 200) whose declared `Content-Length` is larger than
+    /// what is sent before the connection closes.
     CutBody {
         /// Bytes of the normal body actually sent.
         after_bytes: usize,

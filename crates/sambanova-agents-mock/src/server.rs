@@ -413,7 +413,10 @@ async fn apply_faults(State(faults): State<Faults>, req: Request, next: Next) ->
                 .unwrap_or_default();
             let declared = full.len().max(after_bytes + 1);
             let sent = full.slice(..after_bytes.min(full.len()));
-            parts.status = StatusCode::OK;
+            // A 206 stays one: a cut range is how a resumed download breaks again.
+            if !parts.status.is_success() {
+                parts.status = StatusCode::OK;
+            }
             parts
                 .headers
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(declared));

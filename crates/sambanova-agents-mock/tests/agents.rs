@@ -344,6 +344,61 @@ async fn put_file_hostile_names_and_empty_files() {
     assert_eq!(res.status(), 404);
 }
 
+#[tokio::test]
+async fn downloads_serve_byte_ranges_as_a_static_file_server_does() {
+    let mock = MockServer::start().await.unwrap();
+    let id = mock.put_file(TEST_API_KEY, "digits.txt", "0123456789");
+    let url = format!("{}/agent/files/{id}", mock.agents_url());
+    let get = |range: Option<&str>, if_range: Option<&str>| {
+        let mut request = Client::new().get(&url).bearer_auth(TEST_API_KEY);
+        if let Some(range) = range {
+            request = request.header("range", range);
+        }
+        if let Some(if_range) = if_range {
+            request = request.header("if-range", if_range);
+        }
+        async move { request.send().await.unwrap() }
+    };
+
+    let whole = get(None, None).await;
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    let etag = whole.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"'), "a strong validator: {etag}");
+
+    for (range, content_range, body) in [
+        ("bytes=4-", "bytes 4-9/10", "456789"),
+        ("bytes=2-4", "bytes 2-4/10", "234"),
+        ("bytes=7-100", "bytes 7-9/10", "789"),
+        ("bytes=-3", "bytes 7-9/10", "789"),
+    ] {
+        let part = get(Some(range), Some(&etag)).await;
+        assert_eq!(part.status(), 206, "{range}");
+        assert_eq!(part.headers()["content-range"], content_range, "{range}");
+        assert_eq!(
+            part.headers()["content-length"],
+            body.len().to_string().as_str()
+        );
+        assert_eq!(part.text().await.unwrap(), body, "{range}");
+    }
+
+    // Another file's validator, several ranges or nonsense: the whole file.
+    for (range, if_range) in [
+        ("bytes=4-", Some("\"other\"")),
+        ("bytes=0-1,4-5", None),
+        ("lines=1-2", None),
+        ("bytes=5-2", None),
+    ] {
+        let res = get(Some(range), if_range).await;
+        assert_eq!(res.status(), 200, "{range}");
+        assert_eq!(res.text().await.unwrap(), "0123456789");
+    }
+
+    let past = get(Some("bytes=10-"), None).await;
+    assert_eq!(past.status(), 416);
+    assert_eq!(past.headers()["content-range"], "bytes */10");
+}
+
 fn ds_form(prompt: &str) -> reqwest::multipart::Form {
     reqwest::multipart::Form::new()
         .text("prompt", prompt.to_owned())

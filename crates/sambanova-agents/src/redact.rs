@@ -8,9 +8,27 @@ use std::sync::{Arc, RwLock};
 /// What replaces a secret.
 pub(crate) const REDACTED: &str = "<redacted>";
 
-/// A shared, growing set of secrets (a login adds its token). Cheap to clone.
+/// A shared, growing set of secrets (a login adds its token), and the one rule that keeps
+/// them out of text: every occurrence of each is replaced by `<redacted>`. Clones share the
+/// set, so a secret added to one is redacted by all; it prints as `Secrets(<redacted>)`.
+///
+/// The SDK redacts what its clients hold from the errors they make. An application that
+/// writes server text elsewhere (its own log lines) can use the same rule for the secrets it
+/// knows:
+///
+/// ```
+/// use sambanova_agents::Secrets;
+///
+/// let secrets = Secrets::default();
+/// secrets.add("sk-canary-7f3a");
+/// assert_eq!(
+///     secrets.redact("401: Invalid API key: sk-canary-7f3a"),
+///     "401: Invalid API key: <redacted>"
+/// );
+/// assert_eq!(format!("{secrets:?}"), "Secrets(<redacted>)");
+/// ```
 #[derive(Clone, Default)]
-pub(crate) struct Secrets(Arc<RwLock<Vec<Box<str>>>>);
+pub struct Secrets(Arc<RwLock<Vec<Box<str>>>>);
 
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -19,8 +37,8 @@ impl std::fmt::Debug for Secrets {
 }
 
 impl Secrets {
-    /// Remembers `secret` (blank ones are ignored: they would match everywhere).
-    pub(crate) fn add(&self, secret: &str) {
+    /// Remembers `secret`, trimmed (blank ones are ignored: they would match everywhere).
+    pub fn add(&self, secret: &str) {
         let secret = secret.trim();
         if secret.is_empty() {
             return;
@@ -31,11 +49,13 @@ impl Secrets {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if !secrets.iter().any(|known| &**known == secret) {
             secrets.push(secret.into());
+            // Longest first: a secret that contains another is replaced whole, not in part.
+            secrets.sort_by_key(|known| std::cmp::Reverse(known.len()));
         }
     }
 
-    /// `text` with every secret replaced by `<redacted>`.
-    pub(crate) fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    /// `text` with every secret replaced by `<redacted>` (borrowed when it holds none).
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let secrets = self
             .0
             .read()
@@ -73,5 +93,16 @@ mod tests {
             "Invalid API key: <redacted> (<redacted>, <redacted>)"
         );
         assert!(matches!(secrets.redact("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_secret_that_holds_another_is_replaced_whole() {
+        let secrets = Secrets::default();
+        secrets.add("tok");
+        secrets.add("token-with-tail");
+        assert_eq!(
+            secrets.redact("token-with-tail and tok"),
+            "<redacted> and <redacted>"
+        );
     }
 }

@@ -16,6 +16,8 @@ use sambanova_agents::{
 };
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, Fault, FaultRule, MockServer};
 
+mod support;
+
 /// UUID-shaped, so the mock accepts it.
 const KEY: &str = "5ec7e7ab-cafe-4bad-beef-00c0ffee1ea5";
 /// Not UUID-shaped, so the mock answers 401.
@@ -253,6 +255,40 @@ async fn failed_calls_log_no_secret() {
         .expect("builds");
     show_outcome("refused", &nowhere.main_agent().run("x").await);
 
+    assert_logs_clean();
+}
+
+#[tokio::test]
+async fn a_key_echoed_as_the_request_id_shows_nowhere() {
+    logs();
+    let body = format!(r#"{{"error":"Invalid API key: {KEY}"}}"#);
+    let refusal = format!(
+        "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\nx-request-id: {KEY}\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    // A 503 first: the retry's log line shows the request's span, request id included.
+    let unavailable = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nx-request-id: {KEY}\r\ncontent-length: 0\r\n\
+         connection: close\r\n\r\n"
+    );
+    let (url, _server) =
+        support::scripted_server(vec![unavailable, refusal.clone(), refusal]).await;
+    let outcome = client(&url).main_agent().run("hi").await;
+    let Err(error) = &outcome else {
+        panic!("a 401 is an error: {outcome:?}");
+    };
+    assert_eq!(error.request_id(), Some("<redacted>"));
+    show_outcome("401 echoing the key as its request id", &outcome);
+    match client(&url).files().download("file-1").await {
+        Err(error) => show_error("a download's 401", &error),
+        Ok(download) => panic!("a 401 downloaded: {download:?}"),
+    }
+    assert!(
+        logged().contains("request_id=\"<redacted>\""),
+        "{}",
+        logged()
+    );
     assert_logs_clean();
 }
 

@@ -23,6 +23,7 @@ use crate::commands::with_spinner;
 use crate::context::Context;
 use crate::error::{CliError, Service};
 use crate::output::{LiveText, Output, terminal_safe};
+use crate::shell::shell_word;
 use crate::token::{self, TokenError};
 
 /// Where an `agent` run goes: the thread to continue, the sandbox to reuse, the module.
@@ -218,7 +219,8 @@ async fn run_turns(
 fn unanswered(printer: &Printer, command: &str, why: &str) -> CliError {
     let how = match &printer.thread_id {
         Some(thread) => format!(
-            "; answer it with `sambanova-agents {command} ANSWER --thread {thread} --feedback`"
+            "; answer it with `sambanova-agents {command} ANSWER --thread {} --feedback`",
+            shell_word(thread)
         ),
         None => String::new(),
     };
@@ -239,12 +241,14 @@ pub async fn login(
     let token = match username {
         Some(username) => {
             let password = password(ctx.output, username)?;
+            crate::logging::hide(&password);
             let mut builder = ctx.agent_stream().credentials(username, password);
             if let Some((uuid, answer)) = captcha {
                 builder = builder.captcha(uuid, answer);
             }
             let client = builder.build()?;
             let issued = with_spinner(&ctx.output, "logging in", client.login()).await?;
+            crate::logging::hide(issued.expose_secret());
             issued.expose_secret().to_owned()
         }
         None => match token_file {
@@ -264,6 +268,7 @@ pub async fn login(
             }
         },
     };
+    crate::logging::hide(&token);
     let path = token::default_token_path()?;
     token::store_token(&path, &token)?;
     if ctx.output.is_json() {
@@ -292,7 +297,10 @@ fn client(ctx: &Context, token_file: Option<&Path>) -> Result<AgentStreamClient,
         .iter()
         .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
     match stored {
-        Some(token) => builder = builder.token(token),
+        Some(token) => {
+            crate::logging::hide(&token);
+            builder = builder.token(token);
+        }
         None if !environment_has_credentials => return Err(TokenError::NotLoggedIn.into()),
         None => {}
     }
@@ -557,6 +565,7 @@ impl Printer {
             }
             self.output.json_document(&doc)?;
         } else if let Some(thread) = &self.thread_id {
+            let thread = shell_word(thread);
             self.output.note(&format!(
                 "thread {thread} (continue with --thread {thread})"
             ));

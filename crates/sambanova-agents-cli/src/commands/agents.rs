@@ -10,6 +10,7 @@ use crate::approval::{self, Answer};
 use crate::commands::with_spinner;
 use crate::context::Context;
 use crate::error::CliError;
+use crate::shell::shell_word;
 
 /// Whether a plan is approved without asking (`--yes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,11 +224,13 @@ fn print_completion(
         return Ok(());
     }
     if continuable && let Some(thread) = &done.thread_id {
+        let thread = shell_word(thread);
         ctx.output.note(&format!(
             "thread {thread} (continue with --thread {thread})"
         ));
     }
     for artifact in &done.artifacts {
+        let artifact = shell_word(artifact);
         ctx.output.note(&format!(
             "artifact {artifact}: sambanova-agents files get {artifact}"
         ));

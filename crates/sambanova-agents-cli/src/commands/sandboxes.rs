@@ -6,7 +6,8 @@ use crate::cli::SandboxesCommand;
 use crate::commands::with_spinner;
 use crate::context::Context;
 use crate::error::CliError;
-use crate::output::to_json;
+use crate::output::{terminal_safe_word, to_json};
+use crate::shell::shell_word;
 
 /// Runs one `sandboxes` subcommand.
 pub async fn run(ctx: &Context, command: SandboxesCommand) -> Result<(), CliError> {
@@ -58,9 +59,9 @@ async fn create(ctx: &Context, name: Option<String>, agent: &str) -> Result<(), 
     if !ctx.output.is_json() {
         ctx.output.note(&format!(
             "sandbox {} is {}; start a session with `sambanova-agents sessions create {}`",
-            sandbox.id,
-            sandbox.state.as_str(),
-            sandbox.id
+            terminal_safe_word(&sandbox.id),
+            terminal_safe_word(sandbox.state.as_str()),
+            shell_word(&sandbox.id)
         ));
     }
     Ok(())

@@ -13,6 +13,7 @@ use crate::context::Context;
 use crate::error::CliError;
 use crate::output::to_json;
 use crate::session_view::{EventPrinter, TurnEnd, conclude};
+use crate::shell::shell_word;
 use crate::tool_answers::{Answers, Policy, Requests};
 
 // Where the agent-stream command still looks for it; it lives in `session_view` now.
@@ -124,7 +125,8 @@ async fn send(
         ctx.output.result(&message.id, &to_json(&message)?)?;
         if !ctx.output.is_json() {
             ctx.output.note(&format!(
-                "message sent; follow the reply with `sambanova-agents sessions stream {sid} --turn`"
+                "message sent; follow the reply with `sambanova-agents sessions stream {} --turn`",
+                shell_word(sid)
             ));
         }
         return Ok(());

@@ -18,8 +18,8 @@ pub(crate) use retrying::RetryHook;
 
 use std::time::Duration;
 
-use reqwest::header::{self, HeaderMap};
 use reqwest::Request;
+use reqwest::header::{self, HeaderMap};
 
 use crate::Error;
 use crate::auth::ApiKey;

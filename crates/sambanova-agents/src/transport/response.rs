@@ -44,7 +44,8 @@ impl ResponseMeta {
         ResponseMeta {
             status: response.status(),
             content_type: text(&header::CONTENT_TYPE),
-            request_id: text(&REQUEST_ID),
+            // A hostile server can echo a key as its request id: errors and logs show it.
+            request_id: text(&REQUEST_ID).map(|id| secrets.redacted(id)),
             // Only a 429's error reads it: a success pays no header parse for it.
             retry_after: (response.status() == StatusCode::TOO_MANY_REQUESTS)
                 .then(|| crate::retry::retry_after(headers, SystemTime::now()))

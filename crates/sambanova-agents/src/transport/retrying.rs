@@ -158,7 +158,8 @@ impl Transport {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                 {
-                    span.record("request_id", id);
+                    // Redacted: a hostile server can echo a key as its request id.
+                    span.record("request_id", &*self.secrets.redact(id));
                 }
             }
             let in_time =
