@@ -148,18 +148,23 @@ impl Transport {
                 request_id = tracing::field::Empty,
                 latency_ms = tracing::field::Empty,
             );
-            let started = Instant::now();
+            // Without a subscriber the span is disabled: no clock read, header lookup or
+            // redaction is made for it (this path runs once per call).
+            let traced = !span.is_disabled();
+            let started = traced.then(Instant::now);
             let outcome = self.http.execute(request).instrument(span.clone()).await;
-            span.record("latency_ms", started.elapsed().as_millis() as u64);
-            if let Ok(response) = &outcome {
-                span.record("status", response.status().as_u16());
-                if let Some(id) = response
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                {
-                    // Redacted: a hostile server can echo a key as its request id.
-                    span.record("request_id", &*self.secrets.redact(id));
+            if let Some(started) = started {
+                span.record("latency_ms", started.elapsed().as_millis() as u64);
+                if let Ok(response) = &outcome {
+                    span.record("status", response.status().as_u16());
+                    if let Some(id) = response
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                    {
+                        // Redacted: a hostile server can echo a key as its request id.
+                        span.record("request_id", &*self.secrets.redact(id));
+                    }
                 }
             }
             let in_time =
