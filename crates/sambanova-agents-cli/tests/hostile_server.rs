@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Mock, stderr_of};
+use common::{Mock, names_in, stderr_of};
 use sambanova_agents_mock::{Fault, FaultRule};
 
 /// What `sh` makes of `line`, one `<word>` per line: proof of how many words a printed
@@ -115,20 +115,6 @@ fn serve_part_then_wait(
         let _ = done_rx.recv_timeout(std::time::Duration::from_secs(60));
     });
     (url, sent_rx, done_tx)
-}
-
-/// The names in `dir`.
-fn names_in(dir: &std::path::Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .expect("dir")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect()
 }
 
 #[cfg(unix)]

@@ -5,12 +5,11 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::Duration;
 
 use sambanova_agents::{Client, Error, RetryPolicy};
 use sambanova_agents_mock::{Fault, FaultRule, MockServer, TEST_API_KEY};
-use support::{Then, scripted_server, scripted_server_then};
+use support::{Then, names_in, scripted_server, scripted_server_then};
 
 const KEY: &str = "00000000-0000-4000-8000-000000000000";
 const FILE: &str = "0123456789";
@@ -58,22 +57,6 @@ fn header<'a>(request: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-/// Every name in `dir`, sorted.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("dir")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    names.sort();
-    names
-}
-
 /// Saves `file-1` from a server answering `responses` in turn; gives back the one file saved
 /// (checked to be alone in its directory: no partial file left) and the requests read.
 async fn saved_from(responses: Vec<String>) -> (String, Vec<String>) {
@@ -84,7 +67,7 @@ async fn saved_from(responses: Vec<String>) -> (String, Vec<String>) {
         .save("file-1", dir.path())
         .await
         .expect("saved");
-    assert_eq!(listing(dir.path()), ["digits.txt"]);
+    assert_eq!(names_in(dir.path()), ["digits.txt"]);
     let text = std::fs::read_to_string(&saved.path).expect("read");
     (text, server.await.expect("server"))
 }
@@ -102,7 +85,7 @@ async fn a_cut_download_resumes_from_where_it_was_cut() {
         .expect("saved");
     assert_eq!(std::fs::read_to_string(&saved.path).expect("read"), FILE);
     assert_eq!(saved.bytes, 10);
-    assert_eq!(listing(dir.path()), ["digits.txt"]);
+    assert_eq!(names_in(dir.path()), ["digits.txt"]);
     assert_eq!(seen.last(), Some(&(10, Some(10))));
 
     let requests = server.await.expect("server");
@@ -180,9 +163,9 @@ async fn a_partial_answer_that_is_not_the_rest_of_the_file_is_refused() {
             "{what}: {error:?}"
         );
         assert!(
-            listing(dir.path()).is_empty(),
+            names_in(dir.path()).is_empty(),
             "{what}: {:?}",
-            listing(dir.path())
+            names_in(dir.path())
         );
     }
 }
@@ -220,7 +203,7 @@ async fn the_mock_resumes_a_download_cut_again_and_again() {
         .await
         .expect("saved");
     assert_eq!(std::fs::read(&saved.path).expect("read"), bytes);
-    assert_eq!(listing(dir.path()), ["data.bin"]);
+    assert_eq!(names_in(dir.path()), ["data.bin"]);
     assert_eq!(mock.requests("GET", &path), 4, "one GET and three resumes");
 }
 
@@ -249,12 +232,16 @@ async fn dropping_the_save_removes_the_partial_file() {
     assert!(
         written,
         "the partial file was written: {:?}",
-        listing(dir.path())
+        names_in(dir.path())
     );
 
     save.abort();
     assert!(save.await.expect_err("cancelled").is_cancelled());
-    assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
+    assert!(
+        names_in(dir.path()).is_empty(),
+        "{:?}",
+        names_in(dir.path())
+    );
 }
 
 #[tokio::test]
@@ -280,6 +267,6 @@ async fn the_deadline_bounds_every_attempt_of_a_save() {
         matches!(error, Error::Connection { .. } | Error::Timeout { .. }),
         "{error:?}"
     );
-    assert!(listing(dir.path()).is_empty());
+    assert!(names_in(dir.path()).is_empty());
     server.abort();
 }

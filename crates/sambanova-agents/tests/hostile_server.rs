@@ -2,13 +2,16 @@
 //! directory, bodies that never end, headers that never end, a body shorter than announced.
 //! httpmock serves what it can; a raw `TcpListener` writes what no HTTP library would.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use httpmock::Method::GET;
 use sambanova_agents::{Client, Error, RetryPolicy};
+use support::names_in;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -69,21 +72,6 @@ async fn save_with_disposition(disposition: &str) -> String {
     let inside = names_in(&dir);
     assert_eq!(inside.len(), 1, "{disposition:?}: {inside:?}");
     inside.into_iter().next().expect("one file")
-}
-
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("list")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    names.sort();
-    names
 }
 
 #[tokio::test]
