@@ -158,13 +158,14 @@
 //!
 //! # Features
 //!
-//! The TLS backend is chosen with features, passed through to reqwest:
+//! The TLS backend, and HTTP/2, are chosen with features, passed through to reqwest:
 //!
-//! | feature | TLS |
+//! | feature | what |
 //! | --- | --- |
-//! | `rustls` (default) | rustls with its default crypto provider (aws-lc-rs) and the platform's certificate verifier |
-//! | `native-tls` | the platform's TLS library (OpenSSL, Secure Transport, SChannel); it wins when `rustls` is on too |
-//! | `rustls-no-provider` | rustls with a crypto provider you install (ring, a FIPS build, …) |
+//! | `rustls` (default) | TLS: rustls with its default crypto provider (aws-lc-rs) and the platform's certificate verifier |
+//! | `native-tls` | TLS: the platform's library (OpenSSL, Secure Transport, SChannel); it wins when `rustls` is on too |
+//! | `rustls-no-provider` | TLS: rustls with a crypto provider you install (ring, a FIPS build, …) |
+//! | `http2` | HTTP/2, offered by TLS ALPN. Off by default: every API here is JSON or server-sent events, which HTTP/1.1 carries as well, and `h2` is a large build |
 //!
 //! ```toml
 //! [dependencies]
