@@ -145,7 +145,11 @@ impl Files {
             if let Some(deadline) = settings.deadline {
                 let remaining = deadline.saturating_sub(started.elapsed());
                 if remaining.is_zero() {
-                    return Err(Error::timeout(deadline, "download_file"));
+                    return Err(Error::Timeout {
+                        after: deadline,
+                        operation: "download_file".to_owned(),
+                        attempts: attempt - 1,
+                    });
                 }
                 this.deadline = Some(remaining);
                 this.timeout = this.timeout.min(remaining);
@@ -224,17 +228,7 @@ impl Files {
             reason: format!("the download broke ({error})"),
             server_asked: false,
         };
-        tracing::info!(
-            target: "sambanova_agents::retry",
-            operation = event.operation,
-            attempt,
-            wait_ms = wait.as_millis() as u64,
-            reason = %event.reason,
-            "retrying"
-        );
-        if let Some(hook) = &self.call.client.transport().on_retry {
-            (hook.0)(&event);
-        }
+        event.announce(self.call.client.transport().on_retry.as_ref(), "retrying");
     }
 }
 

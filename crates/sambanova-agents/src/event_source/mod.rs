@@ -455,23 +455,14 @@ impl State {
             .last_error
             .as_ref()
             .map_or_else(|| "the stream was lost".to_owned(), ToString::to_string);
-        tracing::info!(
-            target: "sambanova_agents::retry",
-            operation = self.operation,
-            attempt = self.failures,
-            wait_ms = wait.as_millis() as u64,
-            reason = %reason,
-            "reconnecting"
-        );
-        if let Some(hook) = &self.on_retry {
-            (hook.0)(&RetryEvent {
-                operation: self.operation,
-                attempt: self.failures,
-                wait,
-                reason,
-                server_asked: false,
-            });
+        RetryEvent {
+            operation: self.operation,
+            attempt: self.failures,
+            wait,
+            reason,
+            server_asked: false,
         }
+        .announce(self.on_retry.as_ref(), "reconnecting");
     }
 }
 

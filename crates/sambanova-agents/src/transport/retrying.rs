@@ -53,6 +53,24 @@ impl fmt::Display for RetryEvent {
     }
 }
 
+impl RetryEvent {
+    /// Tells the caller's hook and the `sambanova_agents::retry` log (`what`: `retrying`,
+    /// `reconnecting`): every wait of every API is announced here.
+    pub(crate) fn announce(&self, hook: Option<&RetryHook>, what: &'static str) {
+        tracing::info!(
+            target: "sambanova_agents::retry",
+            operation = self.operation,
+            attempt = self.attempt,
+            wait_ms = self.wait.as_millis() as u64,
+            reason = %self.reason,
+            "{what}"
+        );
+        if let Some(hook) = hook {
+            (hook.0)(self);
+        }
+    }
+}
+
 /// The caller's retry hook.
 #[derive(Clone)]
 pub(crate) struct RetryHook(pub Arc<dyn Fn(&RetryEvent) + Send + Sync>);
@@ -193,18 +211,7 @@ impl Transport {
                 reason,
                 server_asked,
             };
-            tracing::info!(
-                target: "sambanova_agents::retry",
-                parent: &span,
-                operation,
-                attempt,
-                wait_ms = wait.as_millis() as u64,
-                reason = %event.reason,
-                "retrying"
-            );
-            if let Some(hook) = &self.on_retry {
-                (hook.0)(&event);
-            }
+            span.in_scope(|| event.announce(self.on_retry.as_ref(), "retrying"));
             tokio::time::sleep(wait).await;
             request = next;
         }
