@@ -586,11 +586,12 @@ impl Error {
         }
     }
 
-    pub(crate) fn timeout(after: Duration, operation: impl Into<String>) -> Self {
+    /// `operation` ran out of `after`, having sent its request `attempts` times.
+    pub(crate) fn timeout(after: Duration, operation: impl Into<String>, attempts: u32) -> Self {
         Error::Timeout {
             after,
             operation: operation.into(),
-            attempts: 1,
+            attempts,
         }
     }
 

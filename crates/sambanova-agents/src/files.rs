@@ -145,11 +145,7 @@ impl Files {
             if let Some(deadline) = settings.deadline {
                 let remaining = deadline.saturating_sub(started.elapsed());
                 if remaining.is_zero() {
-                    return Err(Error::Timeout {
-                        after: deadline,
-                        operation: "download_file".to_owned(),
-                        attempts: attempt - 1,
-                    });
+                    return Err(Error::timeout(deadline, "download_file", attempt - 1));
                 }
                 this.deadline = Some(remaining);
                 this.timeout = this.timeout.min(remaining);

@@ -47,7 +47,7 @@ pub(crate) async fn open_event_stream(
     let (meta, response) =
         tokio::time::timeout(header_timeout, transport.send(operation, build, &call))
             .await
-            .map_err(|_| Error::timeout(header_timeout, operation))??;
+            .map_err(|_| Error::timeout(header_timeout, operation, 1))??;
     if !meta.status.is_success() {
         let head = head(response, header_timeout).await;
         return Err(dialect.status_error(&meta, &head));

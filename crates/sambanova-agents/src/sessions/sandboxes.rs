@@ -64,7 +64,7 @@ impl SessionsClient {
         let limit = self.inner.provisioning_timeout;
         tokio::time::timeout(limit, self.resolve_sandbox(&created.placeholder_id, &name))
             .await
-            .map_err(|_| Error::timeout(limit, "provisioning the sandbox"))?
+            .map_err(|_| Error::timeout(limit, "provisioning the sandbox", 1))?
     }
 
     async fn resolve_sandbox(&self, placeholder: &str, name: &str) -> Result<Sandbox, Error> {

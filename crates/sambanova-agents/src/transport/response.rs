@@ -86,11 +86,7 @@ pub(crate) fn transport_error(
         url.set_query(None);
     }
     if error.is_timeout() {
-        return Error::Timeout {
-            after: timeout,
-            operation: operation.to_owned(),
-            attempts,
-        };
+        return Error::timeout(timeout, operation, attempts);
     }
     Error::Connection {
         message: describe(&error),

@@ -144,11 +144,7 @@ impl Transport {
             if let Some((at, deadline)) = deadline {
                 let remaining = at.saturating_duration_since(Instant::now());
                 if remaining.is_zero() {
-                    return Err(Error::Timeout {
-                        after: deadline,
-                        operation: operation.to_owned(),
-                        attempts: attempt - 1,
-                    });
+                    return Err(Error::timeout(deadline, operation, attempt - 1));
                 }
                 if remaining < timeout {
                     timeout = remaining;
