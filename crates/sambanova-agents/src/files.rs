@@ -402,7 +402,11 @@ impl Resume {
                 download,
                 &format!(
                     "a partial answer whose Content-Range ({}) is not the rest of the file (bytes {}-{}/{})",
-                    download.content_range.as_deref().unwrap_or("missing"),
+                    // What was parsed, never the header itself: it is the server's text.
+                    range.map_or_else(
+                        || "missing or malformed".to_owned(),
+                        |(first, last, total)| format!("bytes {first}-{last}/{total}")
+                    ),
                     expected.0,
                     expected.1,
                     expected.2
