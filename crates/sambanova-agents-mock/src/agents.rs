@@ -883,6 +883,10 @@ async fn download(State(st): Shared, headers: HeaderMap, Path(file_id): Path<Str
 fn byte_range(value: &str, length: usize) -> Option<Result<(usize, usize), ()>> {
     let spec = value.trim().strip_prefix("bytes=")?;
     let (first, last) = spec.split_once('-')?;
+    // No byte of an empty body can be asked for (and `length - 1` below needs one).
+    if length == 0 {
+        return Some(Err(()));
+    }
     let number = |text: &str| -> Option<usize> {
         (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
             .then(|| text.parse().ok())
