@@ -166,18 +166,18 @@ impl Client {
     }
 
     /// Sends the request `build` makes with the generated client (once per attempt) and reads
-    /// the whole answer.
-    pub(crate) async fn exchange(
-        &self,
+    /// the whole answer. Not an `async fn`: the transport's future is the whole of it, with no
+    /// second copy of these arguments around it (every agent call's future holds this one).
+    pub(crate) fn exchange<'a>(
+        &'a self,
         operation: &'static str,
-        mut build: impl FnMut(&raw::Client) -> Result<Request, Error>,
-        settings: &CallSettings,
-    ) -> Result<Exchange, Error> {
+        mut build: impl FnMut(&raw::Client) -> Result<Request, Error> + 'a,
+        settings: &'a CallSettings,
+    ) -> impl Future<Output = Result<Exchange, Error>> + 'a {
         let raw = &self.inner.raw;
         self.inner
             .transport
-            .exchange(operation, || build(raw), settings)
-            .await
+            .exchange(operation, move || build(raw), settings)
     }
 
     /// The generated client, to build requests with.

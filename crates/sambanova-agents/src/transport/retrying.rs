@@ -162,54 +162,79 @@ impl Transport {
                 request_id = tracing::field::Empty,
                 latency_ms = tracing::field::Empty,
             );
-            // Without a subscriber the span is disabled: no clock read, header lookup or
-            // redaction is made for it (this path runs once per call).
-            let traced = !span.is_disabled();
-            let started = traced.then(Instant::now);
-            let outcome = self.http.execute(request).instrument(span.clone()).await;
-            if let Some(started) = started {
-                span.record("latency_ms", started.elapsed().as_millis() as u64);
-                if let Ok(response) = &outcome {
-                    span.record("status", response.status().as_u16());
-                    if let Some(id) = response
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
+            // The answer lives in this block only: what waits for the next attempt below is
+            // the next request and the wait, not this answer too (every call's future, and the
+            // task a caller spawns for it, is that much smaller).
+            let (next, event) = {
+                let outcome = self.attempt(request, &span).await;
+                let in_time =
+                    |wait: Duration| deadline.is_none_or(|(at, _)| Instant::now() + wait < at);
+                let next = match retry_wait(call, attempt, &outcome) {
+                    Some((wait, reason, server_asked))
+                        if attempt <= call.retry.max_retries_value() && in_time(wait) =>
                     {
-                        // Redacted: a hostile server can echo a key as its request id.
-                        span.record("request_id", &*self.secrets.redact(id));
+                        // Boxed: the next request waits out the backoff in the heap, so the
+                        // future of every call (most never retry) has no room for it.
+                        build()
+                            .ok()
+                            .map(|next| (Box::new(next), wait, reason, server_asked))
                     }
-                }
-            }
-            let in_time =
-                |wait: Duration| deadline.is_none_or(|(at, _)| Instant::now() + wait < at);
-            let next = match retry_wait(call, attempt, &outcome) {
-                Some((wait, reason, server_asked))
-                    if attempt <= call.retry.max_retries_value() && in_time(wait) =>
-                {
-                    build().ok().map(|next| (next, wait, reason, server_asked))
-                }
-                _ => None,
-            };
-            let Some((next, wait, reason, server_asked)) = next else {
-                return match outcome {
-                    Ok(response) => Ok((
-                        ResponseMeta::of(&response, &self.secrets, attempt),
-                        response,
-                    )),
-                    Err(error) => Err(transport_error(error, expires, operation, attempt)),
+                    _ => None,
                 };
-            };
-            let event = RetryEvent {
-                operation,
-                attempt,
-                wait,
-                reason,
-                server_asked,
+                let Some((next, wait, reason, server_asked)) = next else {
+                    return match outcome {
+                        Ok(response) => Ok((
+                            ResponseMeta::of(&response, &self.secrets, attempt),
+                            response,
+                        )),
+                        Err(error) => Err(transport_error(error, expires, operation, attempt)),
+                    };
+                };
+                let event = RetryEvent {
+                    operation,
+                    attempt,
+                    wait,
+                    reason,
+                    server_asked,
+                };
+                (next, event)
             };
             span.in_scope(|| event.announce(self.on_retry.as_ref(), "retrying"));
-            tokio::time::sleep(wait).await;
-            request = next;
+            tokio::time::sleep(event.wait).await;
+            request = *next;
+        }
+    }
+
+    /// One attempt, in its `sambanova.request` span when a subscriber wants it. Not an
+    /// `async fn`: the request is handed to reqwest before the first await, so no future
+    /// holds it while it is sent.
+    fn attempt<'a>(
+        &'a self,
+        request: Request,
+        span: &'a tracing::Span,
+    ) -> impl Future<Output = Result<Response, reqwest::Error>> + 'a {
+        let pending = self.http.execute(request);
+        async move {
+            // Without a subscriber the span is disabled: the request is not instrumented, and
+            // no clock read, header lookup or redaction is made for it (this runs once per call).
+            if span.is_disabled() {
+                return pending.await;
+            }
+            let started = Instant::now();
+            let outcome = pending.instrument(span.clone()).await;
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            if let Ok(response) = &outcome {
+                span.record("status", response.status().as_u16());
+                if let Some(id) = response
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                {
+                    // Redacted: a hostile server can echo a key as its request id.
+                    span.record("request_id", &*self.secrets.redact(id));
+                }
+            }
+            outcome
         }
     }
 }
