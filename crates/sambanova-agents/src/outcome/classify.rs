@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::types::{AgentOutcome, AgentStatus, Completion, HtmlReport, Plan, Unrecognized};
 use crate::Error;
 use crate::dialect::{Dialect, ErrorBody, status_error, unexpected};
-use crate::transport::{Exchange, ResponseMeta, is_json_content_type, media_type};
+use crate::transport::{Exchange, ResponseMeta, is_json_content_type, is_media_type};
 
 /// Every field any agent body has been seen to carry, all optional (the real bodies differ
 /// from the spec's), unknown fields ignored.
@@ -83,7 +83,7 @@ fn classify_bytes(expect: Expect, meta: &ResponseMeta, body: &[u8]) -> Result<Ag
     if !meta.status.is_success() {
         return Err(Dialect::Agents.status_error(meta, body));
     }
-    if expect == Expect::JsonOrHtml && media_type(meta.content_type.as_deref()) == "text/html" {
+    if expect == Expect::JsonOrHtml && is_media_type(meta.content_type.as_deref(), "text/html") {
         return Ok(AgentOutcome::Html(HtmlReport {
             html: String::from_utf8_lossy(body).into_owned(),
             thread_id: None,

@@ -10,8 +10,8 @@ mod retrying;
 
 pub(crate) use connection::{Connection, connection_setters, sensitive};
 pub(crate) use response::{
-    Exchange, ResponseMeta, is_event_stream_content_type, is_json_content_type, media_type,
-    read_body, transport_error,
+    Exchange, ResponseMeta, is_event_stream_content_type, is_json_content_type, is_media_type,
+    media_type, read_body, transport_error,
 };
 pub use retrying::RetryEvent;
 pub(crate) use retrying::RetryHook;

@@ -157,26 +157,77 @@ pub(crate) async fn read_body(
     Ok(body.into())
 }
 
-/// The media type of a `Content-Type`, lower-cased, without parameters.
-pub(crate) fn media_type(content_type: Option<&str>) -> String {
-    content_type
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
+/// The media type of a `Content-Type`, without parameters, as sent: media types are
+/// case-insensitive, so compare it with [`is_media_type`] (no copy is made for it: this runs
+/// on every answer).
+pub(crate) fn media_type(content_type: Option<&str>) -> &str {
+    let value = content_type.unwrap_or("");
+    value.split(';').next().unwrap_or(value).trim()
+}
+
+/// Whether a `Content-Type` names the media type `expected` (lower-case), any parameters.
+pub(crate) fn is_media_type(content_type: Option<&str>, expected: &str) -> bool {
+    media_type(content_type).eq_ignore_ascii_case(expected)
 }
 
 /// Whether a `Content-Type` names JSON (`application/json` or `…+json`, any parameters): the
 /// one rule for every JSON answer of the three APIs.
 pub(crate) fn is_json_content_type(content_type: Option<&str>) -> bool {
-    let media = media_type(content_type);
-    media == "application/json" || media.ends_with("+json")
+    let media = media_type(content_type).as_bytes();
+    let suffix = b"+json";
+    media.eq_ignore_ascii_case(b"application/json")
+        || (media.len() >= suffix.len()
+            && media[media.len() - suffix.len()..].eq_ignore_ascii_case(suffix))
 }
 
 /// Whether a `Content-Type` names an event stream (`text/event-stream`, any parameters): the
 /// one rule for every event stream of the three APIs.
 pub(crate) fn is_event_stream_content_type(content_type: Option<&str>) -> bool {
-    media_type(content_type) == "text/event-stream"
+    is_media_type(content_type, "text/event-stream")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types_match_case_insensitively_without_their_parameters() {
+        let json = [
+            (Some("application/json"), true),
+            (Some("Application/JSON; charset=utf-8"), true),
+            (Some("  application/problem+json ;q=1"), true),
+            (Some("application/PROBLEM+JSON"), true),
+            (Some("+json"), true),
+            (Some("application/jsonx"), false),
+            (Some("application/json-seq"), false),
+            (Some("text/html"), false),
+            (Some("json"), false),
+            (Some(""), false),
+            (None, false),
+        ];
+        for (content_type, expected) in json {
+            assert_eq!(
+                is_json_content_type(content_type),
+                expected,
+                "{content_type:?} as JSON"
+            );
+        }
+        let streams = [
+            (Some("text/event-stream"), true),
+            (Some("TEXT/Event-Stream; charset=utf-8"), true),
+            (Some("text/event-streams"), false),
+            (Some("text/plain"), false),
+            (None, false),
+        ];
+        for (content_type, expected) in streams {
+            assert_eq!(
+                is_event_stream_content_type(content_type),
+                expected,
+                "{content_type:?} as an event stream"
+            );
+        }
+        assert!(is_media_type(Some("Text/HTML; charset=utf-8"), "text/html"));
+        assert_eq!(media_type(Some(" text/html ; charset=utf-8")), "text/html");
+        assert_eq!(media_type(None), "");
+    }
 }
