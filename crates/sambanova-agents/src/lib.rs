@@ -185,6 +185,12 @@
 //! let client = sambanova_agents::Client::from_env()?;
 //! ```
 //!
+//! Why aws-lc-rs by default and not ring, which builds in a fraction of the time: aws-lc-rs is
+//! reqwest's own default, so an application that already uses reqwest builds one provider, not
+//! two. And a build with both of rustls's provider features on leaves rustls unable to pick one
+//! by itself: every crate in it that calls `rustls::ClientConfig::builder()` without installing
+//! a provider first would then panic. Choosing ring stays yours, with `rustls-no-provider`.
+//!
 //! Without any of the three, the SDK builds without TLS: it reaches `http://` servers only
 //! (the mock, a local Sessions server), or pass a `reqwest::Client` of your own with
 //! [`ClientBuilder::http_client`]. The runtime is tokio; the SDK asks only for its `fs`, `io-util`, `sync` and
