@@ -127,11 +127,6 @@ impl DataScience {
         prompt: &str,
     ) -> Result<AgentOutcome, Error> {
         let files = load_all(files).await?;
-        if files.is_empty() {
-            return Err(Error::invalid_input(
-                "the data science agent needs at least one file",
-            ));
-        }
         let fields = vec![("prompt", prompt.to_owned())];
         self.post("datascience", "/agent/datascience", fields, files, None)
             .await
@@ -145,11 +140,6 @@ impl DataScience {
         prompt: &str,
     ) -> Result<AgentOutcome, Error> {
         let files = load_all(files).await?;
-        if files.is_empty() {
-            return Err(Error::invalid_input(
-                "the data science agent needs at least one file",
-            ));
-        }
         let fields = vec![
             ("prompt", prompt.to_owned()),
             ("resume", "false".to_owned()),
@@ -247,10 +237,16 @@ impl DataScience {
     }
 }
 
+/// Reads every upload: at least one, as both of the agent's operations require.
 async fn load_all(files: impl IntoIterator<Item = Upload>) -> Result<Vec<(String, Bytes)>, Error> {
     let mut loaded = Vec::new();
     for file in files {
         loaded.push(file.load().await?);
+    }
+    if loaded.is_empty() {
+        return Err(Error::invalid_input(
+            "the data science agent needs at least one file",
+        ));
     }
     Ok(loaded)
 }

@@ -231,6 +231,16 @@ async fn data_science_without_files_is_refused_locally() {
         .unwrap_err();
     assert!(matches!(error, Error::InvalidInput { .. }));
     assert_eq!(mock.requests("POST", "/api/agent/datascience"), 0);
+    let error = client
+        .data_science()
+        .interactive(Vec::new(), "describe")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
+    assert_eq!(
+        mock.requests("POST", "/api/agent/datascience/interactive"),
+        0
+    );
 }
 
 #[tokio::test]
