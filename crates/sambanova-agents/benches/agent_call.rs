@@ -385,10 +385,14 @@ fn own_process(_: &mut Criterion) {
             for side in 0..2 {
                 measured_round(&contenders, side, CONCURRENCY * 4, in_flight).await;
             }
+            // Each round runs both sides, in turns: SDK first in one round, plain first in the
+            // next, so neither side always inherits the other's warm (or cold) runtime, pool and
+            // mock.
             let mut results = vec![Vec::new(); 2];
-            for _ in 0..rounds {
-                for (side, result) in results.iter_mut().enumerate() {
-                    result.push(measured_round(&contenders, side, calls, in_flight).await);
+            for round in 0..rounds {
+                let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+                for side in order {
+                    results[side].push(measured_round(&contenders, side, calls, in_flight).await);
                 }
             }
             results
@@ -410,7 +414,7 @@ fn own_process(_: &mut Criterion) {
             )
         });
         println!(
-            "\nagent_call/own_process {label}: {calls} calls x {rounds} rounds per side, alternating; mock in its own process"
+            "\nagent_call/own_process {label}: {calls} calls x {rounds} rounds per side, alternating (the first side swapped each round); mock in its own process"
         );
         println!(
             "  sdk:   {:.0} calls/s, {:.1} µs client CPU per call\n  plain: {:.0} calls/s, {:.1} µs client CPU per call",
