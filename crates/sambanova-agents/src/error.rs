@@ -509,11 +509,11 @@ impl Error {
             | Error::BadRequest { request_id, .. }
             | Error::NotFound { request_id, .. }
             | Error::Conflict { request_id, .. }
+            | Error::RequestTooLarge { request_id, .. }
             | Error::Validation { request_id, .. }
             | Error::RateLimited { request_id, .. }
             | Error::UnexpectedResponse { request_id, .. }
             | Error::ResponseTooLarge { request_id, .. } => request_id.as_deref(),
-            Error::RequestTooLarge { request_id, .. } => request_id.as_deref(),
             Error::Server(server) => server.request_id.as_deref(),
             Error::Stalled { stream, .. }
             | Error::StreamEnded { stream }

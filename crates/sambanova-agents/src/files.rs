@@ -13,13 +13,12 @@ use reqwest::header::{
     HeaderValue, IF_RANGE, LAST_MODIFIED, RANGE,
 };
 use tokio::io::AsyncWriteExt;
-use tokio::time::Instant;
 
 use crate::Error;
 use crate::call::{Call, built, call_options};
 use crate::dialect::Dialect;
 use crate::filename::{content_disposition_file_name, sanitize_file_name};
-use crate::transport::{CallSettings, RetryEvent, read_body, transport_error};
+use crate::transport::{CallSettings, Deadline, RetryEvent, read_body, transport_error};
 
 /// Files: the artifacts of coding and main agent runs, and data science uploads. Files are
 /// scoped to the API key that created them.
@@ -135,18 +134,15 @@ impl Files {
             })?;
         let settings = self.call.client.download_settings(&self.call.options);
         let policy = settings.retry.clone();
-        let started = Instant::now();
+        let deadline = settings.deadline.map(Deadline::after);
         let mut partial: Option<PartialFile> = None;
         let mut attempt = 0;
         loop {
             attempt += 1;
             // Every attempt and every wait fits in the one deadline of the whole save.
             let mut this = settings.clone();
-            if let Some(deadline) = settings.deadline {
-                let remaining = deadline.saturating_sub(started.elapsed());
-                if remaining.is_zero() {
-                    return Err(Error::timeout(deadline, "download_file", attempt - 1));
-                }
+            if let Some(deadline) = deadline {
+                let remaining = deadline.remaining("download_file", attempt - 1)?;
                 this.deadline = Some(remaining);
                 this.timeout = this.timeout.min(remaining);
             }
@@ -198,9 +194,7 @@ impl Files {
                     let transient =
                         matches!(error, Error::Connection { .. } | Error::Timeout { .. });
                     let wait = policy.backoff(attempt);
-                    let in_time = settings
-                        .deadline
-                        .is_none_or(|deadline| started.elapsed() + wait < deadline);
+                    let in_time = deadline.is_none_or(|deadline| deadline.fits(wait));
                     if !(transient
                         && policy.retries_after_delivery()
                         && attempt <= policy.max_retries_value()

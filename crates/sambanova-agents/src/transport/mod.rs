@@ -5,10 +5,12 @@
 //! downloads). Each API then reads an error status with its own [`crate::dialect`].
 
 mod connection;
+mod deadline;
 mod response;
 mod retrying;
 
 pub(crate) use connection::{Connection, connection_setters, sensitive};
+pub(crate) use deadline::Deadline;
 pub(crate) use response::{
     Exchange, ResponseMeta, is_event_stream_content_type, is_json_content_type, is_media_type,
     media_type, read_body, transport_error,

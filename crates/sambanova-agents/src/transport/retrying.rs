@@ -9,7 +9,7 @@ use reqwest::{Request, Response, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{CallSettings, ResponseMeta, Transport, transport_error};
+use super::{CallSettings, Deadline, ResponseMeta, Transport, transport_error};
 use crate::Error;
 
 /// A retry about to happen, as the `on_retry` hook of every client builder sees it (and as the
@@ -131,9 +131,7 @@ impl Transport {
         mut build: impl FnMut() -> Result<Request, Error>,
         call: &CallSettings,
     ) -> Result<(ResponseMeta, Response), Error> {
-        let deadline = call
-            .deadline
-            .map(|deadline| (Instant::now() + deadline, deadline));
+        let deadline = call.deadline.map(Deadline::after);
         let mut request = build()?;
         let mut attempt: u32 = 0;
         loop {
@@ -141,14 +139,11 @@ impl Transport {
             // Each attempt has its own time, never past the call's deadline.
             let mut timeout = call.timeout;
             let mut expires = call.timeout;
-            if let Some((at, deadline)) = deadline {
-                let remaining = at.saturating_duration_since(Instant::now());
-                if remaining.is_zero() {
-                    return Err(Error::timeout(deadline, operation, attempt - 1));
-                }
+            if let Some(deadline) = deadline {
+                let remaining = deadline.remaining(operation, attempt - 1)?;
                 if remaining < timeout {
                     timeout = remaining;
-                    expires = deadline;
+                    expires = deadline.total;
                 }
             }
             self.prepare(&mut request, timeout);
@@ -167,8 +162,7 @@ impl Transport {
             // task a caller spawns for it, is that much smaller).
             let (next, event) = {
                 let outcome = self.attempt(request, &span).await;
-                let in_time =
-                    |wait: Duration| deadline.is_none_or(|(at, _)| Instant::now() + wait < at);
+                let in_time = |wait: Duration| deadline.is_none_or(|deadline| deadline.fits(wait));
                 let next = match retry_wait(call, attempt, &outcome) {
                     Some((wait, reason, server_asked))
                         if attempt <= call.retry.max_retries_value() && in_time(wait) =>

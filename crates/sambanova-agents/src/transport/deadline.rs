@@ -1,0 +1,40 @@
+//! A call's deadline: the one rule for how much time is left and whether a wait still fits,
+//! for the send loop's retries and a download's resumes alike.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::Error;
+
+/// When a call's time is up, and the total it was given (what its timeout error names).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    at: Instant,
+    pub total: Duration,
+}
+
+impl Deadline {
+    /// A deadline `total` from now.
+    pub fn after(total: Duration) -> Self {
+        Deadline {
+            at: Instant::now() + total,
+            total,
+        }
+    }
+
+    /// The time left for the next attempt, or the call's timeout when none is (`attempts`:
+    /// those already made).
+    pub fn remaining(&self, operation: &str, attempts: u32) -> Result<Duration, Error> {
+        let remaining = self.at.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(Error::timeout(self.total, operation, attempts));
+        }
+        Ok(remaining)
+    }
+
+    /// Whether an attempt could still start after waiting `wait`.
+    pub fn fits(&self, wait: Duration) -> bool {
+        Instant::now() + wait < self.at
+    }
+}
