@@ -68,11 +68,7 @@ impl Output {
         if self.json {
             return Ok(());
         }
-        let text = if self.stdout_terminal {
-            terminal_safe(text)
-        } else {
-            Cow::Borrowed(text)
-        };
+        let text = for_stdout(text, self.stdout_terminal);
         let mut stdout = io::stdout().lock();
         stdout.write_all(text.as_bytes())?;
         if !text.ends_with('\n') {
@@ -117,11 +113,7 @@ impl LiveText {
         if text.is_empty() {
             return Ok(());
         }
-        let shown = if self.terminal {
-            terminal_safe(text)
-        } else {
-            Cow::Borrowed(text)
-        };
+        let shown = for_stdout(text, self.terminal);
         let mut stdout = io::stdout().lock();
         stdout.write_all(shown.as_bytes())?;
         stdout.flush()?;
@@ -142,6 +134,16 @@ impl LiveText {
             self.write("\n")?;
         }
         Ok(())
+    }
+}
+
+/// Server text as stdout shows it: [`terminal_safe`] when stdout is a terminal, as the server
+/// sent it when redirected (a file or a pipe gets the bytes; no terminal obeys them).
+fn for_stdout(text: &str, terminal: bool) -> Cow<'_, str> {
+    if terminal {
+        terminal_safe(text)
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
