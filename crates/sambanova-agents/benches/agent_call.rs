@@ -20,9 +20,18 @@
 //! - Own process (`AGENT_CALL_MOCK=process`): the mock runs in its own process (the
 //!   `sambanova-agents-mock` binary beside this benchmark: build it first with
 //!   `cargo build --release -p sambanova-agents-mock`), so this process's CPU time
-//!   (`getrusage`) is the client's alone. `AGENT_CALL_ROUNDS` rounds alternate the sides, each
-//!   `AGENT_CALL_BATCH` calls, sequentially and then 64 in flight; it prints the median round's
-//!   client CPU per call and throughput of each side, and the median per-round ratios.
+//!   (`getrusage`) is the client's alone. `AGENT_CALL_ROUNDS` rounds take turns over four
+//!   sides, each `AGENT_CALL_BATCH` calls, sequentially and then 64 in flight: the SDK, plain
+//!   `reqwest`, plain `reqwest` with the SDK's per-request timeout, and a control (plain
+//!   `reqwest` again, on a second client of its own). It prints the median round's client
+//!   CPU per call and throughput of each side, and the median per-round ratios. The control
+//!   runs the same code as plain: its ratio is what noise alone scores in this run.
+//! - One side alone (`AGENT_CALL_MOCK=process AGENT_CALL_ONLY=sdk`, or `plain`,
+//!   `plain+timeout`): `AGENT_CALL_BATCH` calls (after a warm-up), `AGENT_CALL_IN_FLIGHT` at a
+//!   time (default 1), and nothing else, for a profiler: run it under
+//!   `valgrind --tool=callgrind` with two batch sizes, and the difference of the totals
+//!   divided by the difference of the batches is the instructions one call costs, the same
+//!   count on every run whatever the machine's load.
 //!
 //! Run: `cargo bench -p sambanova-agents --bench agent_call -- --sample-size 20`, and
 //! `AGENT_CALL_MOCK=process cargo bench -p sambanova-agents --bench agent_call -- own_process`
@@ -96,6 +105,8 @@ struct Contenders {
     _mock: Mock,
     sdk: Client,
     plain: reqwest::Client,
+    /// A second plain client, for the control side: its own pool and connections.
+    control: reqwest::Client,
     plain_url: String,
     plain_body: Value,
 }
@@ -115,15 +126,18 @@ impl Contenders {
             .base_url(&agents_url)
             .build()
             .expect("a loopback base URL and a UUID key are valid");
-        let plain = reqwest::Client::builder()
-            .build()
-            .expect("a default reqwest client builds");
+        let plain = || {
+            reqwest::Client::builder()
+                .build()
+                .expect("a default reqwest client builds")
+        };
         Contenders {
             plain_url: format!("{agents_url}/agent/coding/interactive"),
             plain_body: json!({"code": CODE, "prompt": PROMPT, "resume": false}),
             _mock: mock,
             sdk,
-            plain,
+            plain: plain(),
+            control: plain(),
         }
     }
 
@@ -141,18 +155,22 @@ impl Contenders {
     }
 
     async fn plain_call(&self) -> usize {
-        self.plain_call_with(None).await
+        self.plain_call_with(&self.plain, None).await
     }
 
     /// Plain `reqwest` with the SDK's per-request timeout (600 s, never reached): reqwest
     /// then arms a timer per request and per body, which is part of what the SDK pays.
     async fn plain_call_with_timeout(&self) -> usize {
-        self.plain_call_with(Some(SDK_TIMEOUT)).await
+        self.plain_call_with(&self.plain, Some(SDK_TIMEOUT)).await
     }
 
-    async fn plain_call_with(&self, timeout: Option<Duration>) -> usize {
-        let mut request = self
-            .plain
+    /// The plain call again, on the second client: the same code as the plain side.
+    async fn control_call(&self) -> usize {
+        self.plain_call_with(&self.control, None).await
+    }
+
+    async fn plain_call_with(&self, client: &reqwest::Client, timeout: Option<Duration>) -> usize {
+        let mut request = client
             .post(&self.plain_url)
             .bearer_auth(TEST_API_KEY)
             .json(&self.plain_body);
@@ -228,15 +246,19 @@ fn sequential(c: &mut Criterion) {
     group.finish();
 }
 
-/// The sides compared by the hand-rolled loops, in the order they are printed.
-const SIDES: [&str; 3] = ["sdk", "plain", "plain+timeout"];
+/// The sides compared by the hand-rolled loops, in the order they are printed (the
+/// in-process loops take the first three; the own-process rounds add the control).
+const SIDES: [&str; 4] = ["sdk", "plain", "plain+timeout", "control"];
+/// How many of [`SIDES`] the in-process loops compare.
+const IN_PROCESS_SIDES: usize = 3;
 
 impl Contenders {
     async fn call(&self, side: usize) -> usize {
         match side {
             0 => self.sdk_call().await,
             1 => self.plain_call().await,
-            _ => self.plain_call_with_timeout().await,
+            2 => self.plain_call_with_timeout().await,
+            _ => self.control_call().await,
         }
     }
 }
@@ -250,11 +272,13 @@ fn latency_percentiles(_: &mut Criterion) {
     let mut timings = runtime.block_on(async {
         let contenders = Contenders::start().await;
         for _ in 0..samples.min(500) {
-            for side in 0..SIDES.len() {
+            for side in 0..IN_PROCESS_SIDES {
                 black_box(contenders.call(side).await);
             }
         }
-        let mut timings = vec![Vec::with_capacity(samples); SIDES.len()];
+        let mut timings: Vec<Vec<Duration>> = (0..IN_PROCESS_SIDES)
+            .map(|_| Vec::with_capacity(samples))
+            .collect();
         for _ in 0..samples {
             for (side, timing) in timings.iter_mut().enumerate() {
                 let started = Instant::now();
@@ -313,10 +337,10 @@ fn concurrent_throughput(_: &mut Criterion) {
     let rates = runtime.block_on(async {
         let contenders = Contenders::start().await;
         // Warm-up: every pool opens its 64 connections.
-        for side in 0..SIDES.len() {
+        for side in 0..IN_PROCESS_SIDES {
             batch(CONCURRENCY * 4, || contenders.call(side)).await;
         }
-        let mut rates = vec![Vec::new(); SIDES.len()];
+        let mut rates = vec![Vec::new(); IN_PROCESS_SIDES];
         for _ in 0..rounds {
             for (side, rate) in rates.iter_mut().enumerate() {
                 rate.push(batch(calls, || contenders.call(side)).await);
@@ -377,53 +401,78 @@ fn own_process(_: &mut Criterion) {
     }
     let runtime = runtime();
     let calls = setting("AGENT_CALL_BATCH", 2000, 64);
-    let rounds = setting("AGENT_CALL_ROUNDS", 11, 1);
+    let rounds = setting("AGENT_CALL_ROUNDS", 21, 1);
     let (mock, url) = Mock::process();
     let contenders = Contenders::aimed_at(mock, url);
+    if let Ok(only) = std::env::var("AGENT_CALL_ONLY") {
+        return one_side(&runtime, &contenders, &only, calls);
+    }
+    let sides = SIDES.len();
     for (label, in_flight) in [("sequential", 1), ("64 in flight", CONCURRENCY)] {
         let results = runtime.block_on(async {
-            for side in 0..2 {
+            for side in 0..sides {
                 measured_round(&contenders, side, CONCURRENCY * 4, in_flight).await;
             }
-            // Each round runs both sides, in turns: SDK first in one round, plain first in the
-            // next, so neither side always inherits the other's warm (or cold) runtime, pool and
-            // mock.
-            let mut results = vec![Vec::new(); 2];
+            // Each round runs every side, in turns, the first side moving on by one each
+            // round: no side always inherits another's warm (or cold) runtime, pool and mock.
+            let mut results = vec![Vec::new(); sides];
             for round in 0..rounds {
-                let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-                for side in order {
+                for turn in 0..sides {
+                    let side = (round + turn) % sides;
                     results[side].push(measured_round(&contenders, side, calls, in_flight).await);
                 }
             }
             results
         });
-        let cpu_ratio = median(
-            (0..rounds)
-                .map(|round| results[0][round].1 / results[1][round].1)
-                .collect(),
-        );
-        let rate_ratio = median(
-            (0..rounds)
-                .map(|round| results[0][round].0 / results[1][round].0)
-                .collect(),
-        );
-        let [sdk, plain] = [0, 1].map(|side| {
-            (
-                median(results[side].iter().map(|r| r.0).collect()),
-                median(results[side].iter().map(|r| r.1).collect()),
+        // The median over the rounds of one side's figure against another's in the same round.
+        let ratio = |side: usize, base: usize, figure: fn(&(f64, f64)) -> f64| {
+            median(
+                (0..rounds)
+                    .map(|round| figure(&results[side][round]) / figure(&results[base][round]))
+                    .collect(),
             )
-        });
+        };
+        let rate = |r: &(f64, f64)| r.0;
+        let cpu = |r: &(f64, f64)| r.1;
         println!(
-            "\nagent_call/own_process {label}: {calls} calls x {rounds} rounds per side, alternating (the first side swapped each round); mock in its own process"
+            "\nagent_call/own_process {label}: {calls} calls x {rounds} rounds per side, in turns (the first side moving on each round); mock in its own process"
+        );
+        for (side, name) in SIDES.iter().enumerate() {
+            println!(
+                "  {name:<14} {:>6.0} calls/s, {:>6.1} µs client CPU per call",
+                median(results[side].iter().map(rate).collect()),
+                median(results[side].iter().map(cpu).collect()),
+            );
+        }
+        println!(
+            "  median per-round ratios: CPU per call sdk/plain {:.3}, throughput sdk/plain {:.3}",
+            ratio(0, 1, cpu),
+            ratio(0, 1, rate)
         );
         println!(
-            "  sdk:   {:.0} calls/s, {:.1} µs client CPU per call\n  plain: {:.0} calls/s, {:.1} µs client CPU per call",
-            sdk.0, sdk.1, plain.0, plain.1
-        );
-        println!(
-            "  median per-round ratios: CPU per call sdk/plain {cpu_ratio:.3}, throughput sdk/plain {rate_ratio:.3}"
+            "  sdk/(plain+timeout): CPU {:.3}, throughput {:.3}; control/plain (the noise): CPU {:.3}, throughput {:.3}",
+            ratio(0, 2, cpu),
+            ratio(0, 2, rate),
+            ratio(3, 1, cpu),
+            ratio(3, 1, rate)
         );
     }
+}
+
+/// One side alone (`AGENT_CALL_ONLY`), for a profiler: a warm-up, then `calls` calls.
+fn one_side(runtime: &tokio::runtime::Runtime, contenders: &Contenders, only: &str, calls: usize) {
+    let side = SIDES
+        .iter()
+        .position(|name| *name == only)
+        .unwrap_or_else(|| panic!("AGENT_CALL_ONLY is one of {SIDES:?}, not {only:?}"));
+    let in_flight = setting("AGENT_CALL_IN_FLIGHT", 1, 1);
+    let (rate, cpu) = runtime.block_on(async {
+        measured_round(contenders, side, CONCURRENCY * 4, in_flight).await;
+        measured_round(contenders, side, calls, in_flight).await
+    });
+    println!(
+        "\nagent_call/own_process {only} alone: {calls} calls, {in_flight} in flight: {rate:.0} calls/s, {cpu:.1} µs client CPU per call"
+    );
 }
 
 criterion_group!(
