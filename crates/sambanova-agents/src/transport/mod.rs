@@ -28,6 +28,9 @@ use crate::auth::ApiKey;
 use crate::redact::Secrets;
 use crate::retry::RetryPolicy;
 
+/// The headers hyper adds to a request as it sends it: `Host` and `Content-Length`.
+const SENDER_HEADERS: usize = 2;
+
 /// What a single call may change: its timeout and its retry policy.
 ///
 /// ```
@@ -138,6 +141,12 @@ impl Transport {
     /// Adds what every request carries: the caller's headers, the key, the attempt's time.
     fn prepare(&self, request: &mut Request, timeout: Duration) {
         let headers = request.headers_mut();
+        // Room for these and for the two hyper adds as it sends (`Host`, `Content-Length`).
+        // reqwest sends a copy of this map, and a copy keeps the room: without it, the last
+        // header outgrows the map on the connection's thread, whose reallocation of memory
+        // this thread allocated contends for the allocator's lock (one more futex per call
+        // with 64 in flight).
+        headers.reserve(self.headers.len() + 1 + SENDER_HEADERS);
         for (name, value) in &self.headers {
             headers.insert(name, value.clone());
         }
@@ -145,5 +154,48 @@ impl Transport {
             headers.insert(header::AUTHORIZATION, key.bearer());
         }
         *request.timeout_mut() = Some(timeout);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A prepared request has room for the headers hyper adds as it sends it, and so has the
+    /// copy reqwest sends (a full map grows on the connection's thread: see `prepare`). The
+    /// requests carry what the generated builders put there (`accept`, `content-type`,
+    /// `api-version`) or less.
+    #[test]
+    fn a_prepared_request_has_room_for_the_headers_hyper_adds() {
+        let extra: (String, String) = ("x-team".into(), "blue".into());
+        for headers in [Vec::new(), vec![extra]] {
+            let key = ApiKey::new("00000000-0000-4000-8000-000000000000").expect("a UUID key");
+            let transport = Connection {
+                headers,
+                ..Connection::default()
+            }
+            .transport(Some(key))
+            .expect("a valid connection");
+            let generated = [
+                (header::ACCEPT, "application/json"),
+                (header::CONTENT_TYPE, "application/json"),
+                (header::HeaderName::from_static("api-version"), "0.0.1"),
+            ];
+            for set in 0..=generated.len() {
+                let mut builder = transport.http.post("http://127.0.0.1:9/agent/coding");
+                for (name, value) in &generated[..set] {
+                    builder = builder.header(name, *value);
+                }
+                let mut request = builder.build().expect("a valid request");
+                transport.prepare(&mut request, Duration::from_secs(1));
+                let sent = request.headers().clone();
+                assert!(
+                    sent.capacity() >= sent.len() + SENDER_HEADERS,
+                    "{} headers, room for {}",
+                    sent.len(),
+                    sent.capacity()
+                );
+            }
+        }
     }
 }
