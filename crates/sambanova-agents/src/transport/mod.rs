@@ -141,11 +141,10 @@ impl Transport {
     /// Adds what every request carries: the caller's headers, the key, the attempt's time.
     fn prepare(&self, request: &mut Request, timeout: Duration) {
         let headers = request.headers_mut();
-        // Room for these and for the two hyper adds as it sends (`Host`, `Content-Length`).
-        // reqwest sends a copy of this map, and a copy keeps the room: without it, the last
-        // header outgrows the map on the connection's thread, whose reallocation of memory
-        // this thread allocated contends for the allocator's lock (one more futex per call
-        // with 64 in flight).
+        // Room for these and for the two headers hyper adds as it sends, in this map and so in
+        // the copy reqwest sends (a copy keeps the room). A full map grows on the connection's
+        // thread instead, and reallocating there what this thread allocated contends for the
+        // allocator's lock with this thread: one more futex per call with 64 in flight.
         headers.reserve(self.headers.len() + 1 + SENDER_HEADERS);
         for (name, value) in &self.headers {
             headers.insert(name, value.clone());
