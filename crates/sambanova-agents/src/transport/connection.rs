@@ -30,6 +30,10 @@ fn redirect_policy() -> reqwest::redirect::Policy {
     })
 }
 
+/// The most extra headers a client sends on every request: far more than any use needs, and
+/// below what servers accept in one request (hyper's server reads at most 100).
+const MAX_EXTRA_HEADERS: usize = 64;
+
 /// A header value that never prints.
 pub(crate) fn sensitive(value: &str) -> Result<HeaderValue, Error> {
     let mut value = HeaderValue::from_str(value)
@@ -86,6 +90,12 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// Checks the headers and builds the HTTP client (unless the caller brought one).
     pub(crate) fn transport(self, api_key: Option<ApiKey>) -> Result<Transport, Error> {
+        if self.headers.len() > MAX_EXTRA_HEADERS {
+            return Err(Error::config(format!(
+                "{} extra headers: at most {MAX_EXTRA_HEADERS} go on a request",
+                self.headers.len()
+            )));
+        }
         let mut headers = HeaderMap::new();
         let secrets = Secrets::default();
         if let Some(key) = &api_key {
@@ -172,7 +182,8 @@ macro_rules! connection_setters {
             self
         }
 
-        /// An extra header sent with every request (its value is treated as a secret).
+        /// An extra header sent with every request (its value is treated as a secret). At most
+        /// 64: more make `build` fail with [`Error::Config`](crate::Error::Config).
         pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
             self.connection.headers.push((name.into(), value.into()));
             self
@@ -205,3 +216,40 @@ macro_rules! connection_setters {
     };
 }
 pub(crate) use connection_setters;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_headers(count: usize) -> Result<Transport, Error> {
+        Connection {
+            headers: (0..count)
+                .map(|n| (format!("x-extra-{n}"), "value".to_owned()))
+                .collect(),
+            ..Connection::default()
+        }
+        .transport(None)
+    }
+
+    #[test]
+    fn extra_headers_are_checked_when_the_client_is_built() {
+        assert_eq!(
+            with_headers(MAX_EXTRA_HEADERS)
+                .expect("64 extra headers are allowed")
+                .headers
+                .len(),
+            MAX_EXTRA_HEADERS + 1,
+            "the extra headers and the user agent"
+        );
+        let Err(Error::Config { message }) = with_headers(MAX_EXTRA_HEADERS + 1) else {
+            panic!("65 extra headers are refused");
+        };
+        assert!(message.contains("at most 64"), "{message}");
+        let bad_name = Connection {
+            headers: vec![("bad name".into(), "value".into())],
+            ..Connection::default()
+        }
+        .transport(None);
+        assert!(matches!(bad_name, Err(Error::Config { .. })));
+    }
+}
