@@ -1,5 +1,6 @@
 //! A server that means harm, or is badly broken: file names that try to leave the download
-//! directory, bodies that never end, headers that never end, a body shorter than announced.
+//! directory, bodies that never end, headers that never end, a body shorter than announced,
+//! a body that stops halfway.
 //! httpmock serves what it can; a raw `TcpListener` writes what no HTTP library would.
 
 mod support;
@@ -384,6 +385,64 @@ async fn a_body_shorter_than_its_length_leaves_no_file_behind() {
         5,
         "the idempotent policy downloads again 4 times"
     );
+}
+
+/// Answers an agent call with a head and half its body, then holds the connection open, silent.
+async fn half_a_body_then_silence() -> (String, Arc<AtomicU64>) {
+    raw_server(|mut stream| async move {
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 40\r\n\r\n{\"status\": \"completed\",";
+        let _ = stream.write_all(head.as_bytes()).await;
+        std::future::pending::<()>().await;
+        drop(stream);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_body_that_stops_halfway_times_out_within_the_attempts_time_and_is_not_asked_again() {
+    let (url, connections) = half_a_body_then_silence().await;
+    let attempt = Duration::from_millis(300);
+    let error = client(&url)
+        .coding()
+        .timeout(attempt)
+        .interactive("print(1)", "run it")
+        .await
+        .unwrap_err();
+    match error {
+        Error::Timeout {
+            after,
+            attempts,
+            ref operation,
+        } => {
+            assert_eq!(after, attempt, "the attempt's time, body included");
+            assert_eq!(attempts, 1);
+            assert_eq!(operation, "coding_interactive");
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        1,
+        "a run is not sent twice"
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_stops_halfway_ends_at_the_calls_deadline_when_that_comes_first() {
+    let (url, connections) = half_a_body_then_silence().await;
+    let deadline = Duration::from_millis(300);
+    let error = client(&url)
+        .coding()
+        .timeout(Duration::from_secs(600))
+        .deadline(deadline)
+        .interactive("print(1)", "run it")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Timeout { after, attempts: 1, .. } if after == deadline),
+        "{error:?}"
+    );
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
 
 /// A server that answers every request with `response` and records the request heads.

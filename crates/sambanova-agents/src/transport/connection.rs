@@ -190,7 +190,8 @@ macro_rules! connection_setters {
         }
 
         /// Your own `reqwest::Client` (proxies, certificates, …). Its own timeouts apply as
-        /// well as the SDK's.
+        /// well as the SDK's, except its overall `timeout` on event streams and downloads:
+        /// there the SDK's time for the request replaces it (reqwest keeps one per request).
         pub fn http_client(mut self, client: reqwest::Client) -> Self {
             self.connection.http = Some(client);
             self

@@ -17,6 +17,7 @@ pub(crate) use response::{
 };
 pub use retrying::RetryEvent;
 pub(crate) use retrying::RetryHook;
+use retrying::{Clock, before};
 
 use std::time::Duration;
 
@@ -131,15 +132,24 @@ impl Transport {
         build: impl FnMut() -> Result<Request, Error>,
         call: &CallSettings,
     ) -> Result<Exchange, Error> {
-        let (meta, response) = self.send(operation, build, call).await?;
+        // The last attempt's timer goes on to cover its body.
+        let mut timer = std::pin::pin!(tokio::time::sleep(call.timeout));
+        let (meta, response, expires) = self
+            .send_on(operation, build, call, Clock::Timer(timer.as_mut()))
+            .await?;
         let limit = call.max_body.unwrap_or(usize::MAX);
-        // The attempt's own timeout covers the body.
-        let body = read_body(response, limit, call.timeout, operation, &meta).await?;
-        Ok(Exchange { meta, body })
+        let body = {
+            let read = std::pin::pin!(read_body(response, limit, expires, operation, &meta));
+            before(Some(timer), read).await
+        };
+        match body {
+            Some(body) => Ok(Exchange { body: body?, meta }),
+            None => Err(Error::timeout(expires, operation, meta.attempts)),
+        }
     }
 
-    /// Adds what every request carries: the caller's headers, the key, the attempt's time.
-    fn prepare(&self, request: &mut Request, timeout: Duration) {
+    /// Adds what every request carries: the caller's headers and the key.
+    fn prepare(&self, request: &mut Request) {
         let headers = request.headers_mut();
         // Room for these and for the two headers hyper adds as it sends, in this map and so in
         // the copy reqwest sends (a copy keeps the room). A full map grows on the connection's
@@ -152,7 +162,6 @@ impl Transport {
         if let Some(key) = &self.api_key {
             headers.insert(header::AUTHORIZATION, key.bearer());
         }
-        *request.timeout_mut() = Some(timeout);
     }
 }
 
@@ -186,7 +195,7 @@ mod tests {
                     builder = builder.header(name, *value);
                 }
                 let mut request = builder.build().expect("a valid request");
-                transport.prepare(&mut request, Duration::from_secs(1));
+                transport.prepare(&mut request);
                 let sent = request.headers().clone();
                 assert!(
                     sent.capacity() >= sent.len() + SENDER_HEADERS,

@@ -2,11 +2,13 @@
 //! deadline leaves time for.
 
 use std::fmt;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use reqwest::{Request, Response, StatusCode};
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 use tracing::Instrument;
 
 use super::{CallSettings, Deadline, ResponseMeta, Transport, transport_error};
@@ -81,11 +83,32 @@ impl fmt::Debug for RetryHook {
     }
 }
 
+/// Why an attempt gave no answer.
+pub(super) enum Failure {
+    /// reqwest's: the connection, or reqwest's own timeout.
+    Http(reqwest::Error),
+    /// The attempt's [`Clock::Timer`] fired.
+    TimedOut,
+}
+
+/// How an attempt's time is kept.
+pub(super) enum Clock<'t> {
+    /// By reqwest, per request: its time goes on covering the body while the caller reads it
+    /// (a stream, a download).
+    PerRequest,
+    /// By this timer, set to the call's timeout from its start and reset for each later
+    /// attempt, which the caller then races the answer's body against too. One timer for the
+    /// whole call, in the call's future: reqwest's own is a map in the request's extensions, a
+    /// boxed timer and the body boxed again to watch it, per request (a thousand instructions
+    /// of the six thousand the SDK added to an agent call).
+    Timer(Pin<&'t mut Sleep>),
+}
+
 /// The next attempt's wait and why, or `None` to give this answer back.
 fn retry_wait(
     call: &CallSettings,
     attempt: u32,
-    outcome: &Result<Response, reqwest::Error>,
+    outcome: &Result<Response, Failure>,
 ) -> Option<(Duration, String, bool)> {
     let policy = &call.retry;
     match outcome {
@@ -106,31 +129,68 @@ fn retry_wait(
                 None => (policy.backoff(attempt), reason, false),
             })
         }
-        Err(error) => {
-            let delivered = !error.is_connect();
+        Err(failure) => {
+            let delivered = match failure {
+                Failure::Http(error) => !error.is_connect(),
+                Failure::TimedOut => true,
+            };
             if delivered && !policy.retries_after_delivery() {
                 return None;
             }
-            let reason = if delivered {
-                "the connection broke"
-            } else {
-                "cannot connect"
+            let reason = match failure {
+                Failure::TimedOut => "the attempt timed out",
+                Failure::Http(_) if delivered => "the connection broke",
+                Failure::Http(_) => "cannot connect",
             };
             Some((policy.backoff(attempt), reason.to_owned(), false))
         }
     }
 }
 
+/// `future`'s output, or `None` if `timer` (when there is one) fires first. The future is
+/// borrowed: moved in, it would take its room twice in the future awaiting this.
+pub(super) async fn before<F: Future>(
+    mut timer: Option<Pin<&mut Sleep>>,
+    mut future: Pin<&mut F>,
+) -> Option<F::Output> {
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        match timer.as_mut() {
+            Some(timer) => timer.as_mut().poll(cx).map(|()| None),
+            None => Poll::Pending,
+        }
+    })
+    .await
+}
+
 impl Transport {
     /// Sends the request `build` makes, again as the policy allows and the deadline leaves
     /// time for (`build` runs once per attempt, so a request is copied only for a retry).
-    /// Returns the response of the last attempt, whatever its status, and its metadata.
+    /// Returns the response of the last attempt, whatever its status, and its metadata; the
+    /// attempt's time, set by reqwest, covers reading the body too.
     pub(crate) async fn send(
+        &self,
+        operation: &'static str,
+        build: impl FnMut() -> Result<Request, Error>,
+        call: &CallSettings,
+    ) -> Result<(ResponseMeta, Response), Error> {
+        let (meta, response, _) = self
+            .send_on(operation, build, call, Clock::PerRequest)
+            .await?;
+        Ok((meta, response))
+    }
+
+    /// [`Self::send`], with the attempts' time kept by `clock`. Also returns the time the last
+    /// attempt was given, which a timeout reading its body names.
+    pub(super) async fn send_on(
         &self,
         operation: &'static str,
         mut build: impl FnMut() -> Result<Request, Error>,
         call: &CallSettings,
-    ) -> Result<(ResponseMeta, Response), Error> {
+        mut clock: Clock<'_>,
+    ) -> Result<(ResponseMeta, Response, Duration), Error> {
         let deadline = call.deadline.map(Deadline::after);
         let mut request = build()?;
         let mut attempt: u32 = 0;
@@ -146,7 +206,10 @@ impl Transport {
                     expires = deadline.total;
                 }
             }
-            self.prepare(&mut request, timeout);
+            self.prepare(&mut request);
+            if let Clock::PerRequest = clock {
+                *request.timeout_mut() = Some(timeout);
+            }
             let span = tracing::info_span!(
                 "sambanova.request",
                 operation,
@@ -161,7 +224,18 @@ impl Transport {
             // the next request and the wait, not this answer too (every call's future, and the
             // task a caller spawns for it, is that much smaller).
             let (next, event) = {
-                let outcome = self.attempt(request, &span).await;
+                let timer = match &mut clock {
+                    Clock::PerRequest => None,
+                    Clock::Timer(timer) => {
+                        // The timer comes set to the call's timeout, from its start: the first
+                        // attempt's, unless the deadline leaves it less.
+                        if attempt > 1 || timeout < call.timeout {
+                            timer.as_mut().reset(Instant::now() + timeout);
+                        }
+                        Some(timer.as_mut())
+                    }
+                };
+                let outcome = self.attempt(request, &span, timer).await;
                 let in_time = |wait: Duration| deadline.is_none_or(|deadline| deadline.fits(wait));
                 let next = match retry_wait(call, attempt, &outcome) {
                     Some((wait, reason, server_asked))
@@ -180,8 +254,12 @@ impl Transport {
                         Ok(response) => Ok((
                             ResponseMeta::of(&response, &self.secrets, attempt),
                             response,
+                            expires,
                         )),
-                        Err(error) => Err(transport_error(error, expires, operation, attempt)),
+                        Err(Failure::Http(error)) => {
+                            Err(transport_error(error, expires, operation, attempt))
+                        }
+                        Err(Failure::TimedOut) => Err(Error::timeout(expires, operation, attempt)),
                     };
                 };
                 let event = RetryEvent {
@@ -199,23 +277,29 @@ impl Transport {
         }
     }
 
-    /// One attempt, in its `sambanova.request` span when a subscriber wants it. Not an
-    /// `async fn`: the request is handed to reqwest before the first await, so no future
-    /// holds it while it is sent.
+    /// One attempt, in its `sambanova.request` span when a subscriber wants it, within `timer`
+    /// when there is one. Not an `async fn`: the request is handed to reqwest before the first
+    /// await, so no future holds it while it is sent.
     fn attempt<'a>(
         &'a self,
         request: Request,
         span: &'a tracing::Span,
-    ) -> impl Future<Output = Result<Response, reqwest::Error>> + 'a {
-        let pending = self.http.execute(request);
+        timer: Option<Pin<&'a mut Sleep>>,
+    ) -> impl Future<Output = Result<Response, Failure>> + 'a {
+        let mut pending = self.http.execute(request);
+        let answer = |outcome: Option<Result<Response, reqwest::Error>>| match outcome {
+            Some(outcome) => outcome.map_err(Failure::Http),
+            None => Err(Failure::TimedOut),
+        };
         async move {
             // Without a subscriber the span is disabled: the request is not instrumented, and
             // no clock read, header lookup or redaction is made for it (this runs once per call).
             if span.is_disabled() {
-                return pending.await;
+                return answer(before(timer, Pin::new(&mut pending)).await);
             }
             let started = Instant::now();
-            let outcome = pending.instrument(span.clone()).await;
+            let mut pending = pending.instrument(span.clone());
+            let outcome = answer(before(timer, Pin::new(&mut pending)).await);
             span.record("latency_ms", started.elapsed().as_millis() as u64);
             if let Ok(response) = &outcome {
                 span.record("status", response.status().as_u16());
