@@ -6,8 +6,9 @@
 //! `client.coding().interactive(code, prompt)` (typed body, executor, retry policy,
 //! classification into an `AgentOutcome`); the plain side is one `reqwest::Client` POST whose
 //! answer is parsed into a `serde_json::Value`, so both do comparable work. A third side,
-//! `plain+timeout`, is the plain POST with the SDK's per-request timeout (600 s): it shows how
-//! much of the difference is the timers reqwest arms for a timeout.
+//! `plain+timeout`, is the plain POST with a reqwest per-request timeout of the SDK's 600 s, the
+//! way a plain client bounds a call: the SDK keeps the attempt's time with one timer of its
+//! own instead, and this side shows what reqwest's way costs.
 //!
 //! - `agent_call/sequential`: criterion's means and medians of one call.
 //! - Percentiles: `AGENT_CALL_SAMPLES` (default 5000) calls per side, the sides interleaved
@@ -30,8 +31,10 @@
 //!   `plain+timeout`): `AGENT_CALL_BATCH` calls (after a warm-up), `AGENT_CALL_IN_FLIGHT` at a
 //!   time (default 1), and nothing else, for a profiler: run it under
 //!   `valgrind --tool=callgrind` with two batch sizes, and the difference of the totals
-//!   divided by the difference of the batches is the instructions one call costs, the same
-//!   count on every run whatever the machine's load.
+//!   divided by the difference of the batches is the instructions one call costs, whatever the
+//!   machine's load (within 1–2 %: the runtime's threads poll and park differently from run
+//!   to run). With `--toggle-collect='agent_call::Contenders::call::*'` only the calls'
+//!   futures count, on the calling thread, steadier still (within 0.3 %).
 //!
 //! Run: `cargo bench -p sambanova-agents --bench agent_call -- --sample-size 20`, and
 //! `AGENT_CALL_MOCK=process cargo bench -p sambanova-agents --bench agent_call -- own_process`
@@ -158,8 +161,9 @@ impl Contenders {
         self.plain_call_with(&self.plain, None).await
     }
 
-    /// Plain `reqwest` with the SDK's per-request timeout (600 s, never reached): reqwest
-    /// then arms a timer per request and per body, which is part of what the SDK pays.
+    /// Plain `reqwest` with a per-request timeout of the SDK's 600 s (never reached): reqwest
+    /// then keeps the timeout in the request's extensions, boxes a timer and boxes the body
+    /// again to watch it, per request.
     async fn plain_call_with_timeout(&self) -> usize {
         self.plain_call_with(&self.plain, Some(SDK_TIMEOUT)).await
     }
@@ -449,8 +453,14 @@ fn own_process(_: &mut Criterion) {
             ratio(0, 1, cpu),
             ratio(0, 1, rate)
         );
+        // How far one round's control strays: what a single round, rather than the median,
+        // could be trusted to.
+        let spread = (0..rounds).map(|round| cpu(&results[3][round]) / cpu(&results[1][round]));
+        let (low, high) = spread.fold((f64::MAX, f64::MIN), |(low, high), r| {
+            (low.min(r), high.max(r))
+        });
         println!(
-            "  sdk/(plain+timeout): CPU {:.3}, throughput {:.3}; control/plain (the noise): CPU {:.3}, throughput {:.3}",
+            "  sdk/(plain+timeout): CPU {:.3}, throughput {:.3}; control/plain (the noise): CPU {:.3} ({low:.2}–{high:.2} in single rounds), throughput {:.3}",
             ratio(0, 2, cpu),
             ratio(0, 2, rate),
             ratio(3, 1, cpu),
