@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use httpmock::Method::GET;
-use sambanova_agents::{Client, Error, RetryPolicy};
+use sambanova_agents::{Client, Coding, Error, RetryPolicy};
 use support::names_in;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -387,27 +387,28 @@ async fn a_body_shorter_than_its_length_leaves_no_file_behind() {
     );
 }
 
-/// Answers an agent call with a head and half its body, then holds the connection open, silent.
-async fn half_a_body_then_silence() -> (String, Arc<AtomicU64>) {
-    raw_server(|mut stream| async move {
+/// A coding call, set up by `configure`, against a server that answers with a head and half
+/// its body, then holds the connection open, silent. Returns the call's error and how many
+/// connections the server answered.
+async fn coding_against_half_a_body(configure: impl FnOnce(Coding) -> Coding) -> (Error, u64) {
+    let (url, connections) = raw_server(|mut stream| async move {
         let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 40\r\n\r\n{\"status\": \"completed\",";
         let _ = stream.write_all(head.as_bytes()).await;
         std::future::pending::<()>().await;
         drop(stream);
     })
-    .await
+    .await;
+    let error = configure(client(&url).coding())
+        .interactive("print(1)", "run it")
+        .await
+        .unwrap_err();
+    (error, connections.load(Ordering::SeqCst))
 }
 
 #[tokio::test]
 async fn a_body_that_stops_halfway_times_out_within_the_attempts_time_and_is_not_asked_again() {
-    let (url, connections) = half_a_body_then_silence().await;
     let attempt = Duration::from_millis(300);
-    let error = client(&url)
-        .coding()
-        .timeout(attempt)
-        .interactive("print(1)", "run it")
-        .await
-        .unwrap_err();
+    let (error, connections) = coding_against_half_a_body(|coding| coding.timeout(attempt)).await;
     match error {
         Error::Timeout {
             after,
@@ -420,29 +421,21 @@ async fn a_body_that_stops_halfway_times_out_within_the_attempts_time_and_is_not
         }
         other => panic!("expected a timeout, got {other:?}"),
     }
-    assert_eq!(
-        connections.load(Ordering::SeqCst),
-        1,
-        "a run is not sent twice"
-    );
+    assert_eq!(connections, 1, "a run is not sent twice");
 }
 
 #[tokio::test]
 async fn a_body_that_stops_halfway_ends_at_the_calls_deadline_when_that_comes_first() {
-    let (url, connections) = half_a_body_then_silence().await;
     let deadline = Duration::from_millis(300);
-    let error = client(&url)
-        .coding()
-        .timeout(Duration::from_secs(600))
-        .deadline(deadline)
-        .interactive("print(1)", "run it")
-        .await
-        .unwrap_err();
+    let (error, connections) = coding_against_half_a_body(|coding| {
+        coding.timeout(Duration::from_secs(600)).deadline(deadline)
+    })
+    .await;
     assert!(
         matches!(error, Error::Timeout { after, attempts: 1, .. } if after == deadline),
         "{error:?}"
     );
-    assert_eq!(connections.load(Ordering::SeqCst), 1);
+    assert_eq!(connections, 1);
 }
 
 /// A server that answers every request with `response` and records the request heads.
