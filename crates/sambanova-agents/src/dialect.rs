@@ -47,8 +47,8 @@ pub(crate) struct ErrorBody {
 impl Dialect {
     /// Reads an error body.
     pub(crate) fn read(self, meta: &ResponseMeta, body: &[u8]) -> ErrorBody {
-        let media = media_type(meta.content_type.as_deref());
-        let json = if is_json_content_type(meta.content_type.as_deref()) || media.is_empty() {
+        let media = media_type(meta.content_type());
+        let json = if is_json_content_type(meta.content_type()) || media.is_empty() {
             serde_json::from_slice::<Value>(body).ok()
         } else {
             None
@@ -168,7 +168,7 @@ pub(crate) fn status_error(meta: &ResponseMeta, read: ErrorBody, body: &[u8]) ->
                 message: message_with_code,
                 thread_id: read.thread_id,
                 details,
-                content_type: meta.content_type.clone(),
+                content_type: meta.content_type().map(str::to_owned),
                 request_id,
                 attempts,
             }))
@@ -181,7 +181,7 @@ pub(crate) fn status_error(meta: &ResponseMeta, read: ErrorBody, body: &[u8]) ->
 pub(crate) fn unexpected(meta: &ResponseMeta, body: &[u8], reason: &str) -> Error {
     Error::UnexpectedResponse {
         status: meta.status,
-        content_type: meta.content_type.clone(),
+        content_type: meta.content_type().map(str::to_owned),
         reason: reason.to_owned(),
         body: kept_body(&meta.secrets.redact(&String::from_utf8_lossy(body))),
         request_id: meta.request_id.clone(),

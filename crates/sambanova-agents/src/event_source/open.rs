@@ -52,7 +52,7 @@ pub(crate) async fn open_event_stream(
         let head = head(response, header_timeout).await;
         return Err(dialect.status_error(&meta, &head));
     }
-    if !is_event_stream_content_type(meta.content_type.as_deref()) {
+    if !is_event_stream_content_type(meta.content_type()) {
         let head = head(response, header_timeout).await;
         return Err(unexpected(
             &meta,

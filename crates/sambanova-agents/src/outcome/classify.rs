@@ -83,14 +83,14 @@ fn classify_bytes(expect: Expect, meta: &ResponseMeta, body: &[u8]) -> Result<Ag
     if !meta.status.is_success() {
         return Err(Dialect::Agents.status_error(meta, body));
     }
-    if expect == Expect::JsonOrHtml && is_media_type(meta.content_type.as_deref(), "text/html") {
+    if expect == Expect::JsonOrHtml && is_media_type(meta.content_type(), "text/html") {
         return Ok(AgentOutcome::Html(HtmlReport {
             html: String::from_utf8_lossy(body).into_owned(),
             thread_id: None,
             request_id: meta.request_id.clone(),
         }));
     }
-    if !is_json_content_type(meta.content_type.as_deref()) {
+    if !is_json_content_type(meta.content_type()) {
         return Err(unexpected(meta, body, "the body is not JSON"));
     }
     let reply = serde_json::from_slice::<WireReply>(body)

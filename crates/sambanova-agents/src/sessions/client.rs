@@ -139,7 +139,7 @@ impl SessionsClient {
     ) -> Result<T, Error> {
         let exchange = self.call(operation, kind, build).await?;
         let meta = &exchange.meta;
-        if !is_json_content_type(meta.content_type.as_deref()) {
+        if !is_json_content_type(meta.content_type()) {
             return Err(unexpected(
                 meta,
                 &exchange.body,

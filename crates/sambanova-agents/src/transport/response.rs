@@ -4,6 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use compact_str::CompactString;
 use reqwest::header::{self, HeaderName};
 use reqwest::{Response, StatusCode};
 
@@ -15,7 +16,9 @@ use crate::redact::Secrets;
 #[derive(Debug, Clone)]
 pub(crate) struct ResponseMeta {
     pub status: StatusCode,
-    pub content_type: Option<String>,
+    /// Read with [`Self::content_type`]. Inline up to 24 bytes (`application/json` and most
+    /// others): no allocation for it on every answer.
+    content_type: Option<CompactString>,
     pub request_id: Option<String>,
     pub retry_after: Option<Duration>,
     pub secrets: Secrets,
@@ -43,7 +46,10 @@ impl ResponseMeta {
         };
         ResponseMeta {
             status: response.status(),
-            content_type: text(&header::CONTENT_TYPE),
+            content_type: headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok())
+                .map(CompactString::from),
             // A hostile server can echo a key as its request id: errors and logs show it.
             request_id: text(&REQUEST_ID).map(|id| secrets.redacted(id)),
             // Only a 429's error reads it: a success pays no header parse for it.
@@ -55,6 +61,11 @@ impl ResponseMeta {
         }
     }
 
+    /// The `Content-Type`, when the server sent one that is text.
+    pub(crate) fn content_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
+    }
+
     /// Metadata for a response that came from elsewhere (a fuzzer, a test, a replay).
     pub(crate) fn detached(
         status: StatusCode,
@@ -63,7 +74,7 @@ impl ResponseMeta {
     ) -> Self {
         ResponseMeta {
             status,
-            content_type: content_type.map(str::to_owned),
+            content_type: content_type.map(CompactString::from),
             request_id: request_id.map(str::to_owned),
             retry_after: None,
             secrets: Secrets::default(),
