@@ -1,6 +1,6 @@
 //! A server that means harm, or is badly broken: file names that try to leave the download
 //! directory, bodies that never end, headers that never end, a body shorter than announced,
-//! a body that stops halfway.
+//! a body that stops halfway, an answer that never comes.
 //! httpmock serves what it can; a raw `TcpListener` writes what no HTTP library would.
 
 mod support;
@@ -436,6 +436,51 @@ async fn a_body_that_stops_halfway_ends_at_the_calls_deadline_when_that_comes_fi
         "{error:?}"
     );
     assert_eq!(connections, 1);
+}
+
+#[tokio::test]
+async fn an_attempt_that_times_out_is_retried_when_the_policy_allows_with_its_own_full_time() {
+    let seen = Arc::new(AtomicU64::new(0));
+    let connection = seen.clone();
+    let (url, connections) = raw_server(move |mut stream| {
+        let first = connection.fetch_add(1, Ordering::SeqCst) == 0;
+        async move {
+            if first {
+                // Silent, open: the first attempt can only time out.
+                std::future::pending::<()>().await;
+            }
+            let body = r#"{"status": "completed", "result": "done"}"#;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+    })
+    .await;
+    let reasons = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let heard = reasons.clone();
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(&url)
+        .on_retry(move |event| heard.lock().unwrap().push(event.reason.clone()))
+        .build()
+        .expect("client builds");
+    let outcome = client
+        .coding()
+        .timeout(Duration::from_millis(300))
+        .retry(RetryPolicy::idempotent().initial_backoff(Duration::from_millis(1)))
+        .interactive("print(1)", "run it")
+        .await
+        .expect("the second attempt, given its own time, gets the answer");
+    let completion = outcome.into_completion().expect("a completed run");
+    assert_eq!(completion.text(), "done");
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        *reasons.lock().unwrap(),
+        vec!["the attempt timed out".to_owned()]
+    );
 }
 
 /// A server that answers every request with `response` and records the request heads.
