@@ -124,15 +124,15 @@ impl std::fmt::Debug for RedactedHeaders<'_> {
 }
 
 impl Transport {
-    /// Sends the request `build` makes and reads the whole body, within the call's limit.
-    /// Any status comes back: the caller reads it with its API's dialect.
+    /// Sends the request `build` makes and reads the whole body, within the call's limit and
+    /// within the last attempt's time, which covers its body. Any status comes back: the
+    /// caller reads it with its API's dialect.
     pub(crate) async fn exchange(
         &self,
         operation: &'static str,
         build: impl FnMut() -> Result<Request, Error>,
         call: &CallSettings,
     ) -> Result<Exchange, Error> {
-        // The last attempt's timer goes on to cover its body.
         let mut timer = std::pin::pin!(tokio::time::sleep(call.timeout));
         let (meta, response, expires) = self
             .send_on(operation, build, call, Clock::Timer(timer.as_mut()))
