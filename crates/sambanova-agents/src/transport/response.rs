@@ -38,20 +38,12 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 impl ResponseMeta {
     pub(crate) fn of(response: &Response, secrets: &Secrets, attempts: u32) -> Self {
         let headers = response.headers();
-        let text = |name: &HeaderName| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
+        let text = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
         ResponseMeta {
             status: response.status(),
-            content_type: headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|value| value.to_str().ok())
-                .map(CompactString::from),
+            content_type: text(&header::CONTENT_TYPE).map(CompactString::from),
             // A hostile server can echo a key as its request id: errors and logs show it.
-            request_id: text(&REQUEST_ID).map(|id| secrets.redacted(id)),
+            request_id: text(&REQUEST_ID).map(|id| secrets.redacted(id.to_owned())),
             // Only a 429's error reads it: a success pays no header parse for it.
             retry_after: (response.status() == StatusCode::TOO_MANY_REQUESTS)
                 .then(|| crate::retry::retry_after(headers, SystemTime::now()))

@@ -130,18 +130,14 @@ fn retry_wait(
             })
         }
         Err(failure) => {
-            let delivered = match failure {
-                Failure::Http(error) => !error.is_connect(),
-                Failure::TimedOut => true,
+            let (delivered, reason) = match failure {
+                Failure::TimedOut => (true, "the attempt timed out"),
+                Failure::Http(error) if error.is_connect() => (false, "cannot connect"),
+                Failure::Http(_) => (true, "the connection broke"),
             };
             if delivered && !policy.retries_after_delivery() {
                 return None;
             }
-            let reason = match failure {
-                Failure::TimedOut => "the attempt timed out",
-                Failure::Http(_) if delivered => "the connection broke",
-                Failure::Http(_) => "cannot connect",
-            };
             Some((policy.backoff(attempt), reason.to_owned(), false))
         }
     }
@@ -207,9 +203,20 @@ impl Transport {
                 }
             }
             self.prepare(&mut request);
-            if let Clock::PerRequest = clock {
-                *request.timeout_mut() = Some(timeout);
-            }
+            let timer = match &mut clock {
+                Clock::PerRequest => {
+                    *request.timeout_mut() = Some(timeout);
+                    None
+                }
+                Clock::Timer(timer) => {
+                    // The timer comes set to the call's timeout, from its start: the first
+                    // attempt's, unless the deadline leaves it less.
+                    if attempt > 1 || timeout < call.timeout {
+                        timer.as_mut().reset(Instant::now() + timeout);
+                    }
+                    Some(timer.as_mut())
+                }
+            };
             let span = tracing::info_span!(
                 "sambanova.request",
                 operation,
@@ -224,17 +231,6 @@ impl Transport {
             // the next request and the wait, not this answer too (every call's future, and the
             // task a caller spawns for it, is that much smaller).
             let (next, event) = {
-                let timer = match &mut clock {
-                    Clock::PerRequest => None,
-                    Clock::Timer(timer) => {
-                        // The timer comes set to the call's timeout, from its start: the first
-                        // attempt's, unless the deadline leaves it less.
-                        if attempt > 1 || timeout < call.timeout {
-                            timer.as_mut().reset(Instant::now() + timeout);
-                        }
-                        Some(timer.as_mut())
-                    }
-                };
                 let outcome = self.attempt(request, &span, timer).await;
                 let in_time = |wait: Duration| deadline.is_none_or(|deadline| deadline.fits(wait));
                 let next = match retry_wait(call, attempt, &outcome) {
