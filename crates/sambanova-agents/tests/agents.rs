@@ -1,5 +1,7 @@
 //! Every agent operation against the mock server, which behaves like the real one.
 
+mod support;
+
 use sambanova_agents::{AgentOutcome, AgentStatus, Client, Error, Upload};
 use sambanova_agents_mock::{MockServer, TEST_API_KEY};
 
@@ -293,4 +295,41 @@ async fn an_empty_thread_id_is_refused_locally() {
     let (_mock, client) = setup().await;
     let error = client.main_agent().resume("  ", "x").await.unwrap_err();
     assert!(matches!(error, Error::InvalidInput { .. }));
+}
+
+/// An agent request carries what the call needs and nothing more: no `api-version` (the
+/// generator adds one to every request; no server reads it, and it cost a header map's
+/// growth per call).
+#[tokio::test]
+async fn an_agent_request_sends_exactly_its_headers() {
+    let body = r#"{"status": "completed", "result": "done"}"#;
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (url, server) = support::scripted_server(vec![answer]).await;
+    let client = Client::builder()
+        .api_key(TEST_API_KEY)
+        .base_url(&url)
+        .build()
+        .expect("client builds");
+    let outcome = client.coding().interactive("print(1)", "run it").await;
+    assert!(
+        matches!(outcome, Ok(AgentOutcome::Completed(_))),
+        "{outcome:?}"
+    );
+    let requests = server.await.expect("the server ran");
+    let mut names = support::header_names(&requests[0]);
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "accept",
+            "authorization",
+            "content-length",
+            "content-type",
+            "host",
+            "user-agent"
+        ]
+    );
 }

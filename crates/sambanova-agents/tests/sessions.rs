@@ -600,3 +600,22 @@ async fn turn_events_show_the_last_turn_not_the_first_of_the_replay() {
     );
     assert_eq!(replayed.last().unwrap().event_type(), "session_completed");
 }
+
+/// A Sessions request carries what the call needs and nothing more: no `api-version` (the
+/// generator adds one to every request; no server reads it).
+#[tokio::test]
+async fn a_sessions_request_sends_exactly_its_headers() {
+    let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n[]";
+    let (url, server) = scripted_server(vec![answer.to_owned()]).await;
+    let client = SessionsClient::builder()
+        .base_url(&url)
+        .api_key("a-sessions-key")
+        .build()
+        .expect("client builds");
+    let sandboxes = client.list_sandboxes().await.expect("an empty list");
+    assert!(sandboxes.is_empty());
+    let requests = server.await.expect("the server ran");
+    let mut names = support::header_names(&requests[0]);
+    names.sort();
+    assert_eq!(names, ["accept", "authorization", "host", "user-agent"]);
+}

@@ -54,7 +54,7 @@ fn diff_metadata(old: &Value, new: &Value, changes: &mut Changes) {
             "info-version-changed",
             "info.version",
             format!(
-                "{} (generated clients send it as the api-version header)",
+                "{} (progenitor's api-version header; the raw crate does not send it)",
                 old_to_new(old_info.get("version"), new_info.get("version"))
             ),
         );

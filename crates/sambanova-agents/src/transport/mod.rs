@@ -171,8 +171,8 @@ mod tests {
 
     /// A prepared request has room for the headers hyper adds as it sends it, and so has the
     /// copy reqwest sends (a full map grows on the connection's thread: see `prepare`). The
-    /// requests carry what the generated builders put there (`accept`, `content-type`,
-    /// `api-version`) or less.
+    /// requests carry what the generated builders put there (`accept`, `content-type`, a
+    /// header parameter such as the agent stream's `cookie`) or less.
     #[test]
     fn a_prepared_request_has_room_for_the_headers_hyper_adds() {
         let extra: (String, String) = ("x-team".into(), "blue".into());
@@ -187,7 +187,7 @@ mod tests {
             let generated = [
                 (header::ACCEPT, "application/json"),
                 (header::CONTENT_TYPE, "application/json"),
-                (header::HeaderName::from_static("api-version"), "0.0.1"),
+                (header::COOKIE, "fba_refresh_token=t"),
             ];
             for set in 0..=generated.len() {
                 let mut builder = transport.http.post("http://127.0.0.1:9/agent/coding");

@@ -154,3 +154,14 @@ pub fn names_in(dir: &std::path::Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// The header names of a request `scripted_server` read, lowercased, in the order sent.
+pub fn header_names(request: &str) -> Vec<String> {
+    request
+        .split("\r\n")
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, _)| name.to_ascii_lowercase())
+        .collect()
+}
