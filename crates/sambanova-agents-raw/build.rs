@@ -125,9 +125,9 @@ fn write_lines(tokens: proc_macro2::TokenStream, out: &mut String) -> Result<(),
 /// fits the header map's first allocation, which then grows on every call.
 ///
 /// progenitor sizes each operation's header map for its header parameters plus this one, so
-/// the map's capacity goes down by one too (to none, for most operations: an empty map does
-/// not allocate). A progenitor that stops adding the header, or adds it differently, fails the
-/// build here rather than leaving it in unseen.
+/// the map's capacity goes down by one too; an operation without header parameters loses the
+/// map altogether. A progenitor that stops adding the header, or adds it differently, fails
+/// the build here rather than leaving it in unseen.
 fn drop_api_version_header(file: &mut syn::File) -> Result<(), String> {
     let mut operations = 0;
     for item in &mut file.items {
@@ -157,6 +157,14 @@ fn drop_api_version_header(file: &mut syn::File) -> Result<(), String> {
             match (removed, capacity, less) {
                 (1, Some(capacity), Some(less)) => {
                     *capacity = syn::LitInt::new(&format!("{less}usize"), capacity.span());
+                    // No header parameters: no map (merging even an empty one into the
+                    // request costs a few hundred instructions).
+                    if less == 0 && !drop_header_map(stmts) {
+                        return Err(format!(
+                            "operation {name}: expected its request built with \
+                             `.headers(header_map)`, as progenitor 0.15 builds it"
+                        ));
+                    }
                     operations += 1;
                 }
                 _ => {
@@ -172,6 +180,45 @@ fn drop_api_version_header(file: &mut syn::File) -> Result<(), String> {
         return Err("the generated client has no operations".into());
     }
     Ok(())
+}
+
+/// Removes an operation's (empty) `header_map` and the `.headers(header_map)` that merges it
+/// into the request; false if either is not there.
+fn drop_header_map(stmts: &mut Vec<syn::Stmt>) -> bool {
+    let Some(declared) = stmts
+        .iter_mut()
+        .position(|stmt| header_map_capacity(stmt).is_some())
+    else {
+        return false;
+    };
+    let merged = stmts.iter_mut().any(|stmt| match stmt {
+        syn::Stmt::Local(syn::Local {
+            init: Some(init), ..
+        }) => unmerge_header_map(&mut init.expr),
+        _ => false,
+    });
+    if merged {
+        stmts.remove(declared);
+    }
+    merged
+}
+
+/// Takes `.headers(header_map)` out of the method chain `expr` (`….headers(header_map).build()?`).
+fn unmerge_header_map(expr: &mut syn::Expr) -> bool {
+    match expr {
+        syn::Expr::Try(tried) => unmerge_header_map(&mut tried.expr),
+        syn::Expr::MethodCall(call) => {
+            let merges = call.method == "headers"
+                && matches!(call.args.first(), Some(syn::Expr::Path(path))
+                    if path.path.is_ident("header_map"));
+            if merges {
+                *expr = (*call.receiver).clone();
+                return true;
+            }
+            unmerge_header_map(&mut call.receiver)
+        }
+        _ => false,
+    }
 }
 
 /// Whether `stmt` is `header_map.append(HeaderName::from_static("api-version"), …);`.
