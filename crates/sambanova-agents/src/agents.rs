@@ -57,13 +57,14 @@ impl MainAgent {
             resume: thread_id.is_some(),
             thread_id,
         };
-        let outcome = self
+        let mut outcome = self
             .call
             .agent("mainagent_interactive", |raw| {
                 built(raw.mainagent_interactive_request(&body))
             })
             .await?;
-        Ok(self.call.attach(outcome, InteractiveAgent::Main))
+        self.call.attach(&mut outcome, InteractiveAgent::Main);
+        Ok(outcome)
     }
 }
 
@@ -123,18 +124,17 @@ impl Coding {
             resume: thread_id.is_some(),
             thread_id,
         };
-        let outcome = self
+        let mut outcome = self
             .call
             .agent("coding_interactive", |raw| {
                 built(raw.coding_interactive_request(&body))
             })
             .await?;
-        Ok(self.call.attach(
-            outcome,
-            InteractiveAgent::Coding {
-                code: code.to_owned(),
-            },
-        ))
+        // The request is sent: a plan keeps its code to run again on resume.
+        let code = body.code;
+        self.call
+            .attach(&mut outcome, InteractiveAgent::Coding { code });
+        Ok(outcome)
     }
 }
 
@@ -190,13 +190,15 @@ impl DeepResearch {
             resume: thread_id.is_some(),
             thread_id,
         };
-        let outcome = self
+        let mut outcome = self
             .call
             .agent("deepresearch_interactive", |raw| {
                 built(raw.deepresearch_interactive_request(&body))
             })
             .await?;
-        Ok(self.call.attach(outcome, InteractiveAgent::DeepResearch))
+        self.call
+            .attach(&mut outcome, InteractiveAgent::DeepResearch);
+        Ok(outcome)
     }
 }
 
@@ -245,12 +247,13 @@ impl Financial {
             resume: thread_id.is_some(),
             thread_id,
         };
-        let outcome = self
+        let mut outcome = self
             .call
             .agent("financialanalysis_interactive", |raw| {
                 built(raw.financialanalysis_interactive_request(&body))
             })
             .await?;
-        Ok(self.call.attach(outcome, InteractiveAgent::Financial))
+        self.call.attach(&mut outcome, InteractiveAgent::Financial);
+        Ok(outcome)
     }
 }

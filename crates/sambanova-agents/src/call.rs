@@ -49,13 +49,14 @@ impl Call {
             .client
             .exchange(operation, build, &self.settings())
             .await?;
-        classify_exchange(Expect::Json, &exchange)
+        classify_exchange(Expect::Json, exchange)
     }
 
-    /// Lets a plan from `agent` resume its thread with these settings.
-    pub(crate) fn attach(&self, outcome: AgentOutcome, agent: InteractiveAgent) -> AgentOutcome {
-        let AgentOutcome::Interrupted(mut plan) = outcome else {
-            return outcome;
+    /// Lets a plan from `agent` resume its thread with these settings (in place: an outcome
+    /// is large, and most are not plans).
+    pub(crate) fn attach(&self, outcome: &mut AgentOutcome, agent: InteractiveAgent) {
+        let AgentOutcome::Interrupted(plan) = outcome else {
+            return;
         };
         let call = self.clone();
         let resume: Resume = Arc::new(move |plan, reply| {
@@ -106,7 +107,6 @@ impl Call {
             })
         });
         plan.resume = Some(resume);
-        AgentOutcome::Interrupted(plan)
     }
 }
 

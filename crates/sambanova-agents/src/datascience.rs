@@ -218,8 +218,8 @@ impl DataScience {
             .transport()
             .exchange(operation, build, &self.call.settings())
             .await?;
-        let outcome = classify_exchange(Expect::JsonOrHtml, &exchange)?;
-        let outcome = match (outcome, resumed) {
+        let outcome = classify_exchange(Expect::JsonOrHtml, exchange)?;
+        let mut outcome = match (outcome, resumed) {
             (AgentOutcome::Html(mut report), Some((thread_id, _))) => {
                 report.thread_id = Some(thread_id.to_owned());
                 AgentOutcome::Html(report)
@@ -233,7 +233,9 @@ impl DataScience {
             }
             (other, _) => other,
         };
-        Ok(self.call.attach(outcome, InteractiveAgent::DataScience))
+        self.call
+            .attach(&mut outcome, InteractiveAgent::DataScience);
+        Ok(outcome)
     }
 }
 

@@ -63,23 +63,26 @@ pub fn classify(
     request_id: Option<&str>,
     body: &[u8],
 ) -> Result<AgentOutcome, Error> {
-    let meta = ResponseMeta::detached(
+    let mut meta = ResponseMeta::detached(
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         content_type,
         request_id,
     );
-    classify_bytes(expect, &meta, body)
+    classify_bytes(expect, &mut meta, body)
 }
 
 /// Classifies an agent call's whole answer.
-pub(crate) fn classify_exchange(
-    expect: Expect,
-    exchange: &Exchange,
-) -> Result<AgentOutcome, Error> {
-    classify_bytes(expect, &exchange.meta, &exchange.body)
+pub(crate) fn classify_exchange(expect: Expect, exchange: Exchange) -> Result<AgentOutcome, Error> {
+    let Exchange { mut meta, body } = exchange;
+    classify_bytes(expect, &mut meta, &body)
 }
 
-fn classify_bytes(expect: Expect, meta: &ResponseMeta, body: &[u8]) -> Result<AgentOutcome, Error> {
+/// An outcome takes the request id from `meta` (an error copies it).
+fn classify_bytes(
+    expect: Expect,
+    meta: &mut ResponseMeta,
+    body: &[u8],
+) -> Result<AgentOutcome, Error> {
     if !meta.status.is_success() {
         return Err(Dialect::Agents.status_error(meta, body));
     }
@@ -87,7 +90,7 @@ fn classify_bytes(expect: Expect, meta: &ResponseMeta, body: &[u8]) -> Result<Ag
         return Ok(AgentOutcome::Html(HtmlReport {
             html: String::from_utf8_lossy(body).into_owned(),
             thread_id: None,
-            request_id: meta.request_id.clone(),
+            request_id: meta.request_id.take(),
         }));
     }
     if !is_json_content_type(meta.content_type()) {
@@ -99,8 +102,7 @@ fn classify_bytes(expect: Expect, meta: &ResponseMeta, body: &[u8]) -> Result<Ag
 }
 
 /// A 2xx agent body: what its `status` says.
-fn decide(meta: &ResponseMeta, reply: WireReply, body: &[u8]) -> Result<AgentOutcome, Error> {
-    let request_id = meta.request_id.clone();
+fn decide(meta: &mut ResponseMeta, reply: WireReply, body: &[u8]) -> Result<AgentOutcome, Error> {
     let Some(status_text) = reply.status.as_deref() else {
         return Err(unexpected(meta, body, "the body has no status"));
     };
@@ -109,14 +111,14 @@ fn decide(meta: &ResponseMeta, reply: WireReply, body: &[u8]) -> Result<AgentOut
             result: reply.result.map(value_text).unwrap_or_default(),
             artifacts: reply.artifacts.unwrap_or_default(),
             thread_id: reply.thread_id,
-            request_id,
+            request_id: meta.request_id.take(),
         })),
         AgentStatus::Interrupted => match reply.thread_id {
             Some(thread_id) if !thread_id.is_empty() => Ok(AgentOutcome::Interrupted(Plan {
                 text: reply.result.map(value_text).unwrap_or_default(),
                 thread_id,
                 file_ids: reply.file_ids.unwrap_or_default(),
-                request_id,
+                request_id: meta.request_id.take(),
                 resume: None,
             })),
             _ => Err(unexpected(
@@ -153,7 +155,7 @@ fn decide(meta: &ResponseMeta, reply: WireReply, body: &[u8]) -> Result<AgentOut
             status: unknown,
             result: reply.result.map(value_text),
             thread_id: reply.thread_id,
-            request_id,
+            request_id: meta.request_id.take(),
         })),
     }
 }

@@ -165,7 +165,12 @@ pub(crate) async fn read_body(
 /// on every answer).
 pub(crate) fn media_type(content_type: Option<&str>) -> &str {
     let value = content_type.unwrap_or("");
-    value.split(';').next().unwrap_or(value).trim()
+    let end = value
+        .bytes()
+        .position(|byte| byte == b';')
+        .unwrap_or(value.len());
+    // HTTP's whitespace is ASCII.
+    value[..end].trim_ascii()
 }
 
 /// Whether a `Content-Type` names the media type `expected` (lower-case), any parameters.
