@@ -176,8 +176,9 @@ mod tests {
     /// every call in flight. The send loop keeps only the next request and the wait across a
     /// backoff, and its attempt hands the request to reqwest before awaiting: 1,936 bytes for
     /// this call before that, 1,144 after (Rust 1.95), 1,280 once the call's timer (112 bytes)
-    /// moved here from the heap box reqwest kept it in. The bound leaves room for a compiler's
-    /// layout to move, not for the answer or a second request to come back into the future.
+    /// moved here from the heap box reqwest kept it in, 1,168 since the timer is lent by the
+    /// transport's pool. The bound leaves room for a compiler's layout to move, not for the
+    /// answer or a second request to come back into the future.
     #[test]
     fn an_agent_calls_future_holds_no_request_or_answer_it_does_not_need() {
         let client = Client::builder()
@@ -187,14 +188,14 @@ mod tests {
         let coding = client.coding();
         let call = coding.interactive("print(1)", "run it");
         assert!(
-            std::mem::size_of_val(&call) <= 1_400,
+            std::mem::size_of_val(&call) <= 1_300,
             "the coding call's future is {} bytes",
             std::mem::size_of_val(&call)
         );
         let main = client.main_agent();
         let call = main.interactive("hello");
         assert!(
-            std::mem::size_of_val(&call) <= 1_400,
+            std::mem::size_of_val(&call) <= 1_300,
             "the main agent call's future is {} bytes",
             std::mem::size_of_val(&call)
         );

@@ -132,6 +132,7 @@ impl Connection {
             headers,
             secrets,
             on_retry: self.on_retry,
+            timers: super::TimerPool::default(),
         })
     }
 }

@@ -8,6 +8,7 @@ mod connection;
 mod deadline;
 mod response;
 mod retrying;
+mod timers;
 
 pub(crate) use connection::{Connection, connection_setters, sensitive};
 pub(crate) use deadline::Deadline;
@@ -18,6 +19,7 @@ pub(crate) use response::{
 pub use retrying::RetryEvent;
 pub(crate) use retrying::RetryHook;
 use retrying::{Clock, before};
+pub(crate) use timers::TimerPool;
 
 use std::time::Duration;
 
@@ -101,6 +103,8 @@ pub(crate) struct Transport {
     /// Every secret this client holds, to redact from server text.
     pub secrets: Secrets,
     pub on_retry: Option<RetryHook>,
+    /// The attempt timers of the calls that read a whole answer ([`Self::exchange`]).
+    pub timers: TimerPool,
 }
 
 impl std::fmt::Debug for Transport {
@@ -133,14 +137,14 @@ impl Transport {
         build: impl FnMut() -> Result<Request, Error>,
         call: &CallSettings,
     ) -> Result<Exchange, Error> {
-        let mut timer = std::pin::pin!(tokio::time::sleep(call.timeout));
+        let mut timer = self.timers.lend(call.timeout);
         let (meta, response, expires) = self
-            .send_on(operation, build, call, Clock::Timer(timer.as_mut()))
+            .send_on(operation, build, call, Clock::Timer(&mut timer))
             .await?;
         let limit = call.max_body.unwrap_or(usize::MAX);
         let body = {
             let read = std::pin::pin!(read_body(response, limit, expires, operation, &meta));
-            before(Some(timer), read).await
+            before(timer.sleep(), read).await
         };
         match body {
             Some(body) => Ok(Exchange { body: body?, meta }),

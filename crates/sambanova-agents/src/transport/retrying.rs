@@ -11,6 +11,7 @@ use reqwest::{Request, Response, StatusCode};
 use tokio::time::{Instant, Sleep};
 use tracing::Instrument;
 
+use super::timers::LentTimer;
 use super::{CallSettings, Deadline, ResponseMeta, Transport, transport_error};
 use crate::Error;
 
@@ -92,16 +93,17 @@ pub(super) enum Failure {
 }
 
 /// How an attempt's time is kept.
-pub(super) enum Clock<'t> {
+pub(super) enum Clock<'t, 'p> {
     /// By reqwest, per request: its time goes on covering the body while the caller reads it
     /// (a stream, a download).
     PerRequest,
     /// By this timer, set to the call's timeout from its start and reset for each later
     /// attempt, which the caller then races the answer's body against too. One timer for the
-    /// whole call, in the call's future: reqwest's own is a map in the request's extensions, a
-    /// boxed timer and the body boxed again to watch it, per request (a thousand instructions
-    /// of the six thousand the SDK added to an agent call).
-    Timer(Pin<&'t mut Sleep>),
+    /// whole call, lent by the transport's pool: reqwest's own is a map in the request's
+    /// extensions, a boxed timer and the body boxed again to watch it, per request (a thousand
+    /// instructions of the six thousand the SDK added to an agent call), and a fresh timer
+    /// takes the runtime's timer lock twice (see `timers`).
+    Timer(&'t mut LentTimer<'p>),
 }
 
 /// The next attempt's wait and why, or `None` to give this answer back.
@@ -185,7 +187,7 @@ impl Transport {
         operation: &'static str,
         mut build: impl FnMut() -> Result<Request, Error>,
         call: &CallSettings,
-        mut clock: Clock<'_>,
+        mut clock: Clock<'_, '_>,
     ) -> Result<(ResponseMeta, Response, Duration), Error> {
         let deadline = call.deadline.map(Deadline::after);
         let mut request = build()?;
@@ -212,9 +214,9 @@ impl Transport {
                     // The timer comes set to the call's timeout, from its start: the first
                     // attempt's, unless the deadline leaves it less.
                     if attempt > 1 || timeout < call.timeout {
-                        timer.as_mut().reset(Instant::now() + timeout);
+                        timer.reset(Instant::now() + timeout);
                     }
-                    Some(timer.as_mut())
+                    timer.sleep()
                 }
             };
             let span = tracing::info_span!(
