@@ -44,6 +44,9 @@ impl TimerPool {
     pub(crate) fn lend(&self, after: Duration) -> LentTimer<'_> {
         let runtime = Handle::current().id();
         let deadline = Instant::now() + after;
+        // Stale timers are dropped once the pool is unlocked: each takes its runtime's timer
+        // lock to leave the wheel.
+        let mut stale = Vec::new();
         let kept = {
             let mut kept = self.lock();
             match kept.pop() {
@@ -58,13 +61,15 @@ impl TimerPool {
                 }
                 // Fired: the client sat idle for longer than a timeout, or its runtime shut
                 // down (which fires every timer). The others kept are as old, or as dead.
-                Some(_) => {
-                    kept.clear();
+                Some(fired) => {
+                    stale = std::mem::take(&mut *kept);
+                    stale.push(fired);
                     None
                 }
                 None => None,
             }
         };
+        drop(stale);
         let timer = match kept {
             Some(mut timer) => {
                 timer.as_mut().reset(deadline);
@@ -122,6 +127,13 @@ impl Drop for LentTimer<'_> {
 mod tests {
     use super::*;
 
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a runtime")
+    }
+
     fn kept(pool: &TimerPool) -> usize {
         pool.lock().len()
     }
@@ -176,19 +188,13 @@ mod tests {
     #[test]
     fn another_runtimes_timer_is_not_lent_and_a_shut_down_runtimes_are_dropped() {
         let pool = TimerPool::default();
-        let first = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("a runtime");
+        let first = runtime();
         first.block_on(async {
             let mut timer = pool.lend(Duration::from_secs(600));
             let _ = futures_util::poll!(timer.sleep().expect("lent"));
         });
         assert_eq!(kept(&pool), 1);
-        let second = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("a runtime");
+        let second = runtime();
         second.block_on(async {
             let mut timer = pool.lend(Duration::from_secs(600));
             assert_eq!(kept(&pool), 1, "the first runtime's timer stays for it");
@@ -198,10 +204,7 @@ mod tests {
         });
         // A runtime that shuts down fires its timers: the pool keeps nothing of it.
         drop(second);
-        let third = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("a runtime");
+        let third = runtime();
         third.block_on(async {
             let _timer = pool.lend(Duration::from_secs(600));
             assert_eq!(
