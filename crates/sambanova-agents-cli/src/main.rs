@@ -75,24 +75,18 @@ fn run(mut cli: Cli, api_key_on_command_line: bool) -> Result<(), CliError> {
     }
 }
 
-/// `--json mock`: the URLs as one JSON document, then serve until Ctrl-C.
+/// `--json mock`: the URLs as one JSON document, then serve until Ctrl-C (or until standard
+/// input closes, with `--until-stdin-closes`).
 #[cfg(feature = "mock")]
 async fn serve_mock_json(args: sambanova_agents_mock::MockArgs) -> Result<(), CliError> {
-    let mut builder = sambanova_agents_mock::MockServer::builder()
-        .bind(args.bind)
-        .latency(std::time::Duration::from_millis(args.latency_ms))
-        .keepalive_interval(std::time::Duration::from_secs(args.keepalive_secs.max(1)));
-    for rule in args.faults {
-        builder = builder.fault(rule);
-    }
-    let server = builder.start().await.map_err(CliError::Mock)?;
+    let server = args.builder().start().await.map_err(CliError::Mock)?;
     output::Output::new(true).json_document(&serde_json::json!({
         "url": server.url(),
         "agents_url": server.agents_url(),
         "api_key": sambanova_agents_mock::TEST_API_KEY,
         "demo_sandbox_id": sambanova_agents_mock::DEMO_SANDBOX_ID,
     }))?;
-    tokio::signal::ctrl_c().await?;
+    args.stopped().await?;
     server.shutdown().await;
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! The `sambanova-agents-mock` command line, reusable by other binaries (e.g. an SDK CLI `mock` subcommand).
 
+use std::io::Write;
 use std::{net::SocketAddr, time::Duration};
 
-use crate::{FaultRule, MockServer};
+use crate::{FaultRule, MockServer, MockServerBuilder};
 
 /// Command-line options of the mock server.
 #[derive(Debug, Clone, clap::Args)]
@@ -20,13 +21,86 @@ pub struct MockArgs {
     /// (syntax: `METHOD PATH KIND [key=value ...]`, see `FaultRule`'s `FromStr`). Repeatable.
     #[arg(long = "fault", value_parser = parse_rule)]
     pub faults: Vec<FaultRule>,
+    /// Also stop when standard input closes: a parent that pipes it takes the mock down with
+    /// it, however the parent ends (even killed).
+    #[arg(long)]
+    pub until_stdin_closes: bool,
 }
 
 fn parse_rule(s: &str) -> Result<FaultRule, String> {
     s.parse().map_err(|e: crate::ParseFaultError| e.to_string())
 }
 
-/// Start the mock with these options, print where it listens, and serve until Ctrl-C.
+impl MockArgs {
+    /// A builder with these options (what `serve_foreground` starts).
+    ///
+    /// ```
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use clap::Parser;
+    ///
+    /// #[derive(clap::Parser)]
+    /// struct Cli {
+    ///     #[command(flatten)]
+    ///     mock: sambanova_agents_mock::MockArgs,
+    /// }
+    ///
+    /// let cli = Cli::parse_from(["mock", "--latency-ms", "5"]);
+    /// let server = cli.mock.builder().start().await?;
+    /// # server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn builder(&self) -> MockServerBuilder {
+        let mut builder = MockServer::builder()
+            .bind(self.bind)
+            .latency(Duration::from_millis(self.latency_ms))
+            .keepalive_interval(Duration::from_secs(self.keepalive_secs.max(1)));
+        for rule in &self.faults {
+            builder = builder.fault(rule.clone());
+        }
+        builder
+    }
+
+    /// Waits until the mock should stop: Ctrl-C, or (with `--until-stdin-closes`) the end of
+    /// standard input.
+    ///
+    /// ```no_run
+    /// # async fn demo(args: sambanova_agents_mock::MockArgs) -> std::io::Result<()> {
+    /// let server = args.builder().start().await?;
+    /// args.stopped().await?;
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn stopped(&self) -> std::io::Result<()> {
+        if !self.until_stdin_closes {
+            return tokio::signal::ctrl_c().await;
+        }
+        let closed = stdin_closed();
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted,
+            _ = closed => Ok(()),
+        }
+    }
+}
+
+/// Resolves when standard input ends (or fails). Read on a thread of its own, not the
+/// runtime's blocking pool: a runtime waits for its blocking tasks as it shuts down, and a
+/// read of a terminal may never end.
+fn stdin_closed() -> tokio::sync::oneshot::Receiver<()> {
+    let (closed, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut stdin = std::io::stdin().lock();
+        let mut buffer = [0u8; 512];
+        while matches!(stdin.read(&mut buffer), Ok(read) if read > 0) {}
+        let _ = closed.send(());
+    });
+    receiver
+}
+
+/// Start the mock with these options, print where it listens, and serve until Ctrl-C (or
+/// until standard input closes, with `--until-stdin-closes`).
 ///
 /// ```no_run
 /// # async fn demo(args: sambanova_agents_mock::MockArgs) -> std::io::Result<()> {
@@ -34,17 +108,15 @@ fn parse_rule(s: &str) -> Result<FaultRule, String> {
 /// # }
 /// ```
 pub async fn serve_foreground(args: MockArgs) -> std::io::Result<()> {
-    let mut builder = MockServer::builder()
-        .bind(args.bind)
-        .latency(Duration::from_millis(args.latency_ms))
-        .keepalive_interval(Duration::from_secs(args.keepalive_secs.max(1)));
-    for rule in args.faults {
-        builder = builder.fault(rule);
-    }
-    let server = builder.start().await?;
-    println!("mock server listening on {}", server.url());
-    println!("agents API base URL: {}", server.agents_url());
-    tokio::signal::ctrl_c().await?;
+    let server = args.builder().start().await?;
+    // A parent may close its end of stdout once it has the URL: the mock serves on.
+    let _ = write!(
+        std::io::stdout().lock(),
+        "mock server listening on {}\nagents API base URL: {}\n",
+        server.url(),
+        server.agents_url()
+    );
+    args.stopped().await?;
     server.shutdown().await;
     Ok(())
 }

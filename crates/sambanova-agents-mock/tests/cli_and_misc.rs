@@ -45,6 +45,31 @@ async fn binary_prints_its_url_and_serves_with_cli_faults() {
     child.wait().unwrap();
 }
 
+/// With `--until-stdin-closes`, the mock ends with its parent's end of the pipe: a parent
+/// killed before it could stop the mock leaves nothing running, and the exit is a clean one.
+#[tokio::test]
+async fn binary_with_until_stdin_closes_exits_when_its_stdin_closes() {
+    use tokio::io::AsyncBufReadExt;
+    // Killed when dropped: a failing test leaves no mock behind either.
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sambanova-agents-mock"))
+        .args(["--bind", "127.0.0.1:0", "--until-stdin-closes"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().unwrap_or_default();
+    assert!(first.starts_with("mock server listening on "), "{first}");
+    drop(child.stdin.take());
+    // A guard against a hang, not a timing: the exit comes at once.
+    let exit = tokio::time::timeout(Duration::from_secs(60), child.wait()).await;
+    assert!(
+        matches!(exit, Ok(Ok(status)) if status.success()),
+        "the mock exits, successfully, once its stdin closes: {exit:?}"
+    );
+}
+
 #[tokio::test]
 async fn builder_latency_still_answers_and_shutdown_closes() {
     let mock = MockServer::builder()

@@ -59,13 +59,17 @@ enum Mock {
     InProcess {
         _server: MockServer,
     },
-    /// The mock binary, killed when dropped.
-    Process(std::process::Child),
+    /// The mock binary, killed when dropped. It also exits when its stdin closes, which it
+    /// does however this process ends (killed, it runs no `Drop`).
+    Process {
+        child: std::process::Child,
+        _stdin: std::process::ChildStdin,
+    },
 }
 
 impl Drop for Mock {
     fn drop(&mut self) {
-        if let Mock::Process(child) = self {
+        if let Mock::Process { child, .. } = self {
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -84,10 +88,12 @@ impl Mock {
             .filter(|path| path.exists())
             .expect("build the mock first: cargo build --release -p sambanova-agents-mock");
         let mut child = std::process::Command::new(binary)
-            .args(["--bind", "127.0.0.1:0"])
+            .args(["--bind", "127.0.0.1:0", "--until-stdin-closes"])
+            .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("the mock binary starts");
+        let stdin = child.stdin.take().expect("piped");
         let stdout = child.stdout.take().expect("piped");
         let url = std::io::BufReader::new(stdout)
             .lines()
@@ -98,7 +104,13 @@ impl Mock {
                     .map(str::to_owned)
             })
             .expect("the mock prints its Agents URL");
-        (Mock::Process(child), url)
+        (
+            Mock::Process {
+                child,
+                _stdin: stdin,
+            },
+            url,
+        )
     }
 }
 
