@@ -9,7 +9,7 @@ use sambanova_agents_raw::agents as raw;
 
 use crate::auth::ApiKey;
 use crate::retry::RetryPolicy;
-use crate::transport::{CallOptions, CallSettings, Connection, Exchange, Transport};
+use crate::transport::{CallOptions, CallSettings, Connection, Credential, Exchange, Transport};
 use crate::{Coding, DataScience, DeepResearch, Error, Files, Financial, MainAgent};
 
 /// The SambaNova Agents API's public base URL (the spec's server).
@@ -325,7 +325,7 @@ impl ClientBuilder {
         };
         let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let base_url = checked_base_url(&base_url, self.connection.allow_insecure_http)?;
-        let transport = self.connection.transport(Some(api_key))?;
+        let transport = self.connection.transport(Credential::Bearer(api_key))?;
         let raw = raw::Client::new_with_client(
             &base_url,
             transport.http.clone(),

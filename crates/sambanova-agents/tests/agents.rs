@@ -333,3 +333,64 @@ async fn an_agent_request_sends_exactly_its_headers() {
         ]
     );
 }
+
+/// A caller's own `reqwest::Client` gets what the SDK's own client carries (the key, the user
+/// agent, the extra headers), added per request, with its own default headers too; a client
+/// the SDK builds carries the same extra header. The values are the ones configured.
+#[tokio::test]
+async fn a_callers_own_http_client_sends_the_same_headers() {
+    let body = r#"{"status": "completed", "result": "done"}"#;
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut callers_defaults = reqwest::header::HeaderMap::new();
+    callers_defaults.insert("x-from-caller", "yes".parse().expect("a header value"));
+    let own = reqwest::Client::builder()
+        .default_headers(callers_defaults)
+        .build()
+        .expect("a reqwest client builds");
+    for http in [Some(own), None] {
+        let (url, server) = support::scripted_server(vec![answer.clone()]).await;
+        let mut builder = Client::builder()
+            .api_key(TEST_API_KEY)
+            .base_url(&url)
+            .user_agent("their-app/2")
+            .header("x-team", "blue");
+        let callers = http.is_some();
+        if let Some(http) = http {
+            builder = builder.http_client(http);
+        }
+        let client = builder.build().expect("client builds");
+        let outcome = client.coding().interactive("print(1)", "run it").await;
+        assert!(
+            matches!(outcome, Ok(AgentOutcome::Completed(_))),
+            "{outcome:?}"
+        );
+        let requests = server.await.expect("the server ran");
+        let request = requests[0].to_ascii_lowercase();
+        let mut names = support::header_names(&request);
+        names.sort();
+        let mut expected = vec![
+            "accept",
+            "authorization",
+            "content-length",
+            "content-type",
+            "host",
+            "user-agent",
+            "x-team",
+        ];
+        if callers {
+            expected.push("x-from-caller");
+        }
+        expected.sort();
+        assert_eq!(names, expected, "own client: {callers}");
+        for line in [
+            format!("authorization: bearer {TEST_API_KEY}"),
+            "user-agent: their-app/2".to_owned(),
+            "x-team: blue".to_owned(),
+        ] {
+            assert!(request.contains(&line), "{line} in {request}");
+        }
+    }
+}

@@ -214,7 +214,9 @@ impl AgentStreamClientBuilder {
             .unwrap_or_else(|| DEFAULT_AGENT_STREAM_URL.to_owned());
         let base_url = checked_base_url(&base_url, self.connection.allow_insecure_http)?;
         let token = self.token.map(AccessToken::new).transpose()?;
-        let transport = self.connection.transport(None)?;
+        let transport = self
+            .connection
+            .transport(crate::transport::Credential::None)?;
         if let Some(token) = &token {
             transport.secrets.add(token.expose_secret());
         }

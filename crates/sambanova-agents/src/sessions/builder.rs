@@ -15,6 +15,7 @@ use crate::client::checked_base_url;
 use crate::event_source::StreamSettings;
 use crate::retry::RetryPolicy;
 use crate::transport::Connection;
+use crate::transport::Credential;
 
 /// The environment variable that holds the Sessions server's URL.
 pub const SESSIONS_URL_ENV: &str = "SAMBANOVA_SESSIONS_URL";
@@ -240,18 +241,12 @@ impl SessionsClientBuilder {
             (SessionsAuth::QueryToken, Some(key)) => Some(key.expose_secret().to_owned()),
             _ => None,
         };
-        let transport = match (&self.auth, api_key) {
-            (SessionsAuth::ApiKeyHeader, Some(key)) => {
-                let mut transport = self.connection.transport(None)?;
-                transport.secrets.add(key.expose_secret());
-                transport.headers.insert(
-                    reqwest::header::HeaderName::from_static("x-api-key"),
-                    crate::transport::sensitive(key.expose_secret())?,
-                );
-                transport
-            }
-            (_, api_key) => self.connection.transport(api_key)?,
+        let credential = match (&self.auth, api_key) {
+            (SessionsAuth::ApiKeyHeader, Some(key)) => Credential::ApiKeyHeader(key),
+            (_, Some(key)) => Credential::Bearer(key),
+            (_, None) => Credential::None,
         };
+        let transport = self.connection.transport(credential)?;
         let raw = raw::Client::new_with_client(
             &base_url,
             transport.http.clone(),

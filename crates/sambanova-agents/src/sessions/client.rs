@@ -171,9 +171,7 @@ impl SessionsClient {
     /// Whether plain `http://` may be used for a URL that is not loopback: without a key
     /// there is nothing to leak.
     pub(crate) fn plain_http_allowed(&self) -> bool {
-        self.inner.transport.api_key.is_none()
-            && !self.inner.transport.headers.contains_key("x-api-key")
-            || self.inner.allow_insecure_http
+        self.inner.transport.api_key.is_none() || self.inner.allow_insecure_http
     }
 
     /// The retry policy of a stream connection: the first like any read, a reconnection

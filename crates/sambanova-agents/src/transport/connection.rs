@@ -42,6 +42,16 @@ pub(crate) fn sensitive(value: &str) -> Result<HeaderValue, Error> {
     Ok(value)
 }
 
+/// How a client's key goes on its requests.
+pub(crate) enum Credential {
+    /// No key (the agent stream logs in and sends its own token).
+    None,
+    /// `Authorization: Bearer <key>` (the Agents API; Sessions by default).
+    Bearer(ApiKey),
+    /// `x-api-key: <key>` (Sessions servers that ask for it).
+    ApiKeyHeader(ApiKey),
+}
+
 /// The connection settings every client's builder shares (the Agents, Sessions and agent
 /// stream clients), turned into a [`Transport`] in one place.
 #[derive(Clone)]
@@ -89,7 +99,13 @@ impl std::fmt::Debug for Connection {
 
 impl Connection {
     /// Checks the headers and builds the HTTP client (unless the caller brought one).
-    pub(crate) fn transport(self, api_key: Option<ApiKey>) -> Result<Transport, Error> {
+    ///
+    /// What every request carries (the user agent, the caller's extra headers, the key) goes
+    /// into the HTTP client the SDK builds, as its default headers: reqwest adds them to each
+    /// request as it sends it, with code every request runs anyway. A client the caller
+    /// brought has defaults of its own, so the transport adds them to each request instead
+    /// (`Transport::prepare`). Either way a header the request itself sets wins.
+    pub(crate) fn transport(self, credential: Credential) -> Result<Transport, Error> {
         if self.headers.len() > MAX_EXTRA_HEADERS {
             return Err(Error::config(format!(
                 "{} extra headers: at most {MAX_EXTRA_HEADERS} go on a request",
@@ -98,9 +114,6 @@ impl Connection {
         }
         let mut headers = HeaderMap::new();
         let secrets = Secrets::default();
-        if let Some(key) = &api_key {
-            secrets.add(key.expose_secret());
-        }
         for (name, value) in &self.headers {
             secrets.add(value);
             let name = header::HeaderName::from_bytes(name.as_bytes())
@@ -110,6 +123,24 @@ impl Connection {
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::config("the user agent holds characters HTTP does not allow"))?;
         headers.insert(header::USER_AGENT, user_agent);
+        let api_key = match credential {
+            Credential::None => None,
+            Credential::Bearer(key) => {
+                headers.insert(header::AUTHORIZATION, key.bearer());
+                Some(key)
+            }
+            Credential::ApiKeyHeader(key) => {
+                headers.insert(
+                    header::HeaderName::from_static("x-api-key"),
+                    sensitive(key.expose_secret())?,
+                );
+                Some(key)
+            }
+        };
+        if let Some(key) = &api_key {
+            secrets.add(key.expose_secret());
+        }
+        let headers_on_client = self.http.is_none();
         let http = match self.http {
             Some(http) => http,
             None => {
@@ -117,6 +148,7 @@ impl Connection {
                 // The TLS backend is reqwest's default for the features this crate was built
                 // with: rustls, or native-tls when that is on (it wins over rustls).
                 reqwest::Client::builder()
+                    .default_headers(headers.clone())
                     .connect_timeout(self.connect_timeout)
                     .redirect(redirect_policy())
                     .referer(false)
@@ -130,6 +162,7 @@ impl Connection {
             http,
             api_key,
             headers,
+            headers_on_client,
             secrets,
             on_retry: self.on_retry,
             timers: super::TimerPool::default(),
@@ -193,6 +226,9 @@ macro_rules! connection_setters {
         /// Your own `reqwest::Client` (proxies, certificates, …). Its own timeouts apply as
         /// well as the SDK's, except its overall `timeout` on event streams and downloads:
         /// there the SDK's time for the request replaces it (reqwest keeps one per request).
+        /// Each request carries the key, the user agent and the extra headers as with the
+        /// SDK's own client, and your client's default headers too (the SDK's win where both
+        /// name the same header).
         pub fn http_client(mut self, client: reqwest::Client) -> Self {
             self.connection.http = Some(client);
             self
@@ -230,7 +266,7 @@ mod tests {
                 .collect(),
             ..Connection::default()
         }
-        .transport(None)
+        .transport(Credential::None)
     }
 
     #[test]
@@ -251,7 +287,7 @@ mod tests {
             headers: vec![("bad name".into(), "value".into())],
             ..Connection::default()
         }
-        .transport(None);
+        .transport(Credential::None);
         assert!(matches!(bad_name, Err(Error::Config { .. })));
     }
 }

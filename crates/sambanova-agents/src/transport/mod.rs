@@ -10,7 +10,7 @@ mod response;
 mod retrying;
 mod timers;
 
-pub(crate) use connection::{Connection, connection_setters, sensitive};
+pub(crate) use connection::{Connection, Credential, connection_setters, sensitive};
 pub(crate) use deadline::Deadline;
 pub(crate) use response::{
     Exchange, ResponseMeta, is_event_stream_content_type, is_json_content_type, is_media_type,
@@ -98,8 +98,13 @@ pub(crate) struct CallSettings {
 /// The connection to one API: the HTTP client and what goes on every request.
 pub(crate) struct Transport {
     pub http: reqwest::Client,
+    /// The key this client holds, however it is sent.
     pub api_key: Option<ApiKey>,
+    /// What every request carries: the user agent, the caller's extra headers, the key.
     pub headers: HeaderMap,
+    /// Whether `headers` are the HTTP client's defaults (a client the SDK built), which
+    /// reqwest adds as it sends; otherwise `prepare` adds them to each request.
+    pub headers_on_client: bool,
     /// Every secret this client holds, to redact from server text.
     pub secrets: Secrets,
     pub on_retry: Option<RetryHook>,
@@ -152,19 +157,23 @@ impl Transport {
         }
     }
 
-    /// Adds what every request carries: the caller's headers and the key.
+    /// Makes room for what every request carries and for the two headers hyper adds as it
+    /// sends, in this map and so in the copy reqwest sends (a copy keeps the room); adds what
+    /// every request carries when the HTTP client does not (the caller's own client). A full
+    /// map grows on the connection's thread instead, and reallocating there what this thread
+    /// allocated contends for the allocator's lock with this thread: one more futex per call
+    /// with 64 in flight.
     fn prepare(&self, request: &mut Request) {
         let headers = request.headers_mut();
-        // Room for these and for the two headers hyper adds as it sends, in this map and so in
-        // the copy reqwest sends (a copy keeps the room). A full map grows on the connection's
-        // thread instead, and reallocating there what this thread allocated contends for the
-        // allocator's lock with this thread: one more futex per call with 64 in flight.
-        headers.reserve(self.headers.len() + 1 + SENDER_HEADERS);
-        for (name, value) in &self.headers {
-            headers.insert(name, value.clone());
+        headers.reserve(self.headers.len() + SENDER_HEADERS);
+        if self.headers_on_client {
+            return;
         }
-        if let Some(key) = &self.api_key {
-            headers.insert(header::AUTHORIZATION, key.bearer());
+        // As reqwest adds a client's defaults: a header the request sets itself wins.
+        for (name, value) in &self.headers {
+            if let header::Entry::Vacant(entry) = headers.entry(name) {
+                entry.insert(value.clone());
+            }
         }
     }
 }
@@ -173,21 +182,29 @@ impl Transport {
 mod tests {
     use super::*;
 
-    /// A prepared request has room for the headers hyper adds as it sends it, and so has the
-    /// copy reqwest sends (a full map grows on the connection's thread: see `prepare`). The
+    /// A prepared request has room for what every request carries (added by reqwest, from the
+    /// client's defaults, when the SDK built the client) and for the headers hyper adds as it
+    /// sends it, and so has the copy reqwest sends (a full map grows on the connection's
+    /// thread: see `prepare`). With the caller's own client, `prepare` adds them itself. The
     /// requests carry what the generated builders put there (`accept`, `content-type`, a
     /// header parameter such as the agent stream's `cookie`) or less.
     #[test]
     fn a_prepared_request_has_room_for_the_headers_hyper_adds() {
         let extra: (String, String) = ("x-team".into(), "blue".into());
-        for headers in [Vec::new(), vec![extra]] {
+        for (headers, own_client) in [
+            (Vec::new(), false),
+            (vec![extra.clone()], false),
+            (vec![extra], true),
+        ] {
             let key = ApiKey::new("00000000-0000-4000-8000-000000000000").expect("a UUID key");
             let transport = Connection {
                 headers,
+                http: own_client.then(reqwest::Client::new),
                 ..Connection::default()
             }
-            .transport(Some(key))
+            .transport(Credential::Bearer(key))
             .expect("a valid connection");
+            assert_eq!(transport.headers_on_client, !own_client);
             let generated = [
                 (header::ACCEPT, "application/json"),
                 (header::CONTENT_TYPE, "application/json"),
@@ -201,13 +218,50 @@ mod tests {
                 let mut request = builder.build().expect("a valid request");
                 transport.prepare(&mut request);
                 let sent = request.headers().clone();
+                let to_come = transport
+                    .headers
+                    .keys()
+                    .filter(|name| !sent.contains_key(*name))
+                    .count();
+                if own_client {
+                    assert_eq!(
+                        to_come, 0,
+                        "prepare adds them to the caller's client's requests"
+                    );
+                }
                 assert!(
-                    sent.capacity() >= sent.len() + SENDER_HEADERS,
-                    "{} headers, room for {}",
+                    sent.capacity() >= sent.len() + to_come + SENDER_HEADERS,
+                    "{} headers and {to_come} to come, room for {}",
                     sent.len(),
                     sent.capacity()
                 );
             }
         }
+    }
+
+    /// With the caller's own client, `prepare` adds what every request carries but leaves a
+    /// header the request set itself (the agent stream's login token), as reqwest does with a
+    /// client's defaults on the SDK's own client.
+    #[test]
+    fn a_header_the_request_sets_itself_wins() {
+        let key = ApiKey::new("00000000-0000-4000-8000-000000000000").expect("a UUID key");
+        let transport = Connection {
+            headers: vec![("authorization".into(), "Bearer extra".into())],
+            http: Some(reqwest::Client::new()),
+            ..Connection::default()
+        }
+        .transport(Credential::Bearer(key))
+        .expect("a valid connection");
+        let mut request = transport
+            .http
+            .post("http://127.0.0.1:9/agent/stream")
+            .header(header::AUTHORIZATION, "Bearer token")
+            .build()
+            .expect("a valid request");
+        transport.prepare(&mut request);
+        let headers = request.headers();
+        assert_eq!(headers[header::AUTHORIZATION], "Bearer token");
+        assert_eq!(headers.get_all(header::AUTHORIZATION).iter().count(), 1);
+        assert!(headers.contains_key(header::USER_AGENT));
     }
 }
