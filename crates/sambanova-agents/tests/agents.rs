@@ -302,11 +302,7 @@ async fn an_empty_thread_id_is_refused_locally() {
 /// growth per call).
 #[tokio::test]
 async fn an_agent_request_sends_exactly_its_headers() {
-    let body = r#"{"status": "completed", "result": "done"}"#;
-    let answer = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let answer = support::json_response(r#"{"status": "completed", "result": "done"}"#);
     let (url, server) = support::scripted_server(vec![answer]).await;
     let client = Client::builder()
         .api_key(TEST_API_KEY)
@@ -339,11 +335,7 @@ async fn an_agent_request_sends_exactly_its_headers() {
 /// the SDK builds carries the same extra header. The values are the ones configured.
 #[tokio::test]
 async fn a_callers_own_http_client_sends_the_same_headers() {
-    let body = r#"{"status": "completed", "result": "done"}"#;
-    let answer = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let answer = support::json_response(r#"{"status": "completed", "result": "done"}"#);
     let mut callers_defaults = reqwest::header::HeaderMap::new();
     callers_defaults.insert("x-from-caller", "yes".parse().expect("a header value"));
     let own = reqwest::Client::builder()

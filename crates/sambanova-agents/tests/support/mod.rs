@@ -35,6 +35,14 @@ pub async fn scripted_server(
     (url, task)
 }
 
+/// A `200` answer with `body` as JSON.
+pub fn json_response(body: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
 pub fn sse_response(events: &[(&str, &str, &str)]) -> String {
     let mut body = String::from(
         "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n",
