@@ -10,7 +10,7 @@ use sambanova_agents_raw::agent_stream as raw;
 use super::client::{AgentStreamClient, Captcha, Inner, Session, Settings};
 use super::token::{AccessToken, Password};
 use crate::client::checked_base_url;
-use crate::transport::Connection;
+use crate::transport::{Connection, Credential};
 use crate::{Error, RetryPolicy};
 
 /// The base URL when none is configured: a self-hosted backend's default address.
@@ -214,9 +214,7 @@ impl AgentStreamClientBuilder {
             .unwrap_or_else(|| DEFAULT_AGENT_STREAM_URL.to_owned());
         let base_url = checked_base_url(&base_url, self.connection.allow_insecure_http)?;
         let token = self.token.map(AccessToken::new).transpose()?;
-        let transport = self
-            .connection
-            .transport(crate::transport::Credential::None)?;
+        let transport = self.connection.transport(Credential::None)?;
         if let Some(token) = &token {
             transport.secrets.add(token.expose_secret());
         }

@@ -14,8 +14,7 @@ use crate::auth::ApiKey;
 use crate::client::checked_base_url;
 use crate::event_source::StreamSettings;
 use crate::retry::RetryPolicy;
-use crate::transport::Connection;
-use crate::transport::Credential;
+use crate::transport::{Connection, Credential};
 
 /// The environment variable that holds the Sessions server's URL.
 pub const SESSIONS_URL_ENV: &str = "SAMBANOVA_SESSIONS_URL";
