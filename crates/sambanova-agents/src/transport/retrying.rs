@@ -219,16 +219,23 @@ impl Transport {
                     timer.sleep()
                 }
             };
-            let span = tracing::info_span!(
-                "sambanova.request",
-                operation,
-                method = %request.method(),
-                path = request.url().path(),
-                attempt,
-                status = tracing::field::Empty,
-                request_id = tracing::field::Empty,
-                latency_ms = tracing::field::Empty,
-            );
+            // Without a subscriber there is no span at all: with tracing's `log` feature (which
+            // any crate in the build can turn on) a disabled span still formats its fields for
+            // `log`, on every attempt.
+            let span = if tracing::dispatcher::has_been_set() {
+                tracing::info_span!(
+                    "sambanova.request",
+                    operation,
+                    method = %request.method(),
+                    path = request.url().path(),
+                    attempt,
+                    status = tracing::field::Empty,
+                    request_id = tracing::field::Empty,
+                    latency_ms = tracing::field::Empty,
+                )
+            } else {
+                tracing::Span::none()
+            };
             // The answer lives in this block only: what waits for the next attempt below is
             // the next request and the wait, not this answer too (every call's future, and the
             // task a caller spawns for it, is that much smaller).
