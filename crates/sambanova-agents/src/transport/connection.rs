@@ -147,15 +147,14 @@ impl Connection {
                 tls_backend_ready()?;
                 // The TLS backend is reqwest's default for the features this crate was built
                 // with: rustls, or native-tls when that is on (it wins over rustls).
-                reqwest::Client::builder()
+                let builder = reqwest::Client::builder()
                     .default_headers(headers.clone())
                     .connect_timeout(self.connect_timeout)
                     .redirect(redirect_policy())
-                    .referer(false)
-                    .build()
-                    .map_err(|error| {
-                        Error::config(format!("cannot build the HTTP client: {error}"))
-                    })?
+                    .referer(false);
+                http_versions(builder).build().map_err(|error| {
+                    Error::config(format!("cannot build the HTTP client: {error}"))
+                })?
             }
         };
         Ok(Transport {
@@ -168,6 +167,24 @@ impl Connection {
             timers: super::TimerPool::default(),
         })
     }
+}
+
+/// Without the `http2` feature, HTTP/1.1 only, even when another crate in the build turns on
+/// reqwest's h2. reqwest's own retry layer then has nothing to do (it retries HTTP/2 refusals
+/// only; the SDK's policy does the retrying), yet by default it copies every request (headers,
+/// URL and body) before sending it, for the retry that cannot come: it is turned off.
+#[cfg(not(feature = "http2"))]
+fn http_versions(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    builder
+        .http1_only()
+        .retry(reqwest::retry::never().max_retries_per_request(0))
+}
+
+/// With the `http2` feature, the versions TLS negotiates, and reqwest's retry of the requests
+/// an HTTP/2 server refused or sent away unanswered (`REFUSED_STREAM`, `GOAWAY`).
+#[cfg(feature = "http2")]
+fn http_versions(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    builder
 }
 
 /// With `rustls-no-provider` as the only TLS backend, reqwest panics while building a client
