@@ -165,7 +165,7 @@
 //! | `rustls` (default) | TLS: rustls with its default crypto provider (aws-lc-rs) and the platform's certificate verifier |
 //! | `native-tls` | TLS: the platform's library (OpenSSL, Secure Transport, SChannel); it wins when `rustls` is on too |
 //! | `rustls-no-provider` | TLS: rustls with a crypto provider you install (ring, a FIPS build, …) |
-//! | `http2` | HTTP/2, offered by TLS ALPN. Off by default: every API here is JSON or server-sent events, which HTTP/1.1 carries as well, and `h2` is a large build |
+//! | `http2` | HTTP/2, offered by TLS ALPN. Off by default: every API here is JSON or server-sent events, which HTTP/1.1 carries as well, and `h2` is a large build. Without it the SDK's own client speaks HTTP/1.1 only, even when another crate turns on reqwest's `http2` |
 //!
 //! ```toml
 //! [dependencies]
