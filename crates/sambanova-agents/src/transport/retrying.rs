@@ -220,8 +220,8 @@ impl Transport {
                 }
             };
             // Without a subscriber there is no span at all: with tracing's `log` feature (which
-            // any crate in the build can turn on) a disabled span still formats its fields for
-            // `log`, on every attempt.
+            // any crate in the build can turn on) a span no subscriber wants still hands its
+            // fields to `log`, on every attempt. The retry lines below still reach `log`.
             let span = if tracing::dispatcher::has_been_set() {
                 tracing::info_span!(
                     "sambanova.request",
