@@ -262,6 +262,55 @@ fn id_containing_nul_is_ignored() {
     assert_eq!(decoder.last_event_id(), "1");
 }
 
+/// Which decoded events set their id themselves (the rest inherit it), in order.
+fn sets_id(chunks: &[&[u8]]) -> Vec<(String, bool)> {
+    decode(chunks)
+        .into_iter()
+        .map(|event| {
+            let event = event.expect("within the size limit");
+            (event.id().to_owned(), event.sets_id())
+        })
+        .collect()
+}
+
+#[test]
+fn an_event_says_whether_it_set_its_id_or_inherited_it() {
+    let own = |id: &str| (id.to_owned(), true);
+    let inherited = |id: &str| (id.to_owned(), false);
+    assert_eq!(
+        sets_id(&[b"id: 1\ndata: a\n\ndata: b\n\nid: 2\ndata: c\n\n"]),
+        [own("1"), inherited("1"), own("2")]
+    );
+    // An id with NUL is ignored: the event inherits the earlier one.
+    assert_eq!(
+        sets_id(&[b"id: 1\ndata: a\n\nid: 2\0\ndata: b\n\n"]),
+        [own("1"), inherited("1")]
+    );
+    // `id` with no value sets the id to empty; the events after it inherit that.
+    assert_eq!(
+        sets_id(&[b"id: 1\ndata: a\n\nid\ndata: b\n\ndata: c\n\n"]),
+        [own("1"), own(""), inherited("")]
+    );
+    // An id-only block sets the id that the next event inherits.
+    assert_eq!(sets_id(&[b"id: 7\n\ndata: a\n\n"]), [inherited("7")]);
+    // Split anywhere, the same.
+    assert_eq!(
+        sets_id(&[
+            b"id: 1\ndata: a\n",
+            b"\ndat",
+            b"a: b\n\ni",
+            b"d: 2\ndata: c\n\n"
+        ]),
+        [own("1"), inherited("1"), own("2")]
+    );
+    // After a new stream starts, the id is inherited until the stream sets one.
+    let mut decoder = Decoder::new();
+    decode_with(&mut decoder, &[b"id: 1\ndata: a\n\n"]);
+    let next = decode_with(&mut decoder, &[b"data: b\n\n"]);
+    let event = next[0].as_ref().expect("an event");
+    assert_eq!((event.id(), event.sets_id()), ("1", false));
+}
+
 #[test]
 fn retry_with_ascii_digits_sets_the_reconnection_time() {
     let mut decoder = Decoder::new();

@@ -570,7 +570,7 @@ impl Decoder {
     /// The blank-line step of the spec: publish the id, then dispatch the
     /// event if it has data.
     fn dispatch(&mut self, out: &mut Vec<Result<Event, DecodeError>>) {
-        self.publish_last_event_id();
+        let sets_id = self.publish_last_event_id();
         if !mem::take(&mut self.has_data) {
             self.event_type.clear();
             return;
@@ -580,6 +580,7 @@ impl Decoder {
             event_type: message_if_empty(mem::take(&mut self.event_type)),
             data,
             id: self.last_event_id.clone(),
+            sets_id,
         }));
     }
 
@@ -611,11 +612,13 @@ impl Decoder {
     }
 
     /// The first step of dispatch: the last event ID buffer becomes the last
-    /// event id.
-    fn publish_last_event_id(&mut self) {
-        if mem::take(&mut self.id_buffer_set) {
+    /// event id. Answers whether the event set it.
+    fn publish_last_event_id(&mut self) -> bool {
+        let set = mem::take(&mut self.id_buffer_set);
+        if set {
             self.last_event_id = mem::take(&mut self.id_buffer);
         }
+        set
     }
 
     /// The blank line of a discarded event: like an event without data.

@@ -85,21 +85,40 @@ pub use stream::{EventStream, StreamError};
 // allocation), which made decoding a stream of text deltas about 40 % faster
 // than with three `String`s (`benches/sse_decoder.rs`). The fields are
 // private so that this choice stays ours to change.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+//
+// Equality and hashing compare what the event says (type, data, id), not where its id came
+// from: an event that inherited id `7` equals one that set it.
+#[derive(Debug, Clone)]
 pub struct Event {
     event_type: CompactString,
     data: String,
     id: CompactString,
+    sets_id: bool,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.event_type, &self.data, &self.id) == (&other.event_type, &other.data, &other.id)
+    }
+}
+
+impl Eq for Event {}
+
+impl std::hash::Hash for Event {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (&self.event_type, &self.data, &self.id).hash(state);
+    }
 }
 
 impl Event {
     /// An event as the decoder would dispatch it; an empty `event_type` is
-    /// `message`.
+    /// `message`. A non-empty `id` is the event's own ([`Self::sets_id`]).
     pub fn new(event_type: &str, data: impl Into<String>, id: &str) -> Self {
         Self {
             event_type: message_if_empty(CompactString::from(event_type)),
             data: data.into(),
             id: CompactString::from(id),
+            sets_id: !id.is_empty(),
         }
     }
 
@@ -118,6 +137,25 @@ impl Event {
     /// recent `id` field of this or an earlier event, `""` if none.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Whether the event's own lines had an `id` field (one without U+0000,
+    /// which is ignored), so that [`Self::id`] is this event's; otherwise
+    /// the event carries the last event id of an earlier one, which many
+    /// events can share. Only an id an event sets tells it apart from others,
+    /// for instance from a replay after a reconnection.
+    ///
+    /// ```
+    /// use sambanova_agents::sse::Decoder;
+    ///
+    /// let mut events = Vec::new();
+    /// Decoder::new().feed(b"id: 1\ndata: a\n\ndata: b\n\nid: 2\x00\ndata: c\n\n", &mut events);
+    /// let events: Vec<_> = events.into_iter().map(Result::unwrap).collect();
+    /// assert!(events.iter().all(|event| event.id() == "1"));
+    /// assert_eq!(events.iter().map(|event| event.sets_id()).collect::<Vec<_>>(), [true, false, false]);
+    /// ```
+    pub fn sets_id(&self) -> bool {
+        self.sets_id
     }
 
     /// The data, without a copy.
