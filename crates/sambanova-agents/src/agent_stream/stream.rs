@@ -23,8 +23,6 @@ impl EventMap for Typed {
     fn map(&mut self, event: Event) -> Mapped<AgentEvent> {
         Mapped {
             item: AgentEvent::from_sse(&event),
-            // Never reconnected: nothing to de-duplicate.
-            id: String::new(),
             order: None,
             reconnect_after: None,
         }

@@ -47,11 +47,10 @@ pub(crate) enum Reconnect {
     OnLoss,
 }
 
-/// A decoded event as a layer sees it.
+/// A decoded event as a layer sees it (its id, for de-duplication and resuming, is read
+/// from the decoded event by the connection, the same for every layer).
 pub(crate) struct Mapped<T> {
     pub item: T,
-    /// The event's id, for de-duplication and resuming (`""`: none).
-    pub id: String,
     /// Where the event stands in the server's order, when the layer can tell.
     pub order: Option<OrderKey>,
     /// A wait the server asked for before the next reconnection (a `reconnect` event).
@@ -94,6 +93,8 @@ struct State {
     /// Reused for every chunk's decoded events.
     scratch: Vec<Result<Event, DecodeError>>,
     replay: ReplayFilter,
+    /// The id of the event being admitted (reused, so that an id costs no allocation).
+    event_id: String,
     context: StreamContext,
     /// Connections lost or refused since the last new event.
     failures: u32,
@@ -133,6 +134,7 @@ impl<M: EventMap> EventSource<M> {
                 decoded: VecDeque::new(),
                 scratch: Vec::new(),
                 replay,
+                event_id: String::new(),
                 context: StreamContext {
                     target,
                     last_event_id,
@@ -253,8 +255,11 @@ impl<M: EventMap> Stream for EventSource<M> {
             if let Some(decoded) = state.decoded.pop_front() {
                 match decoded {
                     Ok(event) => {
+                        state.event_id.clear();
+                        state.event_id.push_str(event.id());
+                        let sets_id = event.sets_id();
                         let mapped = this.map.map(event);
-                        if let Some(item) = state.admit(mapped) {
+                        if let Some(item) = state.admit(sets_id, mapped) {
                             return Poll::Ready(Some(Ok(item)));
                         }
                     }
@@ -332,13 +337,18 @@ impl State {
         self.scratch = out;
     }
 
-    /// The item to hand out, or `None` for a replayed duplicate.
-    fn admit<T>(&mut self, mapped: Mapped<T>) -> Option<T> {
-        if !self.replay.admit(&mapped.id, mapped.order.as_ref()) {
+    /// The item to hand out, or `None` for a replayed duplicate; the event's id is in
+    /// `event_id`.
+    fn admit<T>(&mut self, sets_id: bool, mapped: Mapped<T>) -> Option<T> {
+        if !self
+            .replay
+            .admit(&self.event_id, sets_id, mapped.order.as_ref())
+        {
             return None;
         }
-        if !mapped.id.is_empty() {
-            self.context.last_event_id = Some(mapped.id);
+        // The stream resumes from the SSE last event id, which an empty `id` field clears.
+        if self.context.last_event_id.as_deref() != Some(self.event_id.as_str()) {
+            self.context.last_event_id = Some(self.event_id.clone()).filter(|id| !id.is_empty());
         }
         self.failures = 0;
         self.failing_since = None;

@@ -1,15 +1,36 @@
 //! De-duplication of replayed events, in memory that does not grow with the stream.
 //!
-//! The Sessions server replays its whole buffer, in order, to every new connection that does
-//! not name an event it still holds. After a reconnection the stream is *catching up*: an
-//! event stamped before the last one delivered is a replay and is dropped, without being
-//! remembered (so a replay of any length evicts nothing); the first event stamped after it
-//! ends the catch-up. Events stamped at the same instant, and events without a stamp, are
-//! told apart by their ids, of which the last [`ReplayFilter::new`]'s `window` are kept.
+//! Nothing is dropped on a connection that has not reconnected: events may share an id (an
+//! event without an `id` field carries the last one, WHATWG SSE), and a server may set the same
+//! id twice; only a replay repeats events, and only a reconnection replays.
 //!
-//! If the server no longer holds the last event delivered, it replays what it has: every
-//! event in it is newer, so each is delivered; the events the server dropped meanwhile are
-//! lost on its side, and the catch-up ends at the first newer event without a gap report.
+//! After a reconnection the stream is *catching up*: the server may send events delivered
+//! already before the new ones (the Sessions server replays its whole buffer to a connection
+//! that names no event it holds; others ignore `Last-Event-ID` and replay from the start). An
+//! event is recognised by the id it sets itself ([`crate::sse::Event::sets_id`]), never by one
+//! it inherited, and by its stamp when the layer reads one. What each case yields:
+//!
+//! - **The server resumes after the last id** (a conformant server): its first event is new and
+//!   is delivered, with all that follows.
+//! - **The server replays from the start, or part of what was delivered**, with or without
+//!   stamps, of any length: every event up to the last delivered id is dropped (known by the
+//!   id window, by the stream's first id, or by an earlier stamp), then everything after it
+//!   is delivered: no duplicate, no loss. The window holds the last `window` ids delivered;
+//!   an event older than those is known as part of the replay once the replay showed the
+//!   stream's first id.
+//! - **The server no longer holds the last id** (its buffer moved on): it replays newer events
+//!   only. The first event stamped after the last one delivered, or, without stamps, the first
+//!   whose id was never delivered (or the first after the delivered ones it did replay), ends
+//!   the catch-up and is delivered: nothing it holds is lost.
+//! - **Events that set no id** cannot be told apart: while the replay is recognised (after a
+//!   known id or an older stamp) they are part of it and dropped; before that they are
+//!   delivered.
+//! - **Left over**: a server without stamps whose replay starts after the stream's first event
+//!   and before the window's oldest id delivers those older events again, as new (nothing it
+//!   sends can tell them apart).
+//!
+//! A stream started after a known id ([`ReplayFilter::new`]'s `last_event_id`) catches up as
+//! after a reconnection.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -56,24 +77,43 @@ impl OrderKey {
 /// Drops replayed events (see the module docs).
 pub(crate) struct ReplayFilter {
     recent: RecentIds,
-    /// The last event delivered: its id and, when it had one, its stamp.
+    /// The first id delivered: a replay from the very start begins with it.
+    first_id: Option<Arc<str>>,
+    /// The last id delivered.
     last_id: Option<Arc<str>>,
+    /// The latest stamp delivered.
     last_order: Option<OrderKey>,
-    catching_up: bool,
+    catch_up: CatchUp,
+}
+
+/// Where a reconnection's replay stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CatchUp {
+    /// Not catching up: every event is delivered.
+    Done,
+    /// Nothing recognised yet: the first event the server sends decides.
+    Unconfirmed,
+    /// A replay recognised by an event delivered before, older than the id window (the
+    /// stream's first id, or an earlier stamp): unknown ids are older still.
+    ReplayingOld,
+    /// A replay recognised by an id in the window: from here the replay can only repeat
+    /// the window, so an unknown id is new.
+    ReplayingRecent,
 }
 
 impl ReplayFilter {
     /// A filter remembering `window` ids; a stream resumed after `last_event_id` catches up
     /// from the start.
     pub(crate) fn new(window: usize, last_event_id: Option<&str>) -> Self {
-        let mut recent = RecentIds::new(window);
-        let last_id = last_event_id.filter(|id| !id.is_empty()).map(|id| {
-            recent.insert(id);
-            Arc::from(id)
-        });
+        let last_id: Option<Arc<str>> = last_event_id.filter(|id| !id.is_empty()).map(Arc::from);
         ReplayFilter {
-            recent,
-            catching_up: last_id.is_some(),
+            recent: RecentIds::new(window),
+            first_id: None,
+            catch_up: if last_id.is_some() {
+                CatchUp::Unconfirmed
+            } else {
+                CatchUp::Done
+            },
             last_id,
             last_order: None,
         }
@@ -81,33 +121,74 @@ impl ReplayFilter {
 
     /// A new connection: what it replays first may have been delivered already.
     pub(crate) fn reconnected(&mut self) {
-        self.catching_up = self.last_id.is_some();
+        if self.last_id.is_some() || self.last_order.is_some() {
+            self.catch_up = CatchUp::Unconfirmed;
+        }
     }
 
-    /// Whether the event `id` (stamped `order`) is new; a new one is remembered.
-    pub(crate) fn admit(&mut self, id: &str, order: Option<&OrderKey>) -> bool {
-        if id.is_empty() {
-            // Nothing to tell a replay by.
-            return true;
-        }
-        if self.catching_up {
-            match (order, self.last_order.as_ref()) {
-                (Some(order), Some(last)) if order < last => return false,
-                (Some(order), Some(last)) if order > last => self.catching_up = false,
-                _ => {
-                    if self.last_id.as_deref() == Some(id) {
-                        self.catching_up = false;
-                        return false;
-                    }
-                }
-            }
-        }
-        if !self.recent.insert(id) {
+    /// Whether an event is new, and so delivered: `id` is its last event id, `sets_id`
+    /// whether the event set it itself, `order` its stamp. A new event's id and stamp are
+    /// remembered.
+    pub(crate) fn admit(&mut self, id: &str, sets_id: bool, order: Option<&OrderKey>) -> bool {
+        let own_id = Some(id).filter(|id| sets_id && !id.is_empty());
+        if self.catch_up != CatchUp::Done && self.is_replayed(own_id, order) {
             return false;
         }
-        self.last_id = self.recent.newest();
-        self.last_order = order.cloned();
+        if let Some(id) = own_id {
+            let id: Arc<str> = Arc::from(id);
+            self.recent.insert(id.clone());
+            self.first_id.get_or_insert_with(|| id.clone());
+            self.last_id = Some(id);
+        }
+        if let Some(order) = order
+            && self.last_order.as_ref().is_none_or(|last| order > last)
+        {
+            self.last_order = Some(order.clone());
+        }
         true
+    }
+
+    /// While catching up: whether the event was delivered before (ending the catch-up when
+    /// the event shows the replay is over).
+    fn is_replayed(&mut self, own_id: Option<&str>, order: Option<&OrderKey>) -> bool {
+        if let (Some(order), Some(last)) = (order, self.last_order.as_ref()) {
+            if order < last {
+                if self.catch_up == CatchUp::Unconfirmed {
+                    self.catch_up = CatchUp::ReplayingOld;
+                }
+                return true;
+            }
+            if order > last {
+                self.catch_up = CatchUp::Done;
+                return false;
+            }
+        }
+        let Some(id) = own_id else {
+            // Nothing to tell it by but where the replay stands.
+            return matches!(
+                self.catch_up,
+                CatchUp::ReplayingOld | CatchUp::ReplayingRecent
+            );
+        };
+        if self.last_id.as_deref() == Some(id) {
+            self.catch_up = CatchUp::Done;
+            return true;
+        }
+        if self.recent.contains(id) {
+            self.catch_up = CatchUp::ReplayingRecent;
+            return true;
+        }
+        if self.first_id.as_deref() == Some(id) {
+            self.catch_up = CatchUp::ReplayingOld;
+            return true;
+        }
+        if self.catch_up == CatchUp::ReplayingOld {
+            // Between the stream's first id and the window: older than the window.
+            return true;
+        }
+        // Never delivered, and not inside a replay of old events: new.
+        self.catch_up = CatchUp::Done;
+        false
     }
 }
 
@@ -127,24 +208,22 @@ impl RecentIds {
         }
     }
 
-    /// Whether `id` is new (it is remembered from now on).
-    fn insert(&mut self, id: &str) -> bool {
-        if self.set.contains(id) {
-            return false;
+    fn contains(&self, id: &str) -> bool {
+        self.set.contains(id)
+    }
+
+    /// Remembers `id` as the newest; one seen already stays where it was.
+    fn insert(&mut self, id: Arc<str>) {
+        if self.set.contains(&id) {
+            return;
         }
         if self.order.len() >= self.capacity
             && let Some(oldest) = self.order.pop_front()
         {
             self.set.remove(&oldest);
         }
-        let id: Arc<str> = Arc::from(id);
         self.set.insert(id.clone());
         self.order.push_back(id);
-        true
-    }
-
-    fn newest(&self) -> Option<Arc<str>> {
-        self.order.back().cloned()
     }
 }
 
@@ -154,6 +233,21 @@ mod tests {
 
     fn stamp(n: u32) -> OrderKey {
         OrderKey::parse(&format!("2026-11-22T12:00:00.{n:09}Z")).unwrap()
+    }
+
+    /// Admits `e{n}` for each `n`, each setting its id, stamped `n` if `stamped`; answers
+    /// the ones delivered.
+    fn admit_all(
+        filter: &mut ReplayFilter,
+        ids: impl IntoIterator<Item = u32>,
+        stamped: bool,
+    ) -> Vec<u32> {
+        ids.into_iter()
+            .filter(|&n| {
+                let order = stamped.then(|| stamp(n));
+                filter.admit(&format!("e{n}"), true, order.as_ref())
+            })
+            .collect()
     }
 
     #[test]
@@ -175,58 +269,156 @@ mod tests {
     #[test]
     fn recent_ids_forget_the_oldest() {
         let mut ids = RecentIds::new(2);
-        assert!(ids.insert("a") && ids.insert("b"));
-        assert!(!ids.insert("a"));
-        assert!(ids.insert("c"));
-        assert!(ids.insert("a"), "a fell out of the window");
-        assert!(!ids.insert("c"));
+        ids.insert("a".into());
+        ids.insert("b".into());
+        ids.insert("a".into());
+        assert!(ids.contains("a") && ids.contains("b"));
+        ids.insert("c".into());
+        assert!(!ids.contains("a"), "a fell out of the window");
+        assert!(ids.contains("b") && ids.contains("c"));
     }
 
     #[test]
-    fn a_replay_longer_than_the_window_yields_nothing_twice_and_loses_nothing() {
-        let mut filter = ReplayFilter::new(16, None);
-        for n in 0..1000 {
-            assert!(filter.admit(&format!("e{n}"), Some(&stamp(n))));
+    fn a_connection_that_has_not_reconnected_drops_nothing() {
+        let mut filter = ReplayFilter::new(4, None);
+        // Inherited ids, an id set twice, stamps going back: all delivered.
+        assert!(filter.admit("1", true, Some(&stamp(5))));
+        assert!(filter.admit("1", false, Some(&stamp(5))));
+        assert!(filter.admit("1", false, None));
+        assert!(filter.admit("1", true, Some(&stamp(1))));
+        assert!(filter.admit("", true, None) && filter.admit("", false, None));
+    }
+
+    #[test]
+    fn a_replay_from_the_start_longer_than_the_window_yields_nothing_twice_and_loses_nothing() {
+        for stamped in [false, true] {
+            let mut filter = ReplayFilter::new(16, None);
+            assert_eq!(admit_all(&mut filter, 0..1000, stamped).len(), 1000);
+            filter.reconnected();
+            let delivered = admit_all(&mut filter, 0..1010, stamped);
+            assert_eq!(
+                delivered,
+                (1000..1010).collect::<Vec<_>>(),
+                "stamped: {stamped}"
+            );
         }
-        filter.reconnected();
-        let delivered: Vec<u32> = (0..1010)
-            .filter(|&n| filter.admit(&format!("e{n}"), Some(&stamp(n))))
-            .collect();
-        assert_eq!(delivered, (1000..1010).collect::<Vec<_>>());
     }
 
     #[test]
-    fn a_server_that_lost_the_last_event_replays_only_newer_ones_which_are_kept() {
-        let mut filter = ReplayFilter::new(16, None);
-        for n in 0..10 {
-            assert!(filter.admit(&format!("e{n}"), Some(&stamp(n))));
+    fn a_replay_of_the_window_only_yields_what_follows_the_last_id() {
+        for stamped in [false, true] {
+            let mut filter = ReplayFilter::new(16, None);
+            admit_all(&mut filter, 0..1000, stamped);
+            filter.reconnected();
+            let delivered = admit_all(&mut filter, 990..1005, stamped);
+            assert_eq!(
+                delivered,
+                (1000..1005).collect::<Vec<_>>(),
+                "stamped: {stamped}"
+            );
         }
-        filter.reconnected();
-        // The server's buffer has moved on: it starts at e20.
-        assert!(filter.admit("e20", Some(&stamp(20))));
-        assert!(filter.admit("e21", Some(&stamp(21))));
-        assert!(!filter.admit("e21", Some(&stamp(21))));
     }
 
     #[test]
-    fn without_stamps_ids_decide_and_the_last_id_ends_the_catch_up() {
+    fn a_conformant_server_resuming_after_the_last_id_loses_nothing() {
+        for stamped in [false, true] {
+            let mut filter = ReplayFilter::new(16, None);
+            admit_all(&mut filter, 0..1000, stamped);
+            filter.reconnected();
+            let delivered = admit_all(&mut filter, 1000..1005, stamped);
+            assert_eq!(
+                delivered,
+                (1000..1005).collect::<Vec<_>>(),
+                "stamped: {stamped}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_server_that_lost_the_last_id_replays_newer_events_which_are_kept() {
+        for stamped in [false, true] {
+            let mut filter = ReplayFilter::new(16, None);
+            admit_all(&mut filter, 0..10, stamped);
+            filter.reconnected();
+            // The server's buffer has moved on: it starts at e20.
+            let delivered = admit_all(&mut filter, 20..23, stamped);
+            assert_eq!(delivered, [20, 21, 22], "stamped: {stamped}");
+        }
+    }
+
+    #[test]
+    fn a_replay_of_delivered_events_without_the_last_one_then_new_ones_keeps_the_new_ones() {
+        // Without stamps: the replay repeats part of the window, skips the last id, goes on
+        // with new ids.
+        let mut filter = ReplayFilter::new(16, None);
+        admit_all(&mut filter, 0..10, false);
+        filter.reconnected();
+        let delivered = admit_all(&mut filter, [7, 8, 11, 12], false);
+        assert_eq!(delivered, [11, 12]);
+    }
+
+    #[test]
+    fn events_setting_no_id_are_dropped_inside_a_recognised_replay_only() {
+        let mut filter = ReplayFilter::new(8, None);
+        assert!(filter.admit("a", true, None));
+        assert!(filter.admit("a", false, None));
+        assert!(filter.admit("b", true, None));
+        filter.reconnected();
+        // Before anything is recognised: delivered (it may be new).
+        assert!(filter.admit("", false, None));
+        // The replay is recognised: its events without ids of their own are part of it.
+        assert!(!filter.admit("a", true, None));
+        assert!(!filter.admit("a", false, None));
+        // The last id ends it.
+        assert!(!filter.admit("b", true, None));
+        assert!(filter.admit("b", false, None));
+    }
+
+    #[test]
+    fn an_inherited_id_never_marks_a_replay() {
+        let mut filter = ReplayFilter::new(8, None);
+        assert!(filter.admit("1", true, None));
+        filter.reconnected();
+        // The new connection's first event inherits `1` from the decoder: it is not `1`.
+        assert!(filter.admit("1", false, None));
+    }
+
+    #[test]
+    fn a_stream_started_after_an_id_drops_that_id_only() {
         let mut filter = ReplayFilter::new(4, Some("e2"));
-        // An id it never saw, with no stamp to place it: the window says it is new.
-        assert!(filter.admit("e1", None));
-        assert!(!filter.admit("e2", None));
-        assert!(filter.admit("e3", None));
-        assert!(!filter.admit("e3", None));
-        assert!(filter.admit("", None) && filter.admit("", None));
+        assert!(!filter.admit("e2", true, None));
+        assert!(filter.admit("e3", true, None));
+        let mut filter = ReplayFilter::new(4, Some("e2"));
+        assert!(
+            filter.admit("e3", true, None),
+            "the server resumed after it"
+        );
+        assert!(
+            filter.admit("e2", true, None),
+            "caught up: nothing is dropped"
+        );
     }
 
     #[test]
     fn events_of_one_instant_are_told_apart_by_id() {
         let mut filter = ReplayFilter::new(8, None);
-        assert!(filter.admit("a", Some(&stamp(1))));
-        assert!(filter.admit("b", Some(&stamp(1))));
+        assert!(filter.admit("a", true, Some(&stamp(1))));
+        assert!(filter.admit("b", true, Some(&stamp(1))));
         filter.reconnected();
-        assert!(!filter.admit("a", Some(&stamp(1))));
-        assert!(!filter.admit("b", Some(&stamp(1))));
-        assert!(filter.admit("c", Some(&stamp(1))));
+        assert!(!filter.admit("a", true, Some(&stamp(1))));
+        assert!(!filter.admit("b", true, Some(&stamp(1))));
+        assert!(filter.admit("c", true, Some(&stamp(1))));
+    }
+
+    #[test]
+    fn an_older_stamp_is_a_replay_and_a_newer_one_ends_the_catch_up() {
+        let mut filter = ReplayFilter::new(2, None);
+        admit_all(&mut filter, 0..100, true);
+        filter.reconnected();
+        // Ids the window forgot, stamped before the last: replayed.
+        assert!(!filter.admit("e3", true, Some(&stamp(3))));
+        assert!(!filter.admit("x", false, None), "inside the replay");
+        // A new id stamped after the last: new.
+        assert!(filter.admit("e200", true, Some(&stamp(200))));
     }
 }

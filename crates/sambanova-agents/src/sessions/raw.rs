@@ -75,7 +75,6 @@ impl EventMap for AsFramed {
             .and_then(|stamped| stamped.timestamp)
             .and_then(|stamp| OrderKey::parse(&stamp));
         Mapped {
-            id: event.id().to_owned(),
             order,
             reconnect_after: None,
             item: event,

@@ -29,7 +29,6 @@ impl EventMap for Typed {
             _ => None,
         };
         Mapped {
-            id: event.id.clone(),
             order: event.timestamp.as_deref().and_then(OrderKey::parse),
             reconnect_after,
             item: event,
