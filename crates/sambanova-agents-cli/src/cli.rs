@@ -14,7 +14,7 @@ Exit codes:
   2  usage error (bad flags or arguments)
   3  authentication failed (check --api-key / SAMBANOVA_API_KEY)
   4  the server or the agent failed
-  5  network error (server unreachable, timeout)
+  5  network error (server unreachable, timeout, an event stream gone silent or lost)
   6  not approved or not answered: the research plan (input ended before \"approve\", or
      --max-approvals plans approved and another came), or the agent stream's question (input
      ended, or --max-answers reached; continue with --thread)
@@ -401,7 +401,7 @@ fn send_help() -> String {
 
 fn stream_help() -> String {
     format!(
-        "Examples:\n  sambanova-agents sessions stream SID --turn\n  sambanova-agents sessions stream SID --raw --once\n  sambanova-agents sessions stream https://example.com/events --raw\n\nWith --turn, {}",
+        "Examples:\n  sambanova-agents sessions stream SID --turn\n  sambanova-agents sessions stream SID --raw --once\n  sambanova-agents sessions stream https://example.com/events --raw\n\nWith --timeout SECONDS, the stream may stay silent that long (else 45 s), and then spend that long reconnecting; then it exits 5.\n\nWith --turn, {}",
         FOLLOW_HELP.replacen(
             "While the turn is followed",
             "while the turn is followed",

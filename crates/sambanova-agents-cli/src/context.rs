@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sambanova_agents::Client;
 use sambanova_agents::agent_stream::{AgentStreamClient, AgentStreamClientBuilder};
-use sambanova_agents::sessions::{SESSIONS_URL_ENV, SessionsClient};
+use sambanova_agents::sessions::{SESSIONS_URL_ENV, SessionsClient, SessionsClientBuilder};
 
 use crate::cli::GlobalArgs;
 use crate::error::CliError;
@@ -128,6 +128,24 @@ impl Context {
     /// `SAMBANOVA_SESSIONS_URL`, else the SDK's local default), keyed with a `--api-key`
     /// typed on the command line or `SAMBANOVA_SESSIONS_API_KEY`.
     pub fn sessions(&self) -> Result<SessionsClient, CliError> {
+        Ok(self.sessions_builder().build()?)
+    }
+
+    /// The Sessions client for `sessions stream`, on which `--timeout` also bounds how long
+    /// the stream may stay silent, and how long it may then spend reconnecting without a new
+    /// event: a stream is one long call, and a script that gave it a time limit must not wait
+    /// for the default limits.
+    pub fn sessions_stream(&self) -> Result<SessionsClient, CliError> {
+        let mut builder = self.sessions_builder();
+        if let Some(timeout) = self.timeout {
+            builder = builder
+                .stall_timeout(timeout)
+                .max_reconnect_time(Some(timeout));
+        }
+        Ok(builder.build()?)
+    }
+
+    fn sessions_builder(&self) -> SessionsClientBuilder {
         let mut builder = SessionsClient::builder()
             .from_env()
             .user_agent(user_agent())
@@ -141,7 +159,7 @@ impl Context {
         if let Some(timeout) = self.timeout {
             builder = builder.timeout(timeout);
         }
-        Ok(builder.build()?)
+        builder
     }
 
     /// The Sessions server's root URL as the raw stream reader needs it (the same choice

@@ -164,7 +164,11 @@ fn sdk_exit_code(error: &SdkError) -> u8 {
         // Reading an upload is a bad argument; failing to write a download is local.
         SdkError::Io { action, .. } if action.starts_with("reading") => 2,
         SdkError::Io { .. } => 1,
-        SdkError::Connection { .. } | SdkError::Timeout { .. } => 5,
+        // A stream that went silent or could not be kept is lost like a connection.
+        SdkError::Connection { .. }
+        | SdkError::Timeout { .. }
+        | SdkError::Stalled { .. }
+        | SdkError::ReconnectsExhausted { .. } => 5,
         _ => 4,
     }
 }

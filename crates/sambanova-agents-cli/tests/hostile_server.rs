@@ -419,3 +419,29 @@ fn results_shown_at_a_terminal_are_terminal_safe() {
         "{output:?}"
     );
 }
+
+#[test]
+fn a_stream_that_sends_its_head_then_nothing_ends_at_the_timeout_with_exit_5() {
+    let head =
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\r\n"
+            .to_owned();
+    for typed in [false, true] {
+        let (url, _sent, _hold) = serve_part_then_wait(head.clone(), Vec::new());
+        let mut args = vec![
+            "--base-url",
+            &url,
+            "--timeout",
+            "1",
+            "sessions",
+            "stream",
+            "31d0232d-0000-4000-8000-000000000000",
+        ];
+        if !typed {
+            args.extend(["--raw", "--once"]);
+        }
+        let output = common::bin().args(&args).output().expect("runs");
+        assert_eq!(output.status.code(), Some(5), "typed: {typed}: {output:?}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains("1s") || stderr.contains("1 s"), "{stderr}");
+    }
+}

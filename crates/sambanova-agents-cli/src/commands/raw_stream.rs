@@ -31,7 +31,7 @@ pub async fn stream(
     answer_args: ToolAnswerArgs,
 ) -> Result<(), CliError> {
     let policy = Policy::for_stream(answer_args, turn)?;
-    let client = ctx.sessions()?;
+    let client = ctx.sessions_stream()?;
     let (url, session) = if is_url(target) {
         (target.to_owned(), None)
     } else {

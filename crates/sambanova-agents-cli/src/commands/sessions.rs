@@ -208,7 +208,7 @@ async fn stream(
     answer_args: ToolAnswerArgs,
 ) -> Result<(), CliError> {
     let policy = Policy::for_stream(answer_args, turn)?;
-    let client: SessionsClient = ctx.sessions()?;
+    let client: SessionsClient = ctx.sessions_stream()?;
     match policy {
         Some(policy) => {
             let answers = Answers::new(
