@@ -203,9 +203,10 @@ impl SessionsClientBuilder {
         self
     }
 
-    /// How many recent event ids a stream remembers, to tell apart replayed events stamped
-    /// at the same instant (default 8192). Replays of any length are dropped whatever this
-    /// is: events older than the last one delivered are recognised by their timestamp.
+    /// How many recent event ids a stream remembers, to recognise a reconnection's replay of
+    /// events already delivered (default 8192). Replays of any length are dropped whatever
+    /// this is (by timestamp, or from the stream's first id on); see
+    /// [`SessionEventStream`](super::SessionEventStream#each-event-once).
     pub fn dedupe_window(mut self, ids: usize) -> Self {
         self.stream.dedupe_window = ids.max(1);
         self

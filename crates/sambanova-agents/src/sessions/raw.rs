@@ -88,7 +88,8 @@ impl SessionsClient {
     /// connection as [`Self::events`]: the answer must be `text/event-stream`, a silent
     /// stream is dropped after the stall timeout (and reconnected, or ends with
     /// [`Error::Stalled`] without reconnection), and a reconnection's replay of events
-    /// already delivered is dropped. An oversized event is an [`Error::ResponseTooLarge`]
+    /// already delivered is dropped (by the rule of
+    /// [`SessionEventStream`](super::SessionEventStream#each-event-once)). An oversized event is an [`Error::ResponseTooLarge`]
     /// item and the stream goes on; an error status ends it.
     ///
     /// ```no_run

@@ -43,13 +43,33 @@ impl EventMap for Typed {
 ///   (with jitter, honouring the server's SSE `retry:`), asking for the events after the last
 ///   one seen (`?last_event_id=` and the `Last-Event-ID` header).
 /// - **Once each**: the server replays its buffer on every connection; events already seen
-///   are dropped (by timestamp and id, in memory that does not grow with the stream, for a
-///   replay of any length), so each event arrives once, in order.
+///   are dropped (see below), so each event arrives once, in order.
 /// - **Ends** when dropped, after a turn's end with [`Self::until_turn_end`], or with an
 ///   error reconnecting cannot fix (404, 401, …), or [`Error::ReconnectsExhausted`] after too
 ///   many failed reconnections in a row or too long spent reconnecting.
 /// - An event larger than the limit is skipped, with a warning in the logs, and the stream
 ///   goes on.
+///
+/// # Each event once
+///
+/// The same rule holds for this stream, for [`SessionsClient::raw_events`] and for the agent
+/// stream. Nothing is dropped on a connection that has not reconnected: an event without an
+/// `id` field carries the last event id (as does one whose `id` holds U+0000), so events may
+/// share one, and all are delivered. After a reconnection the stream catches up: an event is
+/// known as delivered before only by an id it sets itself ([`crate::sse::Event::sets_id`]) or
+/// by its `timestamp`, in memory that does not grow with the stream (the last
+/// [`dedupe_window`](super::SessionsClientBuilder::dedupe_window) ids, the stream's first id,
+/// the last id and stamp). What each server yields:
+///
+/// - one that resumes after the last event id: everything it sends;
+/// - one that replays from the start, or part of what was delivered, however long, with or
+///   without timestamps: everything after the last event delivered, nothing twice;
+/// - one that no longer holds the last event (its buffer moved on): everything it holds (the
+///   first event stamped later, or never delivered, ends the catch-up);
+/// - events that set no id, during a replay recognised by an earlier id or stamp, are part of
+///   it and dropped; before that they are delivered;
+/// - a server without timestamps whose replay starts after the stream's first event and
+///   before the oldest id of the window delivers those older events again.
 ///
 /// ```no_run
 /// # async fn demo(client: sambanova_agents::sessions::SessionsClient) -> Result<(), sambanova_agents::Error> {
