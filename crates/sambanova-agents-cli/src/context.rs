@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sambanova_agents::Client;
 use sambanova_agents::agent_stream::{AgentStreamClient, AgentStreamClientBuilder};
-use sambanova_agents::sessions::{SESSIONS_URL_ENV, SessionsClient, SessionsClientBuilder};
+use sambanova_agents::sessions::{SessionsClient, SessionsClientBuilder};
 
 use crate::cli::GlobalArgs;
 use crate::error::CliError;
@@ -162,18 +162,6 @@ impl Context {
         builder
     }
 
-    /// The Sessions server's root URL as the raw stream reader needs it (the same choice
-    /// as [`Self::sessions`]).
-    pub fn sessions_root(&self) -> String {
-        self.sessions_base_url()
-            .or_else(|| {
-                std::env::var(SESSIONS_URL_ENV)
-                    .ok()
-                    .filter(|v| !v.trim().is_empty())
-            })
-            .unwrap_or_else(|| sambanova_agents::sessions::DEFAULT_SESSIONS_URL.to_owned())
-    }
-
     /// The agent-stream client builder: the mock's root and user with `--mock`, else
     /// `--base-url` (else `SAMBANOVA_AGENT_STREAM_URL`, else the SDK's local default) and the
     /// credentials of the environment; the caller adds a stored token if it has one.
@@ -237,8 +225,8 @@ fn show_long_wait(event: &sambanova_agents::RetryEvent) {
     if event.wait >= shown {
         eprintln!(
             "{}: {}; retrying in {:.0} s",
-            crate::output::terminal_safe(event.operation),
-            crate::output::terminal_safe(&event.reason),
+            crate::terminal_text::terminal_safe(event.operation),
+            crate::terminal_text::terminal_safe(&event.reason),
             event.wait.as_secs_f64()
         );
     }

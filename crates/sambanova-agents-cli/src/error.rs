@@ -228,12 +228,16 @@ impl fmt::Display for Advised<'_> {
         // Messages can quote server text with newlines; the error stays on one line, and an
         // escape sequence in it is shown, not obeyed.
         let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-        f.write_str(&crate::output::terminal_safe(&message))?;
+        f.write_str(&crate::terminal_text::terminal_safe(&message))?;
         if let Some(advice) = advice(error, *self.1) {
             write!(f, "; {advice}")?;
         }
         if let Some(id) = request_id {
-            write!(f, " (request id {})", crate::output::terminal_safe_word(id))?;
+            write!(
+                f,
+                " (request id {})",
+                crate::terminal_text::terminal_safe_word(id)
+            )?;
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
-use crate::output::terminal_safe;
+use crate::terminal_text::terminal_safe;
 
 /// Every secret this run knows: redacted from each log line.
 static SECRETS: LazyLock<Secrets> = LazyLock::new(Secrets::default);

@@ -14,6 +14,7 @@ mod progress;
 mod raw_events;
 mod session_view;
 mod shell;
+mod terminal_text;
 mod token;
 mod tool_answers;
 

@@ -2,7 +2,7 @@
 //! prints, must stay one shell word and run nothing (an artifact id `x; rm -rf ~ #` is not a
 //! command), and must not drive the terminal it is shown on.
 
-use crate::output::terminal_safe_word;
+use crate::terminal_text::terminal_safe_word;
 
 /// `text` as one word of a POSIX shell command line, terminal-safe: left bare when every
 /// character means itself to a shell, else in single quotes (a `'` inside written `'\''`).

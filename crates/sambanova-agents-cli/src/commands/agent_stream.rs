@@ -22,8 +22,9 @@ use crate::cli::TurnArgs;
 use crate::commands::with_spinner;
 use crate::context::Context;
 use crate::error::{CliError, Service};
-use crate::output::{LiveText, Output, terminal_safe};
+use crate::output::{LiveText, Output};
 use crate::shell::shell_word;
+use crate::terminal_text::terminal_safe;
 use crate::token::{self, TokenError};
 
 /// Where an `agent` run goes: the thread to continue, the sandbox to reuse, the module.

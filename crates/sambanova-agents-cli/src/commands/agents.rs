@@ -161,13 +161,13 @@ async fn settle_plans(
         };
         ctx.output.note(&format!(
             "{}\n",
-            crate::output::terminal_safe(plan.plain_text().trim_end())
+            crate::terminal_text::terminal_safe(plan.plain_text().trim_end())
         ));
         let answer = match approval {
             Approval::Automatic { max } if approved >= max => {
                 return Err(CliError::TooManyPlans {
                     approved,
-                    thread_id: crate::output::terminal_safe(plan.thread_id()).into_owned(),
+                    thread_id: crate::terminal_text::terminal_safe(plan.thread_id()).into_owned(),
                 });
             }
             Approval::Automatic { .. } => {

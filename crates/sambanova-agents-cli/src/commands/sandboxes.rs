@@ -6,8 +6,9 @@ use crate::cli::SandboxesCommand;
 use crate::commands::with_spinner;
 use crate::context::Context;
 use crate::error::CliError;
-use crate::output::{terminal_safe_word, to_json};
+use crate::output::to_json;
 use crate::shell::shell_word;
+use crate::terminal_text::terminal_safe_word;
 
 /// Runs one `sandboxes` subcommand.
 pub async fn run(ctx: &Context, command: SandboxesCommand) -> Result<(), CliError> {

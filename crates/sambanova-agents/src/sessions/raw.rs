@@ -9,7 +9,7 @@ use futures_util::Stream;
 use reqwest::header::ACCEPT;
 use serde::Deserialize;
 
-use super::client::{STREAM_BODY_TIMEOUT, SessionsClient};
+use super::client::{STREAM_BODY_TIMEOUT, SessionsClient, non_empty};
 use crate::Error;
 use crate::client::checked_base_url;
 use crate::dialect::Dialect;
@@ -83,6 +83,31 @@ impl EventMap for AsFramed {
 }
 
 impl SessionsClient {
+    /// The URL of a session's event stream on this client's server, as
+    /// [`Self::events`] opens it (without the resume id or a stream token), e.g. to read it
+    /// with [`Self::raw_events`].
+    ///
+    /// ```
+    /// use sambanova_agents::sessions::SessionsClient;
+    ///
+    /// let client = SessionsClient::builder().base_url("http://127.0.0.1:8080").build().unwrap();
+    /// assert_eq!(
+    ///     client.events_url("a/b").unwrap(),
+    ///     "http://127.0.0.1:8080/api/v1/sessions/a%2Fb/stream"
+    /// );
+    /// let rooted = SessionsClient::new("http://127.0.0.1:8080/api/v1/").unwrap();
+    /// assert_eq!(
+    ///     rooted.events_url("abc").unwrap(),
+    ///     "http://127.0.0.1:8080/api/v1/sessions/abc/stream"
+    /// );
+    /// assert!(client.events_url("").is_err());
+    /// ```
+    pub fn events_url(&self, session_id: &str) -> Result<String, Error> {
+        let id = non_empty("session id", session_id)?;
+        let request = crate::call::built(self.inner.raw.stream_events_request(id, None, None))?;
+        Ok(request.url().to_string())
+    }
+
     /// The events of any SSE `url` as decoded, with this client's key, headers and
     /// timeouts: each [`Event`]'s `id` is the stream's last event id at that event. The same
     /// connection as [`Self::events`]: the answer must be `text/event-stream`, a silent
