@@ -581,7 +581,7 @@ async fn a_placeholder_already_gone_is_resolved_by_name() {
 }
 
 #[tokio::test]
-async fn turn_events_show_the_last_turn_not_the_first_of_the_replay() {
+async fn attach_shows_the_last_turn_not_the_first_of_the_replay() {
     let (_mock, client) = setup().await;
     let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
     for text in ["first turn", "second turn"] {
@@ -589,7 +589,7 @@ async fn turn_events_show_the_last_turn_not_the_first_of_the_replay() {
         collect(turn.events).await;
     }
 
-    let replayed = collect(client.turn_events(&session.id).await.unwrap()).await;
+    let replayed = collect(client.attach(&session.id).await.unwrap()).await;
     let mut text = TurnText::new();
     replayed.iter().for_each(|event| text.push(event));
     assert_eq!(

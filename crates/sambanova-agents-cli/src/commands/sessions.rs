@@ -219,7 +219,7 @@ async fn stream(
                 ctx.output,
             );
             // The turn in progress (or the last one), not the first turn of the server's replay.
-            let events = client.turn_events(sid).await?;
+            let events = client.attach(sid).await?;
             follow_turn(ctx, &client, sid, events, answers, OnCtrlC::StopWatching).await
         }
         None => watch(client.events(sid), EventPrinter::watching(ctx.output)).await,

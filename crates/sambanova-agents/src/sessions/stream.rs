@@ -232,21 +232,24 @@ impl SessionsClient {
         SessionEventStream::new(self, StreamTarget::Session(session_id.to_owned()), None)
     }
 
-    /// The events of the session's turn in progress, or of its last turn if it is idle
-    /// (from its last user message on), ending with the turn: what a caller who opens a
-    /// session "now" wants to see, without the replay of earlier turns.
+    /// Re-attaches to a session: the events of its turn in progress from the turn's start
+    /// (what it has said already, then live), or of its last turn if it is idle (from its
+    /// last user message on), ending with the turn; without the replay of earlier turns.
+    /// Dropping the stream detaches and leaves the turn running: another process can attach
+    /// to the turn another started. Built on the replay-safe stream: each event once, across
+    /// reconnections.
     ///
     /// ```no_run
     /// # async fn demo(client: sambanova_agents::sessions::SessionsClient) -> Result<(), sambanova_agents::Error> {
     /// use futures_util::StreamExt;
     ///
-    /// let mut turn = client.turn_events("31d0232d-0000-4000-8000-000000000000").await?;
+    /// let mut turn = client.attach("31d0232d-0000-4000-8000-000000000000").await?;
     /// while let Some(event) = turn.next().await {
     ///     println!("{}", event?.event_type());
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn turn_events(&self, session_id: &str) -> Result<SessionEventStream, Error> {
+    pub async fn attach(&self, session_id: &str) -> Result<SessionEventStream, Error> {
         let details = self.get_session(session_id).await?;
         let started = details
             .messages
