@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use reqwest::Request;
 
-use crate::outcome::{AgentOutcome, Expect, Resume, classify_exchange};
+use crate::outcome::{AgentKind, AgentOutcome, Expect, Plan, PlanToken, Resume, classify_exchange};
 use crate::transport::{CallOptions, CallSettings};
 use crate::{Client, Error};
 
@@ -55,9 +55,17 @@ impl Call {
     /// Lets a plan from `agent` resume its thread with these settings (in place: an outcome
     /// is large, and most are not plans).
     pub(crate) fn attach(&self, outcome: &mut AgentOutcome, agent: InteractiveAgent) {
-        let AgentOutcome::Interrupted(plan) = outcome else {
-            return;
-        };
+        if let AgentOutcome::Interrupted(plan) = outcome {
+            self.attach_plan(plan, agent);
+        }
+    }
+
+    /// Lets `plan` resume its thread with these settings.
+    fn attach_plan(&self, plan: &mut Plan, agent: InteractiveAgent) {
+        plan.agent = Some(agent.kind());
+        if let InteractiveAgent::Coding { code } = &agent {
+            plan.code = Some(code.clone());
+        }
         let call = self.clone();
         let resume: Resume = Arc::new(move |plan, reply| {
             let call = call.clone();
@@ -107,6 +115,54 @@ impl Call {
             })
         });
         plan.resume = Some(resume);
+    }
+}
+
+impl InteractiveAgent {
+    fn kind(&self) -> AgentKind {
+        match self {
+            InteractiveAgent::Main => AgentKind::Main,
+            InteractiveAgent::Coding { .. } => AgentKind::Coding,
+            InteractiveAgent::DeepResearch => AgentKind::DeepResearch,
+            InteractiveAgent::Financial => AgentKind::Financial,
+            InteractiveAgent::DataScience => AgentKind::DataScience,
+        }
+    }
+
+    /// The agent a token names, with what it needs.
+    fn of(token: &PlanToken, plan: &Plan) -> InteractiveAgent {
+        match token.agent() {
+            AgentKind::Main => InteractiveAgent::Main,
+            AgentKind::Coding => InteractiveAgent::Coding {
+                code: plan.code.clone().unwrap_or_default(),
+            },
+            AgentKind::DeepResearch => InteractiveAgent::DeepResearch,
+            AgentKind::Financial => InteractiveAgent::Financial,
+            AgentKind::DataScience => InteractiveAgent::DataScience,
+        }
+    }
+}
+
+impl Client {
+    /// The plan a [`PlanToken`] keeps, tied to this client, so that it can be approved or
+    /// revised from any process (the client's timeout, deadline, retry policy and key
+    /// apply). Refuses a token this SDK cannot resume (another version, no thread id).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sambanova_agents::Client, saved: &str) -> Result<(), sambanova_agents::Error> {
+    /// use sambanova_agents::PlanToken;
+    ///
+    /// let token = PlanToken::from_json(saved)?;
+    /// let next = client.resume(&token)?.revise("Focus on Europe").await?;
+    /// # let _ = next;
+    /// # Ok(()) }
+    /// ```
+    pub fn resume(&self, token: &PlanToken) -> Result<Plan, Error> {
+        let token = token.clone().checked()?;
+        let mut plan = token.to_plan();
+        let agent = InteractiveAgent::of(&token, &plan);
+        Call::new(self.clone()).attach_plan(&mut plan, agent);
+        Ok(plan)
     }
 }
 

@@ -222,7 +222,9 @@ pub use client::{API_KEY_ENV, BASE_URL_ENVS, Client, ClientBuilder, DEFAULT_BASE
 pub use datascience::{DataScience, Upload};
 pub use error::{AuthFailure, Error, ErrorKind, ServerError, StreamContext, ValidationIssue};
 pub use files::{Download, Files, SavedFile};
-pub use outcome::{AgentOutcome, AgentStatus, Completion, HtmlReport, Plan, Unrecognized};
+pub use outcome::{
+    AgentKind, AgentOutcome, AgentStatus, Completion, HtmlReport, Plan, PlanToken, Unrecognized,
+};
 pub use redact::Secrets;
 /// The HTTP client the SDK is built on, re-exported: [`Error::status`] answers its
 /// `StatusCode`, and every client builder's `http_client` takes its `Client`.

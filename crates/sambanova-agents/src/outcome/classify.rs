@@ -120,6 +120,8 @@ fn decide(meta: &mut ResponseMeta, reply: WireReply, body: &[u8]) -> Result<Agen
                 file_ids: reply.file_ids.unwrap_or_default(),
                 request_id: meta.request_id.take(),
                 resume: None,
+                agent: None,
+                code: None,
             })),
             _ => Err(unexpected(
                 meta,

@@ -2,9 +2,11 @@
 //! ([`classify()`]).
 
 mod classify;
+mod token;
 mod types;
 
 pub(crate) use classify::classify_exchange;
 pub use classify::{Expect, classify};
+pub use token::PlanToken;
 pub(crate) use types::Resume;
-pub use types::{AgentOutcome, AgentStatus, Completion, HtmlReport, Plan, Unrecognized};
+pub use types::{AgentKind, AgentOutcome, AgentStatus, Completion, HtmlReport, Plan, Unrecognized};

@@ -210,6 +210,46 @@ pub struct Plan {
     pub(crate) file_ids: Vec<String>,
     pub(crate) request_id: Option<String>,
     pub(crate) resume: Option<Resume>,
+    /// The agent the plan came from, and the code a coding thread works on: what a
+    /// [`PlanToken`](super::PlanToken) keeps to resume it elsewhere.
+    pub(crate) agent: Option<AgentKind>,
+    pub(crate) code: Option<String>,
+}
+
+/// Which interactive agent a [`Plan`] came from.
+///
+/// ```
+/// use sambanova_agents::AgentKind;
+///
+/// assert_eq!(serde_json::to_string(&AgentKind::DeepResearch).unwrap(), r#""deep_research""#);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AgentKind {
+    /// [`crate::MainAgent`].
+    Main,
+    /// [`crate::Coding`].
+    Coding,
+    /// [`crate::DeepResearch`].
+    DeepResearch,
+    /// [`crate::Financial`].
+    Financial,
+    /// [`crate::DataScience`].
+    DataScience,
+}
+
+impl AgentKind {
+    /// The name the CLI and the token use (`deep_research`, …).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AgentKind::Main => "main",
+            AgentKind::Coding => "coding",
+            AgentKind::DeepResearch => "deep_research",
+            AgentKind::Financial => "financial",
+            AgentKind::DataScience => "data_science",
+        }
+    }
 }
 
 impl fmt::Debug for Plan {
@@ -219,6 +259,7 @@ impl fmt::Debug for Plan {
             .field("thread_id", &self.thread_id)
             .field("file_ids", &self.file_ids)
             .field("request_id", &self.request_id)
+            .field("agent", &self.agent)
             .finish_non_exhaustive()
     }
 }
@@ -264,6 +305,8 @@ impl Plan {
             file_ids: Vec::new(),
             request_id: None,
             resume: None,
+            agent: None,
+            code: None,
         }
     }
 
