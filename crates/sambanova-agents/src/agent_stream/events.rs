@@ -646,7 +646,25 @@ impl ToolResult {
 
 /// An `interrupt` event: the run waits for the user (to accept a research plan, to answer the
 /// agent's questions).
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+///
+/// It is also the pause's token: everything answering it needs is in it, and it serialises
+/// (serde, e.g. JSON), so one process can stop at it and another, with a new client, answer it
+/// with [`AgentRequest::answer`](super::AgentRequest::answer) (or
+/// [`ChatRequest::answer`](super::ChatRequest::answer) on the chat stream):
+///
+/// ```no_run
+/// # async fn demo(client: sambanova_agents::agent_stream::AgentStreamClient, events: sambanova_agents::agent_stream::AgentEventStream) -> Result<(), sambanova_agents::Error> {
+/// use sambanova_agents::agent_stream::{AgentRequest, Interrupt};
+///
+/// // The first process: the run stopped; keep the interrupt.
+/// let saved = serde_json::to_string(events.interrupt().expect("the run stopped on one")).unwrap();
+/// // Another process, later: answer it.
+/// let interrupt: Interrupt = serde_json::from_str(&saved).unwrap();
+/// let answer = client.stream(&AgentRequest::answer(&interrupt, "accepted")).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, serde::Serialize)]
 #[non_exhaustive]
 pub struct Interrupt {
     /// The interrupt's id (chat stream).
@@ -667,7 +685,7 @@ pub struct Interrupt {
 }
 
 /// The `context` of a chat [`Interrupt`].
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, serde::Serialize)]
 #[non_exhaustive]
 pub struct InterruptContext {
     /// The questions the agent asks (a question that is not text is shown as JSON).
@@ -682,7 +700,7 @@ pub struct InterruptContext {
 }
 
 /// One answer an [`Interrupt`] offers.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[non_exhaustive]
 pub struct InterruptOption {
     /// The label (`Start research`).

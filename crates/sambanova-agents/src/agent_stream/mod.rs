@@ -73,6 +73,6 @@ pub use events::{
     ToolCallEnd, ToolCallStart, ToolCalls, ToolPhase, ToolResult,
 };
 pub use request::{AgentModule, AgentRequest, ChatRequest};
-pub use stream::AgentEventStream;
+pub use stream::{AgentEventStream, RunWait};
 pub use text::TurnText;
 pub use token::AccessToken;

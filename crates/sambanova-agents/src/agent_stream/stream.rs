@@ -10,6 +10,7 @@ use futures_util::stream::FusedStream;
 use futures_util::{Stream, StreamExt};
 
 use super::events::{AgentEvent, Interrupt};
+use super::text::TurnText;
 use crate::Error;
 use crate::event_source::{EventMap, EventSource, Mapped, Opened, StreamSettings};
 use crate::sse::Event;
@@ -27,6 +28,21 @@ impl EventMap for Typed {
             reconnect_after: None,
         }
     }
+}
+
+/// Where a run stood when [`AgentEventStream::wait`] returned.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum RunWait {
+    /// The run ended: its text.
+    Ended {
+        /// The run's text ([`TurnText`]).
+        text: String,
+    },
+    /// The run stopped on an interrupt: answer it with
+    /// [`AgentRequest::answer`](crate::agent_stream::AgentRequest::answer), from this process
+    /// or another (it serialises).
+    Paused(Interrupt),
 }
 
 /// The events of one agent run: a `Stream<Item = Result<AgentEvent, Error>>`.
@@ -116,6 +132,45 @@ impl AgentEventStream {
     /// chat stream has no terminal event).
     pub fn turn_ended(&self) -> bool {
         self.turn_ended
+    }
+
+    /// Follows the run until it ends or stops on an interrupt, at the latest until `deadline`:
+    /// then [`Error::Timeout`] (the run may still go on on the server; it is never sent
+    /// again). An error event or a broken stream is an error, as when reading the events.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sambanova_agents::agent_stream::AgentStreamClient) -> Result<(), sambanova_agents::Error> {
+    /// use std::time::{Duration, Instant};
+    /// use sambanova_agents::agent_stream::{AgentRequest, RunWait};
+    ///
+    /// let mut run = client.stream(&AgentRequest::new("Create hello.py")).await?;
+    /// match run.wait(Instant::now() + Duration::from_secs(600)).await? {
+    ///     RunWait::Ended { text } => println!("{text}"),
+    ///     RunWait::Paused(interrupt) => println!("{}", serde_json::to_string(&interrupt).unwrap()),
+    ///     _ => {}
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait(&mut self, deadline: std::time::Instant) -> Result<RunWait, Error> {
+        let limit = deadline.saturating_duration_since(std::time::Instant::now());
+        if limit.is_zero() {
+            return Err(Error::timeout(limit, "wait", 0));
+        }
+        let follow = async {
+            let mut text = TurnText::new();
+            while let Some(event) = self.next().await {
+                text.push(&event?);
+            }
+            Ok(match self.interrupt.clone() {
+                Some(interrupt) => RunWait::Paused(interrupt),
+                None => RunWait::Ended {
+                    text: text.text().to_owned(),
+                },
+            })
+        };
+        tokio::time::timeout_at(deadline.into(), follow)
+            .await
+            .map_err(|_| Error::timeout(limit, "wait", 1))?
     }
 
     fn observe(&mut self, event: &AgentEvent) {

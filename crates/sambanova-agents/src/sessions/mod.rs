@@ -36,12 +36,14 @@ mod auth;
 mod builder;
 mod client;
 mod events;
+mod pending;
 mod raw;
 mod sandboxes;
 mod session;
 mod stream;
 mod tools;
 mod types;
+mod wait;
 
 pub use auth::SessionsAuth;
 pub use builder::{
@@ -49,6 +51,7 @@ pub use builder::{
 };
 pub use client::SessionsClient;
 pub use events::{EventKind, SessionEvent, TurnText, data};
+pub use pending::{PendingKind, PendingRequest, Resumed};
 pub use raw::RawStreamOptions;
 pub use stream::{SessionEventStream, Turn};
 pub use tools::{MAX_TOOL_INPUT_BYTES, ToolCall, ToolCalls, ToolEvent, ToolOutput};
@@ -56,3 +59,4 @@ pub use types::{
     ContentBlock, Message, PermissionMode, QueueStatus, Role, Sandbox, SandboxCreated, SandboxSpec,
     SandboxState, Session, SessionDetails, SessionState,
 };
+pub use wait::TurnWait;
