@@ -15,9 +15,15 @@ pub async fn client() -> Result<(Client, Option<MockServer>), Box<dyn std::error
         "SAMBANOVA_API_KEY is not set: using the embedded mock at {}",
         mock.agents_url()
     );
-    let client = Client::builder()
+    let client = client_for(&mock)?;
+    Ok((client, Some(mock)))
+}
+
+/// A new client of the mock, as another process would build.
+#[allow(dead_code)] // Not every example has a second client.
+pub fn client_for(mock: &MockServer) -> Result<Client, sambanova_agents::Error> {
+    Client::builder()
         .api_key(TEST_API_KEY)
         .base_url(mock.agents_url())
-        .build()?;
-    Ok((client, Some(mock)))
+        .build()
 }
