@@ -209,6 +209,7 @@ mod error;
 mod event_source;
 pub mod filename;
 mod files;
+mod kept;
 pub mod outcome;
 mod redact;
 mod retry;

@@ -7,11 +7,7 @@ use sambanova_agents_mock::{MockServer, TEST_API_KEY};
 
 async fn setup() -> (MockServer, Client) {
     let mock = MockServer::start().await.expect("mock starts");
-    let client = Client::builder()
-        .api_key(TEST_API_KEY)
-        .base_url(mock.agents_url())
-        .build()
-        .expect("client builds");
+    let client = support::agents_client(&mock);
     (mock, client)
 }
 

@@ -3,15 +3,13 @@
 //! as a second process would build).
 
 use sambanova_agents::{AgentKind, Client, Plan, PlanToken, Upload};
-use sambanova_agents_mock::{MockServer, TEST_API_KEY};
+use sambanova_agents_mock::MockServer;
+
+mod support;
 
 /// A client as a new process builds it.
 fn new_process(mock: &MockServer) -> Client {
-    Client::builder()
-        .api_key(TEST_API_KEY)
-        .base_url(mock.agents_url())
-        .build()
-        .expect("client builds")
+    support::agents_client(mock)
 }
 
 /// What a process saves when it stops at a plan.

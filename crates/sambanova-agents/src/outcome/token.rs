@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::types::{AgentKind, Plan};
 use crate::Error;
-
-/// The one format version this SDK writes and reads.
-const VERSION: u32 = 1;
+use crate::kept::{self, VERSION};
 
 /// A [`Plan`] as a value to keep: save it (JSON, a database row, a chat bot's state), and
 /// resume its thread later from another process with
@@ -75,26 +73,18 @@ impl PlanToken {
 
     /// The token as one line of JSON.
     pub fn to_json(&self) -> String {
-        // A struct of strings, an enum and a list of strings always serialises.
-        serde_json::to_string(self).unwrap_or_default()
+        kept::to_json(self)
     }
 
     /// A token read back from [`Self::to_json`] (or any serde form of it), checked: its
     /// version, a thread id, and the code a coding thread needs.
     pub fn from_json(json: &str) -> Result<PlanToken, Error> {
-        let token: PlanToken = serde_json::from_str(json)
-            .map_err(|error| Error::invalid_input(format!("not a plan token: {error}")))?;
-        token.checked()
+        kept::from_json::<PlanToken>(json, "a plan token")?.checked()
     }
 
     /// Refuses a token this SDK cannot resume.
     pub(crate) fn checked(self) -> Result<PlanToken, Error> {
-        if self.version != VERSION {
-            return Err(Error::invalid_input(format!(
-                "a plan token of version {}: this SDK reads version {VERSION}",
-                self.version
-            )));
-        }
+        kept::check_version(self.version, "a plan token")?;
         if self.thread_id.trim().is_empty() {
             return Err(Error::invalid_input("the plan token has no thread id"));
         }

@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::client::SessionsClient;
 use super::events::{EventKind, SessionEvent};
 use crate::Error;
-
-/// The one format version this SDK writes and reads.
-const VERSION: u32 = 1;
+use crate::kept::{self, VERSION};
 
 /// What a turn waits on, as a value to keep: a tool permission or a question, with the
 /// session and request ids that answer it. Save it (serde, e.g. [`Self::to_json`]) when a
@@ -97,24 +95,16 @@ impl PendingRequest {
 
     /// The request as one line of JSON.
     pub fn to_json(&self) -> String {
-        // Strings and a unit enum always serialise.
-        serde_json::to_string(self).unwrap_or_default()
+        kept::to_json(self)
     }
 
     /// A request read back from [`Self::to_json`], checked (its version, its ids).
     pub fn from_json(json: &str) -> Result<PendingRequest, Error> {
-        let pending: PendingRequest = serde_json::from_str(json)
-            .map_err(|error| Error::invalid_input(format!("not a pending request: {error}")))?;
-        pending.checked()
+        kept::from_json::<PendingRequest>(json, "a pending request")?.checked()
     }
 
     fn checked(self) -> Result<PendingRequest, Error> {
-        if self.version != VERSION {
-            return Err(Error::invalid_input(format!(
-                "a pending request of version {}: this SDK reads version {VERSION}",
-                self.version
-            )));
-        }
+        kept::check_version(self.version, "a pending request")?;
         if self.session_id.trim().is_empty() || self.request_id.trim().is_empty() {
             return Err(Error::invalid_input(
                 "the pending request has no session or request id",

@@ -173,3 +173,12 @@ pub fn header_names(request: &str) -> Vec<String> {
         .map(|(name, _)| name.to_ascii_lowercase())
         .collect()
 }
+
+/// A client of `mock`'s Agents API, as a new process would build it.
+pub fn agents_client(mock: &sambanova_agents_mock::MockServer) -> sambanova_agents::Client {
+    sambanova_agents::Client::builder()
+        .api_key(sambanova_agents_mock::TEST_API_KEY)
+        .base_url(mock.agents_url())
+        .build()
+        .expect("client builds")
+}
