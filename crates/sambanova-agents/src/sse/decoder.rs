@@ -323,9 +323,24 @@ impl Decoder {
             }
             return;
         }
-        self.partial_line.extend_from_slice(bytes);
-        if self.partial_line.starts_with(b"data:") {
-            self.start_streaming_data_line();
+        let starts_data_line = if self.partial_line.is_empty() && bytes.starts_with(b"data:") {
+            // A `data` line starting here goes straight into `data`: a long
+            // value is not copied into `partial_line` first.
+            self.start_streaming_data_line(bytes);
+            true
+        } else {
+            self.partial_line.extend_from_slice(bytes);
+            if self.partial_line.starts_with(b"data:") {
+                let line = mem::take(&mut self.partial_line);
+                self.start_streaming_data_line(&line);
+                self.partial_line = line;
+                self.partial_line.clear();
+                true
+            } else {
+                false
+            }
+        };
+        if starts_data_line {
             // As for the streamed bytes below: the decoded text may outgrow the bytes, and
             // the verdict must not depend on where the chunks were cut.
             if self.data.len() > self.max_event_size {
@@ -343,10 +358,10 @@ impl Decoder {
         }
     }
 
-    /// Moves the unfinished `data` line from `partial_line` into `data`, and
-    /// streams the rest of it there as it arrives.
-    fn start_streaming_data_line(&mut self) {
-        let mut line = mem::take(&mut self.partial_line);
+    /// Starts the unfinished `data` line whose bytes so far are `line`: its
+    /// value goes into `data`, and the rest of it will be streamed there as
+    /// it arrives.
+    fn start_streaming_data_line(&mut self, line: &[u8]) {
         // The line starts with `data:`, so it has no byte-order mark to remove.
         self.at_stream_start = false;
         let data_len_before = self.data.len();
@@ -359,8 +374,6 @@ impl Decoder {
             space_pending: true,
         });
         self.append_data_bytes(&line[b"data:".len()..]);
-        line.clear();
-        self.partial_line = line;
     }
 
     /// Appends the next bytes of a streamed `data` value to `data`, decoding

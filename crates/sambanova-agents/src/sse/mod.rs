@@ -62,6 +62,7 @@
 //! [spec]: https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
 
 mod decoder;
+mod feed;
 mod stream;
 
 use compact_str::CompactString;

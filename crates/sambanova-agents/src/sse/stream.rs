@@ -1,14 +1,14 @@
 //! The [`Stream`] adapter over a byte stream.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
+use super::feed::Feed;
+use super::{DecodeError, Decoder, Event};
 use futures_util::Stream;
 use futures_util::stream::{FusedStream, TryStream};
-use memchr::memrchr2;
-
-use super::{DecodeError, Decoder, Event};
 
 /// Why an [`EventStream`] yielded an error instead of an event.
 #[derive(Debug, thiserror::Error)]
@@ -47,21 +47,13 @@ pub struct EventStream<S: TryStream> {
     // Boxed so that the adapter is `Unpin` whatever the byte stream is.
     bytes: Pin<Box<S>>,
     decoder: Decoder,
-    /// The chunk being decoded, and how much of it was fed to the decoder.
-    chunk: Option<(S::Ok, usize)>,
-    /// What the decoder made of the last slice fed, in reverse order so that
-    /// `pop` yields the next one; reused to avoid an allocation per slice.
-    ready: Vec<Result<Event, DecodeError>>,
+    /// The chunk being decoded, fed to the decoder slice by slice.
+    feed: Feed<S::Ok>,
+    /// What the decoder made of the last slice fed, handed out from the
+    /// front; reused to avoid an allocation per slice.
+    ready: VecDeque<Result<Event, DecodeError>>,
     bytes_ended: bool,
 }
-
-/// Chunks are fed to the decoder in slices of about this size, cut at line
-/// ends, so that the caller consumes (and frees) the events of one slice
-/// before the next slice's are made: allocators recycle memory far better
-/// that way than when a whole large chunk's events are alive at once. A slice
-/// that starts with a longer line runs to the end of its chunk (see
-/// [`next_slice_len`]).
-const FEED_SLICE_LEN: usize = 1024;
 
 impl<S: TryStream> EventStream<S> {
     /// Decodes `bytes` with a [default](Decoder::new) decoder.
@@ -76,8 +68,8 @@ impl<S: TryStream> EventStream<S> {
         Self {
             bytes: Box::pin(bytes),
             decoder,
-            chunk: None,
-            ready: Vec::new(),
+            feed: Feed::new(),
+            ready: VecDeque::new(),
             bytes_ended: false,
         }
     }
@@ -109,45 +101,32 @@ where
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            if let Some(decoded) = this.ready.pop() {
+            if let Some(decoded) = this.ready.pop_front() {
                 return Poll::Ready(Some(decoded.map_err(StreamError::Decode)));
             }
-            if let Some((chunk, fed)) = &mut this.chunk {
-                let rest = chunk.as_ref().get(*fed..).unwrap_or_default();
-                let slice_len = next_slice_len(rest);
-                this.decoder.feed(&rest[..slice_len], &mut this.ready);
-                *fed += slice_len;
-                if *fed >= chunk.as_ref().len() {
-                    this.chunk = None;
-                }
-            } else if this.bytes_ended {
+            if this
+                .feed
+                .feed_next_into_deque(&mut this.decoder, &mut this.ready)
+            {
+                continue;
+            }
+            if this.bytes_ended {
                 return Poll::Ready(None);
-            } else {
-                match ready!(this.bytes.as_mut().try_poll_next(cx)) {
-                    Some(Ok(chunk)) => this.chunk = Some((chunk, 0)),
-                    Some(Err(error)) => {
-                        return Poll::Ready(Some(Err(StreamError::Transport(error))));
-                    }
-                    None => {
-                        this.decoder.finish(&mut this.ready);
-                        this.bytes_ended = true;
-                    }
+            }
+            match ready!(this.bytes.as_mut().try_poll_next(cx)) {
+                Some(Ok(chunk)) => this.feed.push(chunk),
+                Some(Err(error)) => {
+                    return Poll::Ready(Some(Err(StreamError::Transport(error))));
+                }
+                None => {
+                    let mut out = Vec::from(std::mem::take(&mut this.ready));
+                    this.decoder.finish(&mut out);
+                    this.ready = VecDeque::from(out);
+                    this.bytes_ended = true;
                 }
             }
-            this.ready.reverse();
         }
     }
-}
-
-/// How much of `rest` to feed next: up to the last line end in the next
-/// [`FEED_SLICE_LEN`] bytes, or all of it when a longer line starts the
-/// slice (searching for that line's end here would scan its bytes twice, as
-/// the decoder scans them too).
-fn next_slice_len(rest: &[u8]) -> usize {
-    if rest.len() <= FEED_SLICE_LEN {
-        return rest.len();
-    }
-    memrchr2(b'\n', b'\r', &rest[..FEED_SLICE_LEN]).map_or(rest.len(), |last_end| last_end + 1)
 }
 
 impl<S> FusedStream for EventStream<S>
