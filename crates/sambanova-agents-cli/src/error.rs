@@ -19,7 +19,11 @@ pub enum CliError {
         message: String,
     },
     /// No API key anywhere: nothing can be sent.
-    #[error("no API key: set SAMBANOVA_API_KEY or pass --api-key (or try --mock)")]
+    #[error(
+        "no API key: set SAMBANOVA_API_KEY or pass --api-key (or try --mock; for a local server \
+         that outlives one command, run `sambanova-agents mock`, which prints its key and the \
+         exports to use)"
+    )]
     MissingKey,
     /// An input file named on the command line could not be read.
     #[error("cannot read {}: {source}", path.display())]

@@ -76,8 +76,8 @@ fn run(mut cli: Cli, api_key_on_command_line: bool) -> Result<(), CliError> {
     }
 }
 
-/// `--json mock`: the URLs as one JSON document, then serve until Ctrl-C (or until standard
-/// input closes, with `--until-stdin-closes`).
+/// `--json mock`: the URLs, the key and the environment as one JSON document, then serve until
+/// Ctrl-C (or until standard input closes, with `--until-stdin-closes`).
 #[cfg(feature = "mock")]
 async fn serve_mock_json(args: sambanova_agents_mock::MockArgs) -> Result<(), CliError> {
     let server = args.builder().start().await.map_err(CliError::Mock)?;
@@ -86,6 +86,12 @@ async fn serve_mock_json(args: sambanova_agents_mock::MockArgs) -> Result<(), Cl
         "agents_url": server.agents_url(),
         "api_key": sambanova_agents_mock::TEST_API_KEY,
         "demo_sandbox_id": sambanova_agents_mock::DEMO_SANDBOX_ID,
+        // What points another process's CLI or SDK at this server, as `mock` prints it.
+        "environment": server
+            .environment()
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), serde_json::Value::String(value)))
+            .collect::<serde_json::Map<_, _>>(),
     }))?;
     args.stopped().await?;
     server.shutdown().await;
