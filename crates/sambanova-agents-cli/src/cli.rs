@@ -23,7 +23,8 @@ Exit codes:
      terminal: pass --approve-tools or --deny-tools, or answer with `sessions respond` or
      `sessions answer` from another shell
   130  interrupted with Ctrl-C: the turn (`sessions send --follow`), or a download (`files get`,
-       which leaves no partial file)
+       which leaves no partial file); Ctrl-C on `sessions attach` or `sessions stream` only
+       stops watching (exit 0) and the turn goes on
 
 Logging (stderr only; stdout keeps the results):
   -v logs this CLI, its SDK and the mock at info (each request as it ends: operation, path,
@@ -524,6 +525,12 @@ fn stream_help() -> String {
     )
 }
 
+fn attach_help() -> String {
+    format!(
+        "Examples:\n  sambanova-agents sessions send SID \"run the tests\" && sambanova-agents sessions attach SID\n  sambanova-agents sessions attach SID --approve-tools\n\nWhat the turn has already said is shown first (the turn in progress, else the last one), then\nwhat it says live. Ctrl-C detaches: exit 0, and the turn goes on (attach again, or stop it\nwith `sessions interrupt SID`). The same as `sessions stream SID --turn`.\n\n{FOLLOW_HELP}"
+    )
+}
+
 /// `sessions` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SessionsCommand {
@@ -592,6 +599,16 @@ pub enum SessionsCommand {
         request_id: String,
         /// The answer.
         text: String,
+    },
+    /// Show the session's latest turn from its start, then live, to its end, answering what
+    /// it asks (Ctrl-C detaches; the turn goes on).
+    #[command(after_help = attach_help())]
+    Attach {
+        /// Session id.
+        sid: String,
+        /// Permission answers for scripts.
+        #[command(flatten)]
+        answers: ToolAnswerArgs,
     },
     /// Stream live events (Ctrl-C stops cleanly).
     #[command(after_help = stream_help())]

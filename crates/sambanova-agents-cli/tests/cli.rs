@@ -42,6 +42,7 @@ fn every_subcommand_help_is_snapshotted() {
         &["sessions", "send"],
         &["sessions", "interrupt"],
         &["sessions", "stream"],
+        &["sessions", "attach"],
         &["sessions", "permissions"],
         &["sessions", "respond"],
         &["sessions", "answer"],
