@@ -15,14 +15,16 @@ Exit codes:
   3  authentication failed (check --api-key / SAMBANOVA_API_KEY)
   4  the server or the agent failed
   5  network error (server unreachable, timeout, an event stream gone silent or lost)
-  6  not approved or not answered: the research plan (input ended before \"approve\", or
-     --max-approvals plans approved and another came), or the agent stream's question (input
-     ended, or --max-answers reached; continue with --thread)
+  6  stopped at a plan or a question nobody answered: the plan of research, datascience or main
+     (input ended before an answer, or --max-approvals plans approved and another came;
+     continue with --thread ID --approve or --feedback TEXT), or the agent stream's question
+     (input ended, or --max-answers reached; continue with --thread)
   7  a session turn waits for an answer (a tool permission or a question) and stdin is not a
      terminal: pass --approve-tools or --deny-tools, or answer with `sessions respond` or
      `sessions answer` from another shell
   130  interrupted with Ctrl-C: the turn (`sessions send --follow`), or a download (`files get`,
-       which leaves no partial file)
+       which leaves no partial file); Ctrl-C on `sessions attach` or `sessions stream` only
+       stops watching (exit 0) and the turn goes on
 
 Logging (stderr only; stdout keeps the results):
   -v logs this CLI, its SDK and the mock at info (each request as it ends: operation, path,
@@ -111,26 +113,21 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Deep research: shows the plan, asks for approval or feedback, then the report.
     #[command(
-        after_help = "Examples:\n  sambanova-agents research \"AI accelerator market\" --yes\n  printf 'make it shorter\\napprove\\n' | sambanova-agents research \"topic\""
+        after_help = research_help(),
+        override_usage = "sambanova-agents research [OPTIONS] <PROMPT>\n       \
+                          sambanova-agents research [OPTIONS] --thread <ID> <--approve|--feedback <TEXT>>"
     )]
     Research {
-        /// What to research.
-        prompt: String,
-        /// Approve the plan without asking.
-        #[arg(long)]
-        yes: bool,
-        /// With --yes, approve at most this many plans, then stop (exit 6) with the last one:
-        /// a server that answers every approval with a new plan would bill a run for each.
-        #[arg(
-            long,
-            value_name = "N",
-            default_value_t = 3,
-            value_parser = clap::value_parser!(u32).range(1..=100)
-        )]
-        max_approvals: u32,
+        /// What to research (not with --thread, which continues a research already planned).
+        #[arg(required_unless_present = "thread", conflicts_with = "thread")]
+        prompt: Option<String>,
+        #[command(flatten)]
+        approval: ApprovalArgs,
         /// Skip the plan and use the fire-and-forget endpoint.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "thread")]
         no_plan: bool,
+        #[command(flatten)]
+        reply: PlanReplyArgs,
     },
     /// Code agent: works on a file (or code read from stdin).
     #[command(
@@ -148,13 +145,29 @@ pub enum Command {
         thread: Option<String>,
     },
     /// Main (routing) agent.
-    #[command(after_help = "Example:\n  sambanova-agents main \"summarise today's AI news\"")]
+    #[command(
+        after_help = MAIN_HELP,
+        override_usage = "sambanova-agents main [OPTIONS] <PROMPT>\n       \
+                          sambanova-agents main [OPTIONS] --thread <ID> <PROMPT|--approve|--feedback <TEXT>>"
+    )]
     Main {
-        /// The request.
-        prompt: String,
-        /// Continue an existing thread.
+        /// The request (with --thread: what to tell the thread, e.g. feedback on its plan).
+        #[arg(required_unless_present_any = ["approve", "feedback"])]
+        prompt: Option<String>,
+        /// Continue an existing thread (the id the previous run reported).
         #[arg(long, value_name = "ID")]
         thread: Option<String>,
+        /// With --thread: approve the plan the thread stopped at (sends `approve`).
+        #[arg(long, requires = "thread", conflicts_with_all = ["prompt", "feedback"])]
+        approve: bool,
+        /// With --thread: revise the plan the thread stopped at with this feedback.
+        #[arg(
+            long,
+            value_name = "TEXT",
+            requires = "thread",
+            conflicts_with = "prompt"
+        )]
+        feedback: Option<String>,
     },
     /// Financial analysis; pretty-prints the JSON result.
     #[command(after_help = "Example:\n  sambanova-agents finance \"NVDA outlook\"")]
@@ -164,26 +177,32 @@ pub enum Command {
     },
     /// Data science agent: analyses files and saves the HTML report.
     #[command(
-        after_help = "Example:\n  sambanova-agents datascience --file sales.csv \"find the trend\" --yes"
+        after_help = datascience_help(),
+        override_usage = "sambanova-agents datascience [OPTIONS] --file <PATH>... <PROMPT>\n       \
+                          sambanova-agents datascience [OPTIONS] --thread <ID> --file-id <FID>... \
+                          <--approve|--feedback <TEXT>>",
+        mut_arg("thread", |arg| arg.requires("file_id"))
     )]
     Datascience {
-        /// Data files to upload (repeatable).
-        #[arg(long, value_name = "PATH", required = true)]
-        file: Vec<PathBuf>,
-        /// The question.
-        prompt: String,
-        /// Approve the plan without asking.
-        #[arg(long)]
-        yes: bool,
-        /// With --yes, approve at most this many plans, then stop (exit 6) with the last one:
-        /// a server that answers every approval with a new plan would bill a run for each.
+        /// Data files to upload (repeatable; not with --thread, whose files are uploaded).
         #[arg(
             long,
-            value_name = "N",
-            default_value_t = 3,
-            value_parser = clap::value_parser!(u32).range(1..=100)
+            value_name = "PATH",
+            required_unless_present = "thread",
+            conflicts_with = "thread"
         )]
-        max_approvals: u32,
+        file: Vec<PathBuf>,
+        /// The question (not with --thread, which continues an analysis already planned).
+        #[arg(required_unless_present = "thread", conflicts_with = "thread")]
+        prompt: Option<String>,
+        #[command(flatten)]
+        approval: ApprovalArgs,
+        #[command(flatten)]
+        reply: PlanReplyArgs,
+        /// With --thread: the id of each file the thread works on, as the run that stopped
+        /// printed them (`file_ids`; repeatable, all of them).
+        #[arg(long = "file-id", value_name = "FID", requires = "thread")]
+        file_id: Vec<String>,
     },
     /// Generated files.
     #[command(subcommand)]
@@ -265,6 +284,102 @@ pub enum Command {
         shell: Shell,
     },
 }
+
+/// How the plans of a run are approved: `--yes` and its bound.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ApprovalArgs {
+    /// Approve the plan without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// With --yes, approve at most this many plans, then stop (exit 6) with the last one:
+    /// a server that answers every approval with a new plan would bill a run for each.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 3,
+        value_parser = clap::value_parser!(u32).range(1..=100)
+    )]
+    pub max_approvals: u32,
+}
+
+/// The reply to a plan a thread stopped at, from a later process: `--thread ID` with
+/// `--approve` or `--feedback TEXT`.
+#[derive(Debug, Clone, Args)]
+pub struct PlanReplyArgs {
+    /// Continue a thread stopped at a plan (by a run that exited 6), with --approve or
+    /// --feedback.
+    #[arg(long, value_name = "ID", requires = "plan_reply")]
+    pub thread: Option<String>,
+    /// With --thread: approve the plan waiting on the thread.
+    #[arg(
+        long,
+        requires = "thread",
+        group = "plan_reply",
+        conflicts_with = "feedback"
+    )]
+    pub approve: bool,
+    /// With --thread: revise the plan waiting on the thread with this feedback (the next plan
+    /// is shown and answered as usual).
+    #[arg(long, value_name = "TEXT", requires = "thread", group = "plan_reply")]
+    pub feedback: Option<String>,
+}
+
+/// How a run with a plan is answered, stops, and is continued: the same for every agent with
+/// a plan (`command` is how it is invoked, `file_ids` whether its continuation needs them).
+fn plan_help(command: &str, file_ids: bool) -> String {
+    let (ids, fields, each) = if file_ids {
+        (
+            " --file-id FID",
+            ", \"thread_id\", \"plan\" and \"file_ids\"",
+            "\n  (one --file-id for each of the stopped run's file_ids)",
+        )
+    } else {
+        ("", ", \"thread_id\" and \"plan\"", "")
+    };
+    format!(
+        "\
+Answering the plan:
+  with --yes, each plan is approved as it comes (at most --max-approvals of them)
+  without it, each plan is shown on stderr and an answer is read from stdin, a line at a time:
+    `approve` (or yes, y) approves; any other line is feedback, answered with a revised plan
+  when stdin ends with no answer to a plan (at once with `< /dev/null`, when the lines piped
+    in are used up, or Ctrl-D at a terminal), the run stops at that plan and exits 6: stderr
+    says its thread and the two commands that continue it; with --json, stdout holds one
+    document with \"status\":\"interrupted\", \"agent\"{fields}
+  to stop at the first plan in a script: no --yes, and an empty stdin (`< /dev/null`); a
+    stdin that is never closed is waited on
+Continuing the thread later, from any process:
+  sambanova-agents {command} --thread ID{ids} --approve
+  sambanova-agents {command} --thread ID{ids} --feedback TEXT{each}
+  the revised plan that --feedback brings is answered as above"
+    )
+}
+
+fn research_help() -> String {
+    format!(
+        "Examples:\n  sambanova-agents research \"AI accelerator market\" --yes\n  printf 'make it shorter\\napprove\\n' | sambanova-agents research \"topic\"\n  sambanova-agents --json research \"topic\" < /dev/null\n\n{}",
+        plan_help("research", false)
+    )
+}
+
+fn datascience_help() -> String {
+    format!(
+        "Example:\n  sambanova-agents datascience --file sales.csv \"find the trend\" --yes\n\n{}",
+        plan_help("datascience", true)
+    )
+}
+
+/// The main agent approves its own research plans, but its thread can still stop at one.
+const MAIN_HELP: &str = "\
+Examples:
+  sambanova-agents main \"summarise today's AI news\"
+  sambanova-agents main \"and yesterday's?\" --thread ID
+
+When the main agent stops at a plan (rare: it approves research plans itself), the plan is
+answered as research's are (see `sambanova-agents research --help`: exit 6 when stdin ends), and
+the thread is continued with
+  sambanova-agents main --thread ID --approve
+  sambanova-agents main --thread ID --feedback TEXT";
 
 /// How `agent` and `chat` authenticate and answer the agent's questions.
 #[derive(Debug, Args)]
@@ -410,6 +525,12 @@ fn stream_help() -> String {
     )
 }
 
+fn attach_help() -> String {
+    format!(
+        "Examples:\n  sambanova-agents sessions send SID \"run the tests\" && sambanova-agents sessions attach SID\n  sambanova-agents sessions attach SID --approve-tools\n\nWhat the turn has already said is shown first (the turn in progress, else the last one), then\nwhat it says live. Ctrl-C detaches: exit 0, and the turn goes on (attach again, or stop it\nwith `sessions interrupt SID`). The same as `sessions stream SID --turn`.\n\n{FOLLOW_HELP}"
+    )
+}
+
 /// `sessions` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SessionsCommand {
@@ -478,6 +599,16 @@ pub enum SessionsCommand {
         request_id: String,
         /// The answer.
         text: String,
+    },
+    /// Show the session's latest turn from its start, then live, to its end, answering what
+    /// it asks (Ctrl-C detaches; the turn goes on).
+    #[command(after_help = attach_help())]
+    Attach {
+        /// Session id.
+        sid: String,
+        /// Permission answers for scripts.
+        #[command(flatten)]
+        answers: ToolAnswerArgs,
     },
     /// Stream live events (Ctrl-C stops cleanly).
     #[command(after_help = stream_help())]

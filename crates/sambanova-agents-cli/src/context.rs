@@ -188,6 +188,11 @@ impl Context {
         builder
     }
 
+    /// The `--base-url` of this command line, which the commands it suggests repeat.
+    pub fn base_url(&self) -> Option<&str> {
+        self.base_url.as_deref()
+    }
+
     /// Whether `--mock` started an embedded server.
     pub fn is_mock(&self) -> bool {
         self.mock.is_some()

@@ -19,7 +19,11 @@ pub enum CliError {
         message: String,
     },
     /// No API key anywhere: nothing can be sent.
-    #[error("no API key: set SAMBANOVA_API_KEY or pass --api-key (or try --mock)")]
+    #[error(
+        "no API key: set SAMBANOVA_API_KEY or pass --api-key (or try --mock; for a local server \
+         that outlives one command, run `sambanova-agents mock`, which prints its key and the \
+         exports to use)"
+    )]
     MissingKey,
     /// An input file named on the command line could not be read.
     #[error("cannot read {}: {source}", path.display())]
@@ -62,21 +66,31 @@ pub enum CliError {
     /// Ctrl-C stopped a download; its partial file is removed.
     #[error("the download was interrupted (Ctrl-C); nothing was saved")]
     DownloadInterrupted,
-    /// The research plan was never approved.
+    /// A plan was never answered: input ended first. The run stopped at the plan, which
+    /// waits on its thread for `--thread ID --approve` or `--feedback TEXT`.
     #[error(
-        "research stopped: input ended before the plan was approved (type \"approve\" or pass --yes)"
+        "{agent} stopped at a plan: input ended before it was answered; the plan waits on thread \
+         {thread_id} (continue it with --thread and --approve or --feedback TEXT, or pass --yes)"
     )]
-    NotApproved,
+    NotApproved {
+        /// The agent, as its command is named (`research`, `datascience`, `main`).
+        agent: &'static str,
+        /// The thread the plan waits on, terminal-safe.
+        thread_id: String,
+    },
     /// `--yes` approved as many plans as `--max-approvals` allows, and the server answered
     /// with yet another.
     #[error(
-        "research stopped: {approved} plans approved automatically and the server answered with \
-         another (shown above); approve it by hand, or raise --max-approvals (thread {thread_id})"
+        "{agent} stopped: {approved} plans approved automatically and the server answered with \
+         another (shown above); answer it with --thread and --approve or --feedback TEXT, or \
+         raise --max-approvals (thread {thread_id})"
     )]
     TooManyPlans {
+        /// The agent, as its command is named.
+        agent: &'static str,
         /// How many plans were approved.
         approved: u32,
-        /// The thread the last plan is on.
+        /// The thread the last plan is on, terminal-safe.
         thread_id: String,
     },
     /// The agent stream's run stopped on a question nobody answered (input ended, or the
@@ -143,9 +157,9 @@ impl CliError {
             CliError::Token(_) => 1,
             CliError::Api { error, .. } => sdk_exit_code(error),
             CliError::TurnFailed { .. } | CliError::TurnWithoutResult { .. } => 4,
-            CliError::NotApproved | CliError::TooManyPlans { .. } | CliError::Unanswered { .. } => {
-                6
-            }
+            CliError::NotApproved { .. }
+            | CliError::TooManyPlans { .. }
+            | CliError::Unanswered { .. } => 6,
             CliError::AnswerNeeded { .. } => 7,
             CliError::Interrupted | CliError::DownloadInterrupted => 130,
         }
@@ -325,7 +339,11 @@ mod tests {
     #[test]
     fn local_kinds_have_their_own_codes() {
         assert_eq!(CliError::MissingKey.exit_code(), ExitCode::from(3));
-        assert_eq!(CliError::NotApproved.exit_code(), ExitCode::from(6));
+        let not_approved = CliError::NotApproved {
+            agent: "research",
+            thread_id: "t-1".into(),
+        };
+        assert_eq!(not_approved.exit_code(), ExitCode::from(6));
         let waiting = CliError::AnswerNeeded {
             message: "x".into(),
         };

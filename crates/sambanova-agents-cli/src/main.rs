@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, Command, FilesCommand};
-use commands::agents::{self, Approval};
+use commands::agents::{self, Approval, DataScienceRun, Reply};
 use context::Context;
 use error::{CliError, Service};
 
@@ -76,8 +76,8 @@ fn run(mut cli: Cli, api_key_on_command_line: bool) -> Result<(), CliError> {
     }
 }
 
-/// `--json mock`: the URLs as one JSON document, then serve until Ctrl-C (or until standard
-/// input closes, with `--until-stdin-closes`).
+/// `--json mock`: the URLs, the key and the environment as one JSON document, then serve until
+/// Ctrl-C (or until standard input closes, with `--until-stdin-closes`).
 #[cfg(feature = "mock")]
 async fn serve_mock_json(args: sambanova_agents_mock::MockArgs) -> Result<(), CliError> {
     let server = args.builder().start().await.map_err(CliError::Mock)?;
@@ -86,10 +86,22 @@ async fn serve_mock_json(args: sambanova_agents_mock::MockArgs) -> Result<(), Cl
         "agents_url": server.agents_url(),
         "api_key": sambanova_agents_mock::TEST_API_KEY,
         "demo_sandbox_id": sambanova_agents_mock::DEMO_SANDBOX_ID,
+        // What points another process's CLI or SDK at this server, as `mock` prints it.
+        "environment": server
+            .environment()
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), serde_json::Value::String(value)))
+            .collect::<serde_json::Map<_, _>>(),
     }))?;
     args.stopped().await?;
     server.shutdown().await;
     Ok(())
+}
+
+/// `--thread ID` with its reply (`--approve` or `--feedback TEXT`), when given: clap lets
+/// neither through without the other.
+fn resumed(thread: Option<&str>, approve: bool, feedback: Option<String>) -> Option<(&str, Reply)> {
+    thread.zip(Reply::from_flags(approve, feedback))
 }
 
 /// A runtime with worker threads, so the embedded mock keeps serving while the command
@@ -106,30 +118,59 @@ async fn run_api_command(global: &cli::GlobalArgs, command: Command) -> Result<(
     match command {
         Command::Research {
             prompt,
-            yes,
-            max_approvals,
+            approval,
             no_plan,
+            reply,
         } => {
-            let approval = Approval::from_flags(yes, max_approvals);
-            agents::research(&ctx, &prompt, approval, no_plan).await
+            let resumed = resumed(reply.thread.as_deref(), reply.approve, reply.feedback);
+            let approval = Approval::from_flags(approval.yes, approval.max_approvals);
+            agents::research(&ctx, prompt.as_deref(), resumed, approval, no_plan).await
         }
         Command::Code {
             file,
             prompt,
             thread,
         } => agents::code(&ctx, file.as_deref(), prompt.as_deref(), thread.as_deref()).await,
-        Command::Main { prompt, thread } => {
-            agents::main_agent(&ctx, &prompt, thread.as_deref()).await
+        Command::Main {
+            prompt,
+            thread,
+            approve,
+            feedback,
+        } => {
+            let reply = Reply::from_flags(approve, feedback);
+            agents::main_agent(&ctx, prompt.as_deref(), thread.as_deref(), reply).await
         }
         Command::Finance { prompt } => agents::finance(&ctx, &prompt).await,
         Command::Datascience {
             file,
             prompt,
-            yes,
-            max_approvals,
+            approval,
+            reply,
+            file_id,
         } => {
-            let approval = Approval::from_flags(yes, max_approvals);
-            agents::datascience(&ctx, &file, &prompt, approval).await
+            let approval = Approval::from_flags(approval.yes, approval.max_approvals);
+            let run = match (
+                resumed(reply.thread.as_deref(), reply.approve, reply.feedback),
+                prompt.as_deref(),
+            ) {
+                (Some((thread, reply)), _) => DataScienceRun::Resumed {
+                    thread,
+                    file_ids: &file_id,
+                    reply,
+                },
+                (None, Some(prompt)) => DataScienceRun::New {
+                    files: &file,
+                    prompt,
+                },
+                (None, None) => {
+                    return Err(CliError::Usage {
+                        message: "datascience: pass --file PATH and PROMPT, or --thread ID \
+                                  --file-id FID with --approve or --feedback TEXT"
+                            .to_owned(),
+                    });
+                }
+            };
+            agents::datascience(&ctx, run, approval).await
         }
         Command::Files(FilesCommand::Get { id, output }) => {
             commands::files::get(&ctx, &id, output.as_deref()).await

@@ -42,6 +42,11 @@ impl Policy {
         Policy::when(args, turn, "--turn")
     }
 
+    /// Who answers an `attach`: it always follows the turn.
+    pub fn for_attach(args: ToolAnswerArgs) -> Policy {
+        Policy::from_args(args)
+    }
+
     fn when(args: ToolAnswerArgs, following: bool, flag: &str) -> Result<Option<Policy>, CliError> {
         if following {
             return Ok(Some(Policy::from_args(args)));

@@ -333,6 +333,10 @@ fn no_key_at_all_exits_3_before_any_request() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(3));
     assert!(single_error_line(&output).contains("set SAMBANOVA_API_KEY"));
+    assert!(
+        single_error_line(&output).contains("run `sambanova-agents mock`"),
+        "a way to a local server and its key: {output:?}"
+    );
 }
 
 #[test]

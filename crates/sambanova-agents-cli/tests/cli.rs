@@ -42,6 +42,7 @@ fn every_subcommand_help_is_snapshotted() {
         &["sessions", "send"],
         &["sessions", "interrupt"],
         &["sessions", "stream"],
+        &["sessions", "attach"],
         &["sessions", "permissions"],
         &["sessions", "respond"],
         &["sessions", "answer"],
@@ -179,6 +180,44 @@ fn mock_command_serves_and_prints_its_base_url() {
 }
 
 #[test]
+fn mock_command_prints_the_key_and_the_exports_for_another_process() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sambanova-agents"))
+        .args(["mock", "--bind", "127.0.0.1:0", "--until-stdin-closes"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    // The banner is written before the mock waits for its stdin to close: closed at once, the
+    // mock exits and its stdout ends after the banner.
+    drop(child.stdin.take());
+    let stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let lines: Vec<String> = stdout.lines().map_while(Result::ok).collect();
+    child.wait().expect("the mock ends with its stdin");
+    let url = lines[0]
+        .strip_prefix("mock server listening on ")
+        .expect("the first line is unchanged");
+    assert_eq!(lines[1], format!("agents API base URL: {url}/api"));
+    let key = sambanova_agents_mock::TEST_API_KEY;
+    for expected in [
+        format!("export SAMBANOVA_BASE_URL='{url}/api'"),
+        format!("export SAMBANOVA_API_KEY='{key}'"),
+        format!("export SAMBANOVA_SESSIONS_URL='{url}'"),
+        format!("export SAMBANOVA_AGENT_STREAM_URL='{url}'"),
+        "export SAMBANOVA_AGENT_STREAM_USERNAME='demo'".to_owned(),
+        "export SAMBANOVA_AGENT_STREAM_PASSWORD='demo'".to_owned(),
+    ] {
+        assert!(lines.contains(&expected), "{expected} in {lines:#?}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains(key) && !line.starts_with("export")),
+        "the key is said in words too: {lines:#?}"
+    );
+}
+
+#[test]
 fn mock_command_with_json_prints_one_document() {
     use std::io::BufRead;
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sambanova-agents"))
@@ -195,4 +234,13 @@ fn mock_command_with_json_prints_one_document() {
     let url = doc["url"].as_str().expect("url");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     assert_eq!(doc["agents_url"], format!("{url}/api"));
+    assert_eq!(
+        doc["environment"]["SAMBANOVA_BASE_URL"],
+        format!("{url}/api")
+    );
+    assert_eq!(doc["environment"]["SAMBANOVA_SESSIONS_URL"], url);
+    assert_eq!(
+        doc["environment"]["SAMBANOVA_AGENT_STREAM_PASSWORD"],
+        "demo"
+    );
 }

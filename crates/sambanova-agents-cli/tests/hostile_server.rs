@@ -79,6 +79,57 @@ fn ids_in_suggested_commands_are_one_shell_word_each() {
     assert_eq!(shell_words(word), "<e\\u{1b}]0;x\\u{7}>\n");
 }
 
+#[test]
+fn a_plans_thread_in_the_suggested_commands_is_one_shell_word() {
+    let mock = Mock::start();
+    mock.server.faults().add(FaultRule::new(
+        "POST",
+        "/api/agent/datascience/interactive",
+        Fault::Status {
+            status: 200,
+            headers: Vec::new(),
+            body: r#"{"status":"interrupted","thread_id":"t'1 $(touch /tmp/owned)",
+                     "file_ids":["f; rm -rf ~ #","ok-id"],"result":"<b>Hypothesis</b>"}"#
+                .into(),
+            content_type: "application/json".into(),
+        },
+    ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a.csv"), "x\n1\n").expect("write");
+    let output = mock
+        .cli()
+        .current_dir(dir.path())
+        .args(["datascience", "--file", "a.csv", "trend"])
+        .write_stdin("")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(6), "{output:?}");
+    let stderr = stderr_of(&output);
+    let url = mock.server.agents_url();
+    for (marker, last) in [
+        ("  sambanova-agents ", "<--approve>\n"),
+        (
+            "--approve\n  sambanova-agents ",
+            "<--feedback>\n<WHAT TO CHANGE>\n",
+        ),
+    ] {
+        let command = suggestion_after(&stderr, marker);
+        assert_eq!(
+            shell_words(command),
+            format!(
+                "<--base-url>\n<{url}>\n<datascience>\n<--thread>\n<t'1 $(touch /tmp/owned)>\n\
+                 <--file-id>\n<f; rm -rf ~ #>\n<--file-id>\n<ok-id>\n{last}"
+            ),
+            "{stderr}"
+        );
+    }
+    let thread = suggestion_after(&stderr, "stopped at the plan of thread ");
+    let thread = thread
+        .strip_suffix("; continue it with")
+        .expect("the thread, then the commands");
+    assert_eq!(shell_words(thread), "<t'1 $(touch /tmp/owned)>\n");
+}
+
 /// A server on loopback that answers one download with `head` and the first `sent` bytes of
 /// the body, says so on the returned channel, then holds the connection open (silent) until
 /// the test ends or a minute has passed.

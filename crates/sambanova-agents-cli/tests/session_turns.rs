@@ -386,6 +386,54 @@ fn ctrl_c_interrupts_the_turn_send_follow_started() {
     assert_eq!(details["messages"][1]["content"][0]["text"], "Echo: ");
 }
 
+#[test]
+fn ctrl_c_detaches_an_attach_and_the_turn_goes_on() {
+    let mock = Mock::start_with(MockServer::builder().agent_delay(Duration::from_secs(3600)));
+    let sid = create_session(&mock);
+    mock.root_cli()
+        .args(["sessions", "send", &sid, "a long task"])
+        .assert()
+        .success();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sambanova-agents"))
+        .args(["--base-url", &mock.server.url(), "sessions", "attach", &sid])
+        .env_remove("SAMBANOVA_SESSIONS_API_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    // The turn's first text, from its start (and Ctrl-C is handled by then).
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = [0u8; 6];
+    stdout.read_exact(&mut first).expect("reads");
+    assert_eq!(&first, b"Echo: ");
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(signalled.success());
+    let output = child.wait_with_output().expect("exits");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    assert!(
+        stderr.contains(&format!(
+            "stopped watching; the turn goes on (`sambanova-agents sessions attach {sid}`"
+        )),
+        "{stderr}"
+    );
+    // Nothing interrupted it: the session still works on the turn.
+    let got = mock
+        .root_cli()
+        .args(["--json", "sessions", "get", &sid])
+        .output()
+        .expect("runs");
+    assert_eq!(stdout_json(&got)["state"], "processing");
+    assert_eq!(
+        mock.requests("POST", &format!("/api/v1/sessions/{sid}/interrupt")),
+        0
+    );
+}
+
 /// Runs the binary under a pseudo-terminal (util-linux `script`), typing `typed` at it.
 fn at_a_terminal(mock: &Mock, command: &str, typed: &str) -> (Option<i32>, String) {
     let binary = assert_cmd::cargo::cargo_bin("sambanova-agents");

@@ -143,6 +143,91 @@ fn send_then_stream_to_the_end_of_the_turn() {
 }
 
 #[test]
+fn attach_after_send_shows_the_turn_from_its_start_to_its_end() {
+    let mock = Mock::start();
+    let sid = create_session(&mock);
+    let sent = mock
+        .root_cli()
+        .args(["sessions", "send", &sid, "later"])
+        .output()
+        .expect("runs");
+    assert!(sent.status.success(), "{sent:?}");
+    assert!(
+        String::from_utf8_lossy(&sent.stderr)
+            .contains(&format!("sambanova-agents sessions attach {sid}")),
+        "send says how to attach: {sent:?}"
+    );
+    let output = mock
+        .root_cli()
+        .args(["sessions", "attach", &sid])
+        .write_stdin("")
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        stdout.starts_with("Echo: later"),
+        "from the start: {stdout}"
+    );
+    assert!(stdout.contains("\n[result] done\n"), "{stdout}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).lines().last(),
+        Some("[turn completed]")
+    );
+    // A second attach shows the same (last) turn again: attaching changes nothing.
+    mock.root_cli()
+        .args(["sessions", "attach", &sid])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("Echo: later"));
+}
+
+#[test]
+fn attach_answers_and_exits_like_send_follow() {
+    let mock = Mock::start();
+    let sid = create_session(&mock);
+    mock.root_cli()
+        .args(["sessions", "send", &sid, "#permission"])
+        .assert()
+        .success();
+    // In a script with no answer for the permission: exit 7, and the turn still waits.
+    let waiting = mock
+        .root_cli()
+        .args(["sessions", "attach", &sid])
+        .write_stdin("")
+        .output()
+        .expect("runs");
+    assert_eq!(waiting.status.code(), Some(7), "{waiting:?}");
+    assert!(
+        single_error_line(&waiting).contains("--approve-tools or --deny-tools"),
+        "{waiting:?}"
+    );
+    let approved = mock
+        .root_cli()
+        .args(["sessions", "attach", &sid, "--approve-tools"])
+        .write_stdin("")
+        .output()
+        .expect("runs");
+    assert!(approved.status.success(), "{approved:?}");
+    let stdout = String::from_utf8(approved.stdout).expect("utf-8");
+    assert!(stdout.contains("[permission] Bash allowed\n"), "{stdout}");
+    assert!(stdout.contains("[result] done\n"), "{stdout}");
+
+    // A failed turn exits 4, as with send --follow.
+    mock.root_cli()
+        .args(["sessions", "send", &sid, "#error"])
+        .assert()
+        .success();
+    let failed = mock
+        .root_cli()
+        .args(["sessions", "attach", &sid])
+        .output()
+        .expect("runs");
+    assert_eq!(failed.status.code(), Some(4), "{failed:?}");
+    assert!(single_error_line(&failed).contains("the agent's turn failed: scripted error"));
+}
+
+#[test]
 fn raw_once_prints_each_event_as_received_and_exits_0_when_the_server_ends() {
     let mock = Mock::start();
     let sid = create_session(&mock);

@@ -110,13 +110,49 @@ fn stdin_closed() -> tokio::sync::oneshot::Receiver<()> {
 pub async fn serve_foreground(args: MockArgs) -> std::io::Result<()> {
     let server = args.builder().start().await?;
     // A parent may close its end of stdout once it has the URL: the mock serves on.
-    let _ = write!(
-        std::io::stdout().lock(),
-        "mock server listening on {}\nagents API base URL: {}\n",
-        server.url(),
-        server.agents_url()
-    );
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(banner(&server).as_bytes());
     args.stopped().await?;
     server.shutdown().await;
     Ok(())
+}
+
+/// What [`serve_foreground`] prints: where the server listens (the first two lines, which
+/// other programs read), the key and user it accepts, and the shell exports that point
+/// another process's SDK or CLI at it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let mock = sambanova_agents_mock::MockServer::start().await?;
+/// let banner = sambanova_agents_mock::cli::banner(&mock);
+/// assert!(banner.starts_with(&format!("mock server listening on {}\n", mock.url())));
+/// assert!(banner.contains(&format!("export SAMBANOVA_BASE_URL='{}'\n", mock.agents_url())));
+/// # Ok(()) }
+/// ```
+pub fn banner(server: &MockServer) -> String {
+    let (user, password) = server.agent_stream_user();
+    let mut text = format!(
+        "mock server listening on {url}\n\
+         agents API base URL: {agents}\n\
+         API key (Agents API; any UUID-shaped key is accepted): {key}\n\
+         sessions API base URL: {url} (demo sandbox {sandbox})\n\
+         agent stream base URL: {url} (user {user}, password {password})\n\
+         \n\
+         # To point another shell's sambanova-agents (CLI or SDK) at this server:\n",
+        url = server.url(),
+        agents = server.agents_url(),
+        key = crate::TEST_API_KEY,
+        sandbox = crate::DEMO_SANDBOX_ID,
+    );
+    for (name, value) in server.environment() {
+        text.push_str(&format!("export {name}={}\n", shell_quoted(&value)));
+    }
+    text
+}
+
+/// `value` in single quotes for a POSIX shell (a `'` inside written `'\''`).
+fn shell_quoted(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
 }

@@ -126,6 +126,8 @@ impl MockServerBuilder {
         let task = tokio::spawn(accept_loop(listener, app, shutdown_rx));
         Ok(MockServer {
             addr,
+            agent_stream_user: self.agent_stream_user.clone(),
+            sessions_api_key: self.sessions_api_key.clone(),
             faults,
             agents,
             task,
@@ -138,6 +140,8 @@ impl MockServerBuilder {
 #[derive(Debug)]
 pub struct MockServer {
     addr: SocketAddr,
+    agent_stream_user: (String, String),
+    sessions_api_key: Option<String>,
     faults: Faults,
     agents: Arc<AgentState>,
     task: JoinHandle<()>,
@@ -164,6 +168,40 @@ impl MockServer {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+    /// The agent-stream user (name, password) its login accepts (default `demo`/`demo`).
+    pub fn agent_stream_user(&self) -> (&str, &str) {
+        (&self.agent_stream_user.0, &self.agent_stream_user.1)
+    }
+    /// The environment that points the `sambanova-agents` SDK clients and CLI of another
+    /// process at this server, as `(name, value)` pairs: the Agents API's URL and key
+    /// ([`TEST_API_KEY`](crate::TEST_API_KEY)), the Sessions API's URL (no key unless
+    /// [`MockServerBuilder::sessions_api_key`] set one), and the agent stream's URL and user.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let mock = sambanova_agents_mock::MockServer::start().await?;
+    /// let environment = mock.environment();
+    /// assert!(environment.contains(&("SAMBANOVA_BASE_URL", mock.agents_url())));
+    /// # Ok(()) }
+    /// ```
+    pub fn environment(&self) -> Vec<(&'static str, String)> {
+        let (user, password) = self.agent_stream_user();
+        let mut environment = vec![
+            ("SAMBANOVA_BASE_URL", self.agents_url()),
+            ("SAMBANOVA_API_KEY", crate::TEST_API_KEY.to_owned()),
+            ("SAMBANOVA_SESSIONS_URL", self.url()),
+        ];
+        if let Some(key) = &self.sessions_api_key {
+            environment.push(("SAMBANOVA_SESSIONS_API_KEY", key.clone()));
+        }
+        environment.extend([
+            ("SAMBANOVA_AGENT_STREAM_URL", self.url()),
+            ("SAMBANOVA_AGENT_STREAM_USERNAME", user.to_owned()),
+            ("SAMBANOVA_AGENT_STREAM_PASSWORD", password.to_owned()),
+        ]);
+        environment
     }
     /// Fault injection handle.
     pub fn faults(&self) -> &Faults {

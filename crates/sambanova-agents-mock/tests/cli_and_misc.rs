@@ -70,6 +70,68 @@ async fn binary_with_until_stdin_closes_exits_when_its_stdin_closes() {
     );
 }
 
+/// Besides its two URL lines, the binary says the key and the user, and prints the shell
+/// exports that point another process at it.
+#[test]
+fn binary_prints_the_key_and_the_exports_for_another_process() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sambanova-agents-mock"))
+        .args(["--bind", "127.0.0.1:0", "--until-stdin-closes"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The banner is written before the mock waits for its stdin to close: closed at once, the
+    // mock exits and its stdout ends after the banner.
+    drop(child.stdin.take());
+    let lines: Vec<String> = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    assert!(child.wait().unwrap().success());
+    let url = lines[0].strip_prefix("mock server listening on ").unwrap();
+    assert_eq!(lines[1], format!("agents API base URL: {url}/api"));
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.ends_with(&format!(": {TEST_API_KEY}")))
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains("user demo, password demo"))
+    );
+    let exports: Vec<&String> = lines.iter().filter(|l| l.starts_with("export ")).collect();
+    assert_eq!(
+        exports,
+        [
+            &format!("export SAMBANOVA_BASE_URL='{url}/api'"),
+            &format!("export SAMBANOVA_API_KEY='{TEST_API_KEY}'"),
+            &format!("export SAMBANOVA_SESSIONS_URL='{url}'"),
+            &format!("export SAMBANOVA_AGENT_STREAM_URL='{url}'"),
+            &"export SAMBANOVA_AGENT_STREAM_USERNAME='demo'".to_owned(),
+            &"export SAMBANOVA_AGENT_STREAM_PASSWORD='demo'".to_owned(),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_environment_names_a_sessions_key_and_a_user_that_were_set() {
+    let mock = MockServer::builder()
+        .sessions_api_key(Some("s-key".into()))
+        .agent_stream_user("ann", "it's")
+        .start()
+        .await
+        .unwrap();
+    let environment = mock.environment();
+    assert!(environment.contains(&("SAMBANOVA_SESSIONS_API_KEY", "s-key".to_owned())));
+    assert!(environment.contains(&("SAMBANOVA_AGENT_STREAM_USERNAME", "ann".to_owned())));
+    let banner = sambanova_agents_mock::cli::banner(&mock);
+    assert!(
+        banner.contains("export SAMBANOVA_AGENT_STREAM_PASSWORD='it'\\''s'\n"),
+        "quoted for a shell: {banner}"
+    );
+}
+
 #[tokio::test]
 async fn builder_latency_still_answers_and_shutdown_closes() {
     let mock = MockServer::builder()

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-use sambanova_agents::{AgentOutcome, Completion, Upload};
+use sambanova_agents::{AgentOutcome, Completion, Plan, Upload};
 use serde_json::{Value, json};
 
 use crate::approval::{self, Answer};
@@ -32,27 +32,111 @@ impl Approval {
     }
 }
 
-/// `research PROMPT [--yes] [--no-plan]`.
+/// The agents whose threads can stop at a plan, as their commands are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Planner {
+    Research,
+    DataScience,
+    Main,
+}
+
+impl Planner {
+    /// The command, in the JSON document (`agent`) and in the commands that continue a thread.
+    fn command(self) -> &'static str {
+        match self {
+            Planner::Research => "research",
+            Planner::DataScience => "datascience",
+            Planner::Main => "main",
+        }
+    }
+}
+
+/// The reply to a plan a thread stopped at, given on the command line of a later run
+/// (`--thread ID --approve` or `--thread ID --feedback TEXT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// `--approve`: sends exactly `approve`.
+    Approve,
+    /// `--feedback TEXT`.
+    Feedback(String),
+}
+
+impl Reply {
+    /// `--approve` or `--feedback TEXT` (clap lets through one of them at most); `None` when
+    /// neither was given.
+    pub fn from_flags(approve: bool, feedback: Option<String>) -> Option<Reply> {
+        if approve {
+            Some(Reply::Approve)
+        } else {
+            feedback.map(Reply::Feedback)
+        }
+    }
+
+    /// What is sent on the thread, refused before any request when it is empty feedback.
+    fn text(&self) -> Result<&str, CliError> {
+        match self {
+            Reply::Approve => Ok("approve"),
+            Reply::Feedback(text) if text.trim().is_empty() => Err(CliError::Usage {
+                message: "--feedback is empty: say what to change, or pass --approve".to_owned(),
+            }),
+            Reply::Feedback(text) => Ok(text),
+        }
+    }
+
+    /// The spinner's message while the reply is answered.
+    fn working<'a>(&self, working: &'a str) -> &'a str {
+        match self {
+            Reply::Approve => working,
+            Reply::Feedback(_) => "revising the plan",
+        }
+    }
+}
+
+/// `research PROMPT [--yes] [--no-plan]`, or `research --thread ID --approve|--feedback TEXT`.
 pub async fn research(
     ctx: &Context,
-    prompt: &str,
+    prompt: Option<&str>,
+    resumed: Option<(&str, Reply)>,
     approval: Approval,
     no_plan: bool,
 ) -> Result<(), CliError> {
     let agent = ctx.agents()?.deep_research();
-    let outcome = if no_plan {
-        with_spinner(&ctx.output, "deep research: researching", agent.run(prompt)).await?
-    } else {
-        let planned = with_spinner(
-            &ctx.output,
-            "deep research: planning",
-            agent.interactive(prompt),
-        )
-        .await?;
-        settle_plans(ctx, planned, approval, "deep research: researching").await?
+    let working = "deep research: researching";
+    let outcome = match (resumed, prompt) {
+        (Some((thread, reply)), _) => {
+            let outcome = with_spinner(
+                &ctx.output,
+                reply.working(working),
+                agent.resume(thread, reply.text()?),
+            )
+            .await?;
+            settle_plans(ctx, outcome, approval, Planner::Research, working).await?
+        }
+        (None, Some(prompt)) if no_plan => {
+            with_spinner(&ctx.output, working, agent.run(prompt)).await?
+        }
+        (None, Some(prompt)) => {
+            let planned = with_spinner(
+                &ctx.output,
+                "deep research: planning",
+                agent.interactive(prompt),
+            )
+            .await?;
+            settle_plans(ctx, planned, approval, Planner::Research, working).await?
+        }
+        (None, None) => return Err(nothing_to_do("research", "PROMPT")),
     };
     let report = outcome.into_completion()?;
     print_completion(ctx, &report, Value::String(report.result.clone()), false)
+}
+
+/// Neither a new run nor a thread to continue (clap refuses this first; kept for callers).
+fn nothing_to_do(command: &str, what: &str) -> CliError {
+    CliError::Usage {
+        message: format!(
+            "{command}: pass {what}, or --thread ID with --approve or --feedback TEXT"
+        ),
+    }
 }
 
 /// `code [--file PATH] [--prompt TEXT] [--thread ID]`: code from the file or stdin.
@@ -81,16 +165,33 @@ pub async fn code(
     print_completion(ctx, &run, Value::String(run.result.clone()), true)
 }
 
-/// `main PROMPT [--thread ID]`: a new thread (so it can be continued), or a resumed one.
-pub async fn main_agent(ctx: &Context, prompt: &str, thread: Option<&str>) -> Result<(), CliError> {
+/// `main PROMPT [--thread ID]`: a new thread (so it can be continued), or a resumed one; a
+/// resumed thread's reply is PROMPT, or `--approve`/`--feedback TEXT` for a plan it stopped at.
+pub async fn main_agent(
+    ctx: &Context,
+    prompt: Option<&str>,
+    thread: Option<&str>,
+    reply: Option<Reply>,
+) -> Result<(), CliError> {
     let agent = ctx.agents()?.main_agent();
-    let outcome = match thread {
-        Some(thread) => {
+    let outcome = match (thread, reply, prompt) {
+        (Some(thread), Some(reply), _) => {
+            with_spinner(
+                &ctx.output,
+                "main agent",
+                agent.resume(thread, reply.text()?),
+            )
+            .await?
+        }
+        (Some(thread), None, Some(prompt)) => {
             with_spinner(&ctx.output, "main agent", agent.resume(thread, prompt)).await?
         }
-        None => with_spinner(&ctx.output, "main agent", agent.interactive(prompt)).await?,
+        (None, _, Some(prompt)) => {
+            with_spinner(&ctx.output, "main agent", agent.interactive(prompt)).await?
+        }
+        _ => return Err(nothing_to_do("main", "PROMPT")),
     };
-    let outcome = settle_plans(ctx, outcome, Approval::Ask, "main agent").await?;
+    let outcome = settle_plans(ctx, outcome, Approval::Ask, Planner::Main, "main agent").await?;
     let answer = outcome.into_completion()?;
     print_completion(ctx, &answer, Value::String(answer.result.clone()), true)
 }
@@ -114,22 +215,55 @@ pub async fn finance(ctx: &Context, prompt: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `datascience --file PATH… PROMPT [--yes]`: uploads, approves the hypothesis, saves the
-/// HTML report in the current directory and says where.
+/// The data science run: new (files and a question), or a thread continued with its files'
+/// ids and a reply to its plan.
+pub enum DataScienceRun<'a> {
+    /// `--file PATH… PROMPT`.
+    New {
+        files: &'a [PathBuf],
+        prompt: &'a str,
+    },
+    /// `--thread ID --file-id FID… --approve|--feedback TEXT`.
+    Resumed {
+        thread: &'a str,
+        file_ids: &'a [String],
+        reply: Reply,
+    },
+}
+
+/// `datascience --file PATH… PROMPT [--yes]` (or a thread continued): uploads, approves the
+/// hypothesis, saves the HTML report in the current directory and says where.
 pub async fn datascience(
     ctx: &Context,
-    files: &[PathBuf],
-    prompt: &str,
+    run: DataScienceRun<'_>,
     approval: Approval,
 ) -> Result<(), CliError> {
-    let uploads: Vec<Upload> = files.iter().map(Upload::path).collect();
-    let planned = with_spinner(
-        &ctx.output,
-        "data science: uploading and planning",
-        ctx.agents()?.data_science().interactive(uploads, prompt),
-    )
-    .await?;
-    let outcome = settle_plans(ctx, planned, approval, "data science: analysing").await?;
+    let agent = ctx.agents()?.data_science();
+    let working = "data science: analysing";
+    let planned = match run {
+        DataScienceRun::New { files, prompt } => {
+            let uploads: Vec<Upload> = files.iter().map(Upload::path).collect();
+            with_spinner(
+                &ctx.output,
+                "data science: uploading and planning",
+                agent.interactive(uploads, prompt),
+            )
+            .await?
+        }
+        DataScienceRun::Resumed {
+            thread,
+            file_ids,
+            reply,
+        } => {
+            with_spinner(
+                &ctx.output,
+                reply.working(working),
+                agent.resume(thread, file_ids, reply.text()?),
+            )
+            .await?
+        }
+    };
+    let outcome = settle_plans(ctx, planned, approval, Planner::DataScience, working).await?;
     let report = outcome.into_html()?;
     let document = report.to_document();
     let path = save_new_file(Path::new("."), "datascience-report", "html", &document)?;
@@ -147,11 +281,14 @@ pub async fn datascience(
     Ok(())
 }
 
-/// Shows each plan and approves or revises it until the agent answers with something else.
+/// Shows each plan and approves or revises it until the agent answers with something else;
+/// a plan left unanswered (input ended, or `--max-approvals` reached) stops the run there,
+/// saying how to continue it ([`stop_at_plan`]).
 async fn settle_plans(
     ctx: &Context,
     mut outcome: AgentOutcome,
     approval: Approval,
+    planner: Planner,
     working: &str,
 ) -> Result<AgentOutcome, CliError> {
     let mut approved = 0;
@@ -163,11 +300,14 @@ async fn settle_plans(
             "{}\n",
             crate::terminal_text::terminal_safe(plan.plain_text().trim_end())
         ));
+        let thread_id = || crate::terminal_text::terminal_safe(plan.thread_id()).into_owned();
         let answer = match approval {
             Approval::Automatic { max } if approved >= max => {
+                stop_at_plan(ctx, planner, &plan)?;
                 return Err(CliError::TooManyPlans {
+                    agent: planner.command(),
                     approved,
-                    thread_id: crate::terminal_text::terminal_safe(plan.thread_id()).into_owned(),
+                    thread_id: thread_id(),
                 });
             }
             Approval::Automatic { .. } => {
@@ -182,9 +322,82 @@ async fn settle_plans(
             Answer::Feedback(feedback) => {
                 with_spinner(&ctx.output, "revising the plan", plan.revise(&feedback)).await?
             }
-            Answer::EndOfInput => return Err(CliError::NotApproved),
+            Answer::EndOfInput => {
+                stop_at_plan(ctx, planner, &plan)?;
+                return Err(CliError::NotApproved {
+                    agent: planner.command(),
+                    thread_id: thread_id(),
+                });
+            }
         };
     }
+}
+
+/// The run stops at `plan`, which waits on its thread: with `--json`, the one document on
+/// stdout (`status` `interrupted`, the agent, the thread, the plan as plain text, and for data
+/// science the file ids a continuation needs); else, on stderr, the thread and the two commands
+/// that continue it, each argument one shell word.
+fn stop_at_plan(ctx: &Context, planner: Planner, plan: &Plan) -> Result<(), CliError> {
+    if ctx.output.is_json() {
+        let mut document = json!({
+            "status": "interrupted",
+            "agent": planner.command(),
+            "thread_id": plan.thread_id(),
+            "plan": plan.plain_text(),
+            "request_id": plan.request_id(),
+        });
+        if planner == Planner::DataScience {
+            document["file_ids"] = json!(plan.file_ids());
+        }
+        ctx.output.json_document(&document)?;
+        return Ok(());
+    }
+    ctx.output.note(&continuation_hint(
+        planner,
+        plan.thread_id(),
+        plan.file_ids(),
+        ctx.base_url(),
+        ctx.is_mock(),
+    ));
+    Ok(())
+}
+
+/// What to run to continue a thread stopped at a plan: the thread, then one command that
+/// approves the plan and one that revises it, each argument one shell word (the ids are the
+/// server's). `base_url` is the `--base-url` of this run, which the commands repeat.
+fn continuation_hint(
+    planner: Planner,
+    thread: &str,
+    file_ids: &[String],
+    base_url: Option<&str>,
+    mock: bool,
+) -> String {
+    let mut command = String::from("sambanova-agents");
+    if let Some(url) = base_url {
+        command.push_str(&format!(" --base-url {}", shell_word(url)));
+    }
+    command.push_str(&format!(
+        " {} --thread {}",
+        planner.command(),
+        shell_word(thread)
+    ));
+    if planner == Planner::DataScience {
+        for id in file_ids {
+            command.push_str(&format!(" --file-id {}", shell_word(id)));
+        }
+    }
+    let mut hint = format!(
+        "stopped at the plan of thread {}; continue it with\n  {command} --approve\n  {command} --feedback {}",
+        shell_word(thread),
+        shell_word("WHAT TO CHANGE"),
+    );
+    if mock {
+        hint.push_str(
+            "\n(the thread is on the embedded mock, gone with this process: to continue threads \
+             across processes, run `sambanova-agents mock` and point the commands at it)",
+        );
+    }
+    hint
 }
 
 fn ask_for_answer(ctx: &Context) -> Result<Answer, CliError> {

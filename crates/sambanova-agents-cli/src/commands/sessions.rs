@@ -45,6 +45,9 @@ pub async fn run(ctx: &Context, command: SessionsCommand) -> Result<(), CliError
             request_id,
             text,
         } => answer(ctx, &sid, &request_id, &text).await,
+        SessionsCommand::Attach { sid, answers } => {
+            attach(ctx, &sid, Policy::for_attach(answers)).await
+        }
         SessionsCommand::Stream {
             sid, turn, answers, ..
         } => stream(ctx, &sid, turn, answers).await,
@@ -125,7 +128,7 @@ async fn send(
         ctx.output.result(&message.id, &to_json(&message)?)?;
         if !ctx.output.is_json() {
             ctx.output.note(&format!(
-                "message sent; follow the reply with `sambanova-agents sessions stream {} --turn`",
+                "message sent; follow the reply with `sambanova-agents sessions attach {}`",
                 shell_word(sid)
             ));
         }
@@ -200,30 +203,36 @@ async fn answer(ctx: &Context, sid: &str, request_id: &str, text: &str) -> Resul
 
 /// `sessions stream` on the typed stream: resumed, each event once. (`--raw`, `--once` and
 /// URLs are read as raw SSE by the `raw_stream` command, chosen where `sessions` commands are
-/// dispatched.)
+/// dispatched.) With `--turn`, it is `sessions attach`.
 async fn stream(
     ctx: &Context,
     sid: &str,
     turn: bool,
     answer_args: ToolAnswerArgs,
 ) -> Result<(), CliError> {
-    let policy = Policy::for_stream(answer_args, turn)?;
-    let client: SessionsClient = ctx.sessions_stream()?;
-    match policy {
-        Some(policy) => {
-            let answers = Answers::new(
-                client.clone(),
-                sid,
-                policy,
-                Requests::MaybeReplayed,
-                ctx.output,
-            );
-            // The turn in progress (or the last one), not the first turn of the server's replay.
-            let events = client.attach(sid).await?;
-            follow_turn(ctx, &client, sid, events, answers, OnCtrlC::StopWatching).await
+    match Policy::for_stream(answer_args, turn)? {
+        Some(policy) => attach(ctx, sid, policy).await,
+        None => {
+            let client: SessionsClient = ctx.sessions_stream()?;
+            watch(client.events(sid), EventPrinter::watching(ctx.output)).await
         }
-        None => watch(client.events(sid), EventPrinter::watching(ctx.output)).await,
     }
+}
+
+/// `sessions attach SID` and `sessions stream SID --turn`: the turn in progress (or the last
+/// one) from its start, not the first turn of the server's replay, then live to its end,
+/// answering what it asks as `policy` says. Ctrl-C only stops watching: the turn goes on.
+async fn attach(ctx: &Context, sid: &str, policy: Policy) -> Result<(), CliError> {
+    let client: SessionsClient = ctx.sessions_stream()?;
+    let answers = Answers::new(
+        client.clone(),
+        sid,
+        policy,
+        Requests::MaybeReplayed,
+        ctx.output,
+    );
+    let events = client.attach(sid).await?;
+    follow_turn(ctx, &client, sid, events, answers, OnCtrlC::StopWatching).await
 }
 
 /// What Ctrl-C does while a turn is followed.
@@ -291,7 +300,11 @@ async fn stopped(
 ) -> Result<(), CliError> {
     printer.end_line()?;
     if on_ctrl_c == OnCtrlC::StopWatching {
-        ctx.output.note("stopped");
+        let sid = shell_word(sid);
+        ctx.output.note(&format!(
+            "stopped watching; the turn goes on (`sambanova-agents sessions attach {sid}` shows \
+             it again, `sambanova-agents sessions interrupt {sid}` stops it)"
+        ));
         return Ok(());
     }
     client.interrupt(sid).await?;
