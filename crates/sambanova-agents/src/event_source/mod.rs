@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt, ready};
 use tokio::time::{Instant, Sleep};
@@ -29,6 +30,7 @@ use tokio::time::{Instant, Sleep};
 use self::replay::{OrderKey, ReplayFilter};
 use crate::Error;
 use crate::error::StreamContext;
+use crate::sse::feed::Feed;
 use crate::sse::{DecodeError, Decoder, Event};
 use crate::transport::{RetryEvent, RetryHook, transport_error};
 
@@ -89,9 +91,10 @@ struct State {
     on_retry: Option<RetryHook>,
     body: Option<open::Body>,
     decoder: Decoder,
+    /// The body's bytes not decoded yet, fed to the decoder slice by slice (the one feed of
+    /// every SSE reader, [`crate::sse::EventStream`]'s too).
+    feed: Feed<Bytes>,
     decoded: VecDeque<Result<Event, DecodeError>>,
-    /// Reused for every chunk's decoded events.
-    scratch: Vec<Result<Event, DecodeError>>,
     replay: ReplayFilter,
     /// The id of the event being admitted (reused, so that an id costs no allocation).
     event_id: String,
@@ -131,8 +134,8 @@ impl<M: EventMap> EventSource<M> {
                 on_retry,
                 body: None,
                 decoder,
+                feed: Feed::new(),
                 decoded: VecDeque::new(),
-                scratch: Vec::new(),
                 replay,
                 event_id: String::new(),
                 context: StreamContext {
@@ -203,6 +206,7 @@ impl<M: EventMap> EventSource<M> {
         if let Some(state) = self.state.as_mut() {
             state.finished = true;
             state.body = None;
+            state.feed.clear();
             state.decoded.clear();
         }
         self.reconnecting = None;
@@ -276,6 +280,14 @@ impl<M: EventMap> Stream for EventSource<M> {
             if state.finished {
                 return Poll::Ready(None);
             }
+            // The next slice of what arrived, before asking the body for more: an error or
+            // the end of the body comes after every byte received before it.
+            if state
+                .feed
+                .feed_next_into_deque(&mut state.decoder, &mut state.decoded)
+            {
+                continue;
+            }
             let Some(body) = state.body.as_mut() else {
                 if let Some(state) = this.state.take() {
                     this.reconnecting =
@@ -286,7 +298,7 @@ impl<M: EventMap> Stream for EventSource<M> {
             match body.poll_next_unpin(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
                     this.last_data = Instant::now();
-                    state.feed(&chunk);
+                    state.feed.push(chunk);
                 }
                 Poll::Ready(Some(Err(error))) => {
                     let error = transport_error(error, this.stall_timeout, state.operation, 1);
@@ -330,13 +342,6 @@ impl State {
         (result, self)
     }
 
-    fn feed(&mut self, chunk: &[u8]) {
-        let mut out = std::mem::take(&mut self.scratch);
-        self.decoder.feed(chunk, &mut out);
-        self.decoded.extend(out.drain(..));
-        self.scratch = out;
-    }
-
     /// The item to hand out, or `None` for a replayed duplicate; the event's id is in
     /// `event_id`.
     fn admit<T>(&mut self, sets_id: bool, mapped: Mapped<T>) -> Option<T> {
@@ -363,6 +368,7 @@ impl State {
     /// error to yield now, if the stream ends with it.
     fn lost(&mut self, error: Option<Error>) -> Option<Error> {
         self.body = None;
+        self.feed.clear();
         let mut rest = Vec::new();
         self.decoder.finish(&mut rest);
         self.decoded.extend(rest);

@@ -62,7 +62,7 @@
 //! [spec]: https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
 
 mod decoder;
-mod feed;
+pub(crate) mod feed;
 mod stream;
 
 use compact_str::CompactString;
