@@ -21,7 +21,7 @@ pub enum TurnWait {
         /// The turn's text.
         text: String,
         /// The event that ended it.
-        end: Option<SessionEvent>,
+        end: Option<Box<SessionEvent>>,
     },
     /// The turn waits on a tool permission or a question: answer it with
     /// [`SessionsClient::resume`], from this process or another.
@@ -73,7 +73,7 @@ impl SessionsClient {
             if event.is_turn_end() {
                 return Ok(TurnWait::Ended {
                     text: text.text().to_owned(),
-                    end: Some(event),
+                    end: Some(Box::new(event)),
                 });
             }
         }
