@@ -8,8 +8,9 @@
 
 use sambanova_agents_raw::agents::types as raw;
 
+use crate::AgentKind;
 use crate::Error;
-use crate::call::{Call, InteractiveAgent, built, call_options, resumable};
+use crate::call::{Call, built, call_options, resumable};
 use crate::outcome::AgentOutcome;
 
 /// The main agent: answers with its own tools and hands work to the other agents (it
@@ -63,7 +64,7 @@ impl MainAgent {
                 built(raw.mainagent_interactive_request(&body))
             })
             .await?;
-        self.call.attach(&mut outcome, InteractiveAgent::Main);
+        self.call.attach(&mut outcome, AgentKind::Main, None);
         Ok(outcome)
     }
 }
@@ -131,9 +132,8 @@ impl Coding {
             })
             .await?;
         // The request is sent: a plan keeps its code to run again on resume.
-        let code = body.code;
         self.call
-            .attach(&mut outcome, InteractiveAgent::Coding { code });
+            .attach(&mut outcome, AgentKind::Coding, Some(body.code));
         Ok(outcome)
     }
 }
@@ -197,7 +197,7 @@ impl DeepResearch {
             })
             .await?;
         self.call
-            .attach(&mut outcome, InteractiveAgent::DeepResearch);
+            .attach(&mut outcome, AgentKind::DeepResearch, None);
         Ok(outcome)
     }
 }
@@ -253,7 +253,7 @@ impl Financial {
                 built(raw.financialanalysis_interactive_request(&body))
             })
             .await?;
-        self.call.attach(&mut outcome, InteractiveAgent::Financial);
+        self.call.attach(&mut outcome, AgentKind::Financial, None);
         Ok(outcome)
     }
 }

@@ -16,16 +16,6 @@ pub(crate) struct Call {
     pub options: CallOptions,
 }
 
-/// Which interactive agent a plan came from, and what it needs to be resumed.
-#[derive(Clone)]
-pub(crate) enum InteractiveAgent {
-    Main,
-    Coding { code: String },
-    DeepResearch,
-    Financial,
-    DataScience,
-}
-
 impl Call {
     pub(crate) fn new(client: Client) -> Self {
         Call {
@@ -53,93 +43,76 @@ impl Call {
     }
 
     /// Lets a plan from `agent` resume its thread with these settings (in place: an outcome
-    /// is large, and most are not plans).
-    pub(crate) fn attach(&self, outcome: &mut AgentOutcome, agent: InteractiveAgent) {
+    /// is large, and most are not plans). A coding plan keeps `code`, which its thread runs
+    /// again on resume.
+    pub(crate) fn attach(
+        &self,
+        outcome: &mut AgentOutcome,
+        agent: AgentKind,
+        code: Option<String>,
+    ) {
         if let AgentOutcome::Interrupted(plan) = outcome {
-            self.attach_plan(plan, agent);
+            plan.agent = Some(agent);
+            plan.code = code;
+            self.attach_plan(plan);
         }
     }
 
-    /// Lets `plan` resume its thread with these settings.
-    fn attach_plan(&self, plan: &mut Plan, agent: InteractiveAgent) {
-        plan.agent = Some(agent.kind());
-        if let InteractiveAgent::Coding { code } = &agent {
-            plan.code = Some(code.clone());
-        }
+    /// Lets `plan` resume its thread with these settings, as the agent it names.
+    fn attach_plan(&self, plan: &mut Plan) {
         let call = self.clone();
         let resume: Resume = Arc::new(move |plan, reply| {
             let call = call.clone();
-            let agent = agent.clone();
+            let agent = plan.agent;
+            let code = plan.code.clone().unwrap_or_default();
             let thread = plan.thread_id.clone();
             let file_ids = plan.file_ids.clone();
             Box::pin(async move {
                 let client = &call.client;
                 let options = call.options.clone();
                 match agent {
-                    InteractiveAgent::Main => {
+                    Some(AgentKind::Main) => {
                         client
                             .main_agent()
                             .options(options)
                             .resume(&thread, &reply)
                             .await
                     }
-                    InteractiveAgent::Coding { code } => {
+                    Some(AgentKind::Coding) => {
                         client
                             .coding()
                             .options(options)
                             .resume(&thread, &code, &reply)
                             .await
                     }
-                    InteractiveAgent::DeepResearch => {
+                    Some(AgentKind::DeepResearch) => {
                         client
                             .deep_research()
                             .options(options)
                             .resume(&thread, &reply)
                             .await
                     }
-                    InteractiveAgent::Financial => {
+                    Some(AgentKind::Financial) => {
                         client
                             .financial()
                             .options(options)
                             .resume(&thread, &reply)
                             .await
                     }
-                    InteractiveAgent::DataScience => {
+                    Some(AgentKind::DataScience) => {
                         client
                             .data_science()
                             .options(options)
                             .resume(&thread, &file_ids, &reply)
                             .await
                     }
+                    None => Err(Error::invalid_input(
+                        "this plan names no agent: resume its thread with the agent's resume()",
+                    )),
                 }
             })
         });
         plan.resume = Some(resume);
-    }
-}
-
-impl InteractiveAgent {
-    fn kind(&self) -> AgentKind {
-        match self {
-            InteractiveAgent::Main => AgentKind::Main,
-            InteractiveAgent::Coding { .. } => AgentKind::Coding,
-            InteractiveAgent::DeepResearch => AgentKind::DeepResearch,
-            InteractiveAgent::Financial => AgentKind::Financial,
-            InteractiveAgent::DataScience => AgentKind::DataScience,
-        }
-    }
-
-    /// The agent a token names, with what it needs.
-    fn of(token: &PlanToken, plan: &Plan) -> InteractiveAgent {
-        match token.agent() {
-            AgentKind::Main => InteractiveAgent::Main,
-            AgentKind::Coding => InteractiveAgent::Coding {
-                code: plan.code.clone().unwrap_or_default(),
-            },
-            AgentKind::DeepResearch => InteractiveAgent::DeepResearch,
-            AgentKind::Financial => InteractiveAgent::Financial,
-            AgentKind::DataScience => InteractiveAgent::DataScience,
-        }
     }
 }
 
@@ -158,10 +131,8 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn resume(&self, token: &PlanToken) -> Result<Plan, Error> {
-        let token = token.clone().checked()?;
-        let mut plan = token.to_plan();
-        let agent = InteractiveAgent::of(&token, &plan);
-        Call::new(self.clone()).attach_plan(&mut plan, agent);
+        let mut plan = token.clone().checked()?.to_plan();
+        Call::new(self.clone()).attach_plan(&mut plan);
         Ok(plan)
     }
 }

@@ -10,8 +10,9 @@ use bytes::Bytes;
 use reqwest::multipart::{Form, Part};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::AgentKind;
 use crate::Error;
-use crate::call::{Call, InteractiveAgent, call_options, resumable};
+use crate::call::{Call, call_options, resumable};
 use crate::outcome::{AgentOutcome, Expect, classify_exchange};
 
 /// A file to upload. Files are read into memory before sending, so that a retry can send
@@ -233,8 +234,7 @@ impl DataScience {
             }
             (other, _) => other,
         };
-        self.call
-            .attach(&mut outcome, InteractiveAgent::DataScience);
+        self.call.attach(&mut outcome, AgentKind::DataScience, None);
         Ok(outcome)
     }
 }

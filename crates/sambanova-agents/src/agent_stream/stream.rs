@@ -14,6 +14,7 @@ use super::text::TurnText;
 use crate::Error;
 use crate::event_source::{EventMap, EventSource, Mapped, Opened, StreamSettings};
 use crate::sse::Event;
+use crate::transport::Deadline;
 
 /// Types each decoded event.
 struct Typed;
@@ -152,10 +153,6 @@ impl AgentEventStream {
     /// # Ok(()) }
     /// ```
     pub async fn wait(&mut self, deadline: std::time::Instant) -> Result<RunWait, Error> {
-        let limit = deadline.saturating_duration_since(std::time::Instant::now());
-        if limit.is_zero() {
-            return Err(Error::timeout(limit, "wait", 0));
-        }
         let follow = async {
             let mut text = TurnText::new();
             while let Some(event) = self.next().await {
@@ -168,9 +165,7 @@ impl AgentEventStream {
                 },
             })
         };
-        tokio::time::timeout_at(deadline.into(), follow)
-            .await
-            .map_err(|_| Error::timeout(limit, "wait", 1))?
+        Deadline::at_instant(deadline).bound("wait", follow).await
     }
 
     fn observe(&mut self, event: &AgentEvent) {

@@ -1,6 +1,6 @@
 //! Following a session's turn until it ends or pauses, within a deadline.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::StreamExt;
 
@@ -9,6 +9,7 @@ use super::events::{SessionEvent, TurnText};
 use super::pending::PendingRequest;
 use super::types::SessionState;
 use crate::Error;
+use crate::transport::Deadline;
 
 /// Where a turn stood when [`SessionsClient::wait`] returned.
 #[derive(Debug, Clone)]
@@ -50,13 +51,9 @@ impl SessionsClient {
     /// # Ok(()) }
     /// ```
     pub async fn wait(&self, session_id: &str, deadline: Instant) -> Result<TurnWait, Error> {
-        let limit = deadline.saturating_duration_since(Instant::now());
-        if limit.is_zero() {
-            return Err(Error::timeout(Duration::ZERO, "wait", 0));
-        }
-        tokio::time::timeout_at(deadline.into(), self.follow_turn(session_id))
+        Deadline::at_instant(deadline)
+            .bound("wait", self.follow_turn(session_id))
             .await
-            .map_err(|_| Error::timeout(limit, "wait", 1))?
     }
 
     async fn follow_turn(&self, session_id: &str) -> Result<TurnWait, Error> {

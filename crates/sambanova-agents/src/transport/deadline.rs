@@ -1,5 +1,5 @@
 //! A call's deadline: the one rule for how much time is left and whether a wait still fits,
-//! for the send loop's retries and a download's resumes alike.
+//! for the send loop's retries, a download's resumes and a caller's `wait` alike.
 
 use std::time::Duration;
 
@@ -21,6 +21,28 @@ impl Deadline {
             at: Instant::now() + total,
             total,
         }
+    }
+
+    /// A deadline at a caller's `instant`; its total is the time left now.
+    pub fn at_instant(instant: std::time::Instant) -> Self {
+        let at = Instant::from_std(instant);
+        Deadline {
+            at,
+            total: at.saturating_duration_since(Instant::now()),
+        }
+    }
+
+    /// `work`, bounded by the deadline: one already passed fails as a timeout without
+    /// starting it; one that passes while it runs ends it with a timeout.
+    pub async fn bound<T>(
+        &self,
+        operation: &str,
+        work: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        self.remaining(operation, 0)?;
+        tokio::time::timeout_at(self.at, work)
+            .await
+            .map_err(|_| Error::timeout(self.total, operation, 1))?
     }
 
     /// The time left for the next attempt, or the call's timeout when none is (`attempts`:
