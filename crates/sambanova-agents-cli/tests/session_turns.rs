@@ -337,27 +337,18 @@ fn a_crash_ends_the_turn_without_a_result_and_says_what_the_server_stored() {
     }
 }
 
-#[test]
-fn ctrl_c_interrupts_the_turn_send_follow_started() {
-    let mock = Mock::start_with(MockServer::builder().agent_delay(Duration::from_secs(3600)));
-    let sid = create_session(&mock);
+/// Runs `args` against the mock, waits for the turn's first text on stdout (Ctrl-C is
+/// handled by then), sends Ctrl-C, and gives back how the command ended.
+fn ctrl_c_after_the_first_text(mock: &Mock, args: &[&str]) -> std::process::Output {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sambanova-agents"))
-        .args([
-            "--base-url",
-            &mock.server.url(),
-            "sessions",
-            "send",
-            &sid,
-            "a long task",
-            "--follow",
-        ])
+        .args(["--base-url", &mock.server.url()])
+        .args(args)
         .env_remove("SAMBANOVA_SESSIONS_API_KEY")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawns");
-    // The first text arrives once the turn runs (and Ctrl-C is handled).
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut first = [0u8; 6];
     stdout.read_exact(&mut first).expect("reads");
@@ -367,7 +358,17 @@ fn ctrl_c_interrupts_the_turn_send_follow_started() {
         .status()
         .expect("kill runs");
     assert!(signalled.success());
-    let output = child.wait_with_output().expect("exits");
+    child.wait_with_output().expect("exits")
+}
+
+#[test]
+fn ctrl_c_interrupts_the_turn_send_follow_started() {
+    let mock = Mock::start_with(MockServer::builder().agent_delay(Duration::from_secs(3600)));
+    let sid = create_session(&mock);
+    let output = ctrl_c_after_the_first_text(
+        &mock,
+        &["sessions", "send", &sid, "a long task", "--follow"],
+    );
     assert_eq!(output.status.code(), Some(130), "{output:?}");
     let stderr = String::from_utf8(output.stderr).expect("utf-8");
     assert!(stderr.contains("[turn interrupted]"), "{stderr}");
@@ -394,25 +395,8 @@ fn ctrl_c_detaches_an_attach_and_the_turn_goes_on() {
         .args(["sessions", "send", &sid, "a long task"])
         .assert()
         .success();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sambanova-agents"))
-        .args(["--base-url", &mock.server.url(), "sessions", "attach", &sid])
-        .env_remove("SAMBANOVA_SESSIONS_API_KEY")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawns");
-    // The turn's first text, from its start (and Ctrl-C is handled by then).
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = [0u8; 6];
-    stdout.read_exact(&mut first).expect("reads");
-    assert_eq!(&first, b"Echo: ");
-    let signalled = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(signalled.success());
-    let output = child.wait_with_output().expect("exits");
+    // The turn's first text comes from its start.
+    let output = ctrl_c_after_the_first_text(&mock, &["sessions", "attach", &sid]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let stderr = String::from_utf8(output.stderr).expect("utf-8");
     assert!(
