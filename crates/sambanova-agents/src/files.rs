@@ -18,7 +18,7 @@ use crate::Error;
 use crate::call::{Call, built, call_options};
 use crate::dialect::Dialect;
 use crate::filename::{content_disposition_file_name, sanitize_file_name};
-use crate::transport::{CallSettings, Deadline, RetryEvent, read_body, transport_error};
+use crate::transport::{Attempts, CallSettings, Deadline, read_body, transport_error};
 
 /// Files: the artifacts of coding and main agent runs, and data science uploads. Files are
 /// scoped to the API key that created them.
@@ -133,18 +133,20 @@ impl Files {
                 source,
             })?;
         let settings = self.call.client.download_settings(&self.call.options);
-        let policy = settings.retry.clone();
-        let deadline = settings.deadline.map(Deadline::after);
+        let policy = &settings.retry;
+        let mut attempts = Attempts::new(
+            "download_file",
+            "retrying",
+            settings.deadline.map(Deadline::after),
+        );
         let mut partial: Option<PartialFile> = None;
-        let mut attempt = 0;
         loop {
-            attempt += 1;
             // Every attempt and every wait fits in the one deadline of the whole save.
+            let time = attempts.begin(settings.timeout)?;
             let mut this = settings.clone();
-            if let Some(deadline) = deadline {
-                let remaining = deadline.remaining("download_file", attempt - 1)?;
-                this.deadline = Some(remaining);
-                this.timeout = this.timeout.min(remaining);
+            this.timeout = time.time;
+            if time.remaining.is_some() {
+                this.deadline = time.remaining;
             }
             let resume = partial.as_ref().and_then(PartialFile::resume);
             let download = match self.fetch(file_id, &this, resume.as_ref()).await {
@@ -153,7 +155,7 @@ impl Files {
                 Err(error)
                     if resume.is_some()
                         && error.status() == Some(StatusCode::RANGE_NOT_SATISFIABLE)
-                        && attempt <= policy.max_retries_value() =>
+                        && attempts.allows(policy, Duration::ZERO) =>
                 {
                     partial = None;
                     continue;
@@ -193,32 +195,21 @@ impl Files {
                 Err(error) => {
                     let transient =
                         matches!(error, Error::Connection { .. } | Error::Timeout { .. });
-                    let wait = policy.backoff(attempt);
-                    let in_time = deadline.is_none_or(|deadline| deadline.fits(wait));
+                    let wait = attempts.backoff(policy);
                     if !(transient
                         && policy.retries_after_delivery()
-                        && attempt <= policy.max_retries_value()
-                        && in_time)
+                        && attempts.allows(policy, wait))
                     {
                         return Err(error);
                     }
-                    self.announce_retry(attempt, wait, &error);
-                    tokio::time::sleep(wait).await;
+                    let reason = format!("the download broke ({error})");
+                    let hook = self.call.client.transport().on_retry.as_ref();
+                    attempts
+                        .pause(hook, attempts.event(reason, wait, false))
+                        .await;
                 }
             }
         }
-    }
-
-    /// Tells the retry hook and the log that a cut download is fetched again.
-    fn announce_retry(&self, attempt: u32, wait: Duration, error: &Error) {
-        let event = RetryEvent {
-            operation: "download_file",
-            attempt,
-            wait,
-            reason: format!("the download broke ({error})"),
-            server_asked: false,
-        };
-        event.announce(self.call.client.transport().on_retry.as_ref(), "retrying");
     }
 }
 

@@ -129,9 +129,15 @@ impl RetryPolicy {
     /// The wait before retry number `retry` (1-based): exponential, with "equal jitter" so
     /// that many clients do not come back in step.
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
+        self.backoff_from(self.initial_backoff, retry)
+    }
+
+    /// [`Self::backoff`], starting from `first` instead of the initial backoff (a server's
+    /// hint, as an event stream's `retry:` field), never past the maximum backoff.
+    pub(crate) fn backoff_from(&self, first: Duration, retry: u32) -> Duration {
         let exponent = retry.saturating_sub(1).min(16);
-        let full = self
-            .initial_backoff
+        let full = first
+            .min(self.max_backoff)
             .saturating_mul(1 << exponent)
             .min(self.max_backoff);
         let half = full / 2;
@@ -227,6 +233,20 @@ mod tests {
             assert!(second >= Duration::from_millis(100) && second <= Duration::from_millis(200));
             let capped = policy.backoff(30);
             assert!(capped <= Duration::from_millis(300));
+        }
+    }
+
+    #[test]
+    fn backoff_from_a_hint_starts_there_and_never_passes_the_maximum() {
+        let policy = RetryPolicy::default()
+            .initial_backoff(Duration::from_millis(250))
+            .max_backoff(Duration::from_secs(30));
+        let wait = policy.backoff_from(Duration::from_secs(4), 1);
+        assert!(wait >= Duration::from_secs(2) && wait <= Duration::from_secs(4));
+        for hint in [Duration::from_secs(99_999_999_999), Duration::MAX] {
+            for retry in [1, 2, 50] {
+                assert!(policy.backoff_from(hint, retry) <= Duration::from_secs(30));
+            }
         }
     }
 

@@ -253,8 +253,6 @@ impl AgentStreamClient {
             build,
             settings.retry.clone(),
             settings.timeout,
-            // Covers the whole body: the run's events arrive within it.
-            settings.max_duration,
             Dialect::AgentStream,
         )
         .await?;
@@ -263,6 +261,8 @@ impl AgentStreamClient {
             StreamSettings {
                 stall_timeout: settings.stall_timeout,
                 max_event_size: settings.max_event_size,
+                // The run's events arrive within it.
+                max_duration: Some(settings.max_duration),
                 ..StreamSettings::default()
             },
             matches!(body, RunBody::Chat(_)),

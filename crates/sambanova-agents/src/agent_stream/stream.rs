@@ -301,6 +301,37 @@ mod tests {
         assert!(events.is_terminated());
     }
 
+    /// The run's whole time (`max_duration`) ends a stream that is not silent for long
+    /// enough to stall: a timeout naming that time, then the end.
+    #[tokio::test]
+    async fn a_run_past_its_longest_time_ends_with_a_timeout() {
+        let longest = Duration::from_millis(20);
+        let mut events = AgentEventStream::new(
+            Opened {
+                body: body(
+                    vec!["event: status\ndata: {\"type\":\"processing\"}\n\n"],
+                    true,
+                ),
+                request_id: None,
+            },
+            StreamSettings {
+                stall_timeout: Duration::from_secs(3600),
+                max_duration: Some(longest),
+                ..StreamSettings::default()
+            },
+            false,
+        );
+        assert!(matches!(
+            events.next().await,
+            Some(Ok(AgentEvent::Status(_)))
+        ));
+        assert!(matches!(
+            events.next().await,
+            Some(Err(Error::Timeout { after, .. })) if after == longest
+        ));
+        assert!(events.next().await.is_none());
+    }
+
     #[tokio::test]
     async fn an_early_end_is_an_error_and_ids_are_kept() {
         let mut events = open(body(

@@ -30,9 +30,10 @@ use tokio::time::{Instant, Sleep};
 use self::replay::{OrderKey, ReplayFilter};
 use crate::Error;
 use crate::error::StreamContext;
+use crate::retry::RetryPolicy;
 use crate::sse::feed::Feed;
 use crate::sse::{DecodeError, Decoder, Event};
-use crate::transport::{RetryEvent, RetryHook, transport_error};
+use crate::transport::{Attempts, RetryHook, transport_error};
 
 /// Opens the stream, asking for the events after the given id; `true` for the first
 /// connection (retried like any read), `false` for a reconnection (sent once: the stream's own
@@ -81,6 +82,9 @@ pub(crate) struct EventSource<M: EventMap> {
     /// chunk.
     stall: Option<Pin<Box<Sleep>>>,
     stall_timeout: Duration,
+    /// When the stream's time is up, and its length ([`StreamSettings::max_duration`]): the
+    /// stall timer fires at it too.
+    ends_at: Option<(Instant, Duration)>,
 }
 
 struct State {
@@ -99,10 +103,11 @@ struct State {
     /// The id of the event being admitted (reused, so that an id costs no allocation).
     event_id: String,
     context: StreamContext,
-    /// Connections lost or refused since the last new event.
-    failures: u32,
-    /// Since when the stream has been failing without a new event.
-    failing_since: Option<Instant>,
+    /// The connections lost or refused since the last new event, within the caller's caps
+    /// on their number and time (`None` while the stream delivers).
+    reconnects: Option<Attempts>,
+    /// How reconnections are paced and capped: the stream settings' backoff and caps.
+    reconnect_policy: RetryPolicy,
     last_error: Option<Error>,
     server_hint: Option<Duration>,
     connected_once: bool,
@@ -125,6 +130,11 @@ impl<M: EventMap> EventSource<M> {
         let decoder = Decoder::with_max_event_size(settings.max_event_size);
         let replay = ReplayFilter::new(settings.dedupe_window, last_event_id.as_deref());
         let stall_timeout = settings.stall_timeout;
+        let reconnect_policy = settings.reconnect_policy();
+        let ends_at = settings.max_duration.and_then(|length| {
+            let at = Instant::now().checked_add(length)?;
+            Some((at, length))
+        });
         EventSource {
             state: Some(Box::new(State {
                 connect,
@@ -144,8 +154,8 @@ impl<M: EventMap> EventSource<M> {
                     reconnects: 0,
                     request_id: None,
                 },
-                failures: 0,
-                failing_since: None,
+                reconnects: None,
+                reconnect_policy,
                 last_error: None,
                 server_hint: None,
                 connected_once: false,
@@ -156,6 +166,7 @@ impl<M: EventMap> EventSource<M> {
             last_data: Instant::now(),
             stall: None,
             stall_timeout,
+            ends_at,
         }
     }
 
@@ -312,7 +323,8 @@ impl<M: EventMap> Stream for EventSource<M> {
                     }
                 }
                 Poll::Pending => {
-                    let deadline = this.last_data + this.stall_timeout;
+                    let stall_at = this.last_data + this.stall_timeout;
+                    let deadline = this.ends_at.map_or(stall_at, |(end, _)| end.min(stall_at));
                     let stall = this
                         .stall
                         .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
@@ -323,6 +335,14 @@ impl<M: EventMap> Stream for EventSource<M> {
                         continue;
                     }
                     this.stall = None;
+                    if let Some((end, length)) = this.ends_at
+                        && end <= Instant::now()
+                    {
+                        // Over for good: the stream's whole time is spent.
+                        state.lost(None);
+                        state.finished = true;
+                        return Poll::Ready(Some(Err(Error::timeout(length, state.operation, 1))));
+                    }
                     let stalled = Error::Stalled {
                         after: this.stall_timeout,
                         stream: state.context.clone(),
@@ -355,8 +375,7 @@ impl State {
         if self.context.last_event_id.as_deref() != Some(self.event_id.as_str()) {
             self.context.last_event_id = Some(self.event_id.clone()).filter(|id| !id.is_empty());
         }
-        self.failures = 0;
-        self.failing_since = None;
+        self.reconnects = None;
         self.last_error = None;
         if mapped.reconnect_after.is_some() {
             self.server_hint = mapped.reconnect_after;
@@ -382,10 +401,16 @@ impl State {
             attempts: 1,
         });
         tracing::debug!(%error, target = ?self.context.target, "event stream lost; reconnecting");
-        self.failures = self.failures.saturating_add(1);
-        self.failing_since.get_or_insert_with(Instant::now);
+        self.reconnects().failed();
         self.last_error = Some(error);
         None
+    }
+
+    /// The run of reconnections under way, started at the first loss since the last event.
+    fn reconnects(&mut self) -> &mut Attempts {
+        let (operation, settings) = (self.operation, &self.settings);
+        self.reconnects
+            .get_or_insert_with(|| settings.reconnects(operation))
     }
 
     fn give_up(&mut self) -> Error {
@@ -406,22 +431,22 @@ impl State {
     async fn reconnect(&mut self) -> Result<(), Error> {
         loop {
             if self.connected_once {
-                let settings = &self.settings;
-                if settings
-                    .max_reconnects
-                    .is_some_and(|max| self.failures > max)
-                {
-                    return Err(self.give_up());
-                }
                 let wait = self.reconnect_wait();
-                if let (Some(limit), Some(since)) =
-                    (settings.max_reconnect_time, self.failing_since)
-                    && since.elapsed() + wait > limit
-                {
+                let reason = self
+                    .last_error
+                    .as_ref()
+                    .map_or_else(|| "the stream was lost".to_owned(), ToString::to_string);
+                let policy = &self.reconnect_policy;
+                let hook = self.on_retry.as_ref();
+                let (operation, settings) = (self.operation, &self.settings);
+                let reconnects = self
+                    .reconnects
+                    .get_or_insert_with(|| settings.reconnects(operation));
+                if !reconnects.allows(policy, wait) {
                     return Err(self.give_up());
                 }
-                self.announce(wait);
-                tokio::time::sleep(wait).await;
+                let event = reconnects.event(reason, wait, false);
+                reconnects.pause(hook, event).await;
                 self.context.reconnects += 1;
             }
             let resume_after = self.context.last_event_id.clone();
@@ -437,7 +462,7 @@ impl State {
                 }
                 Err(error) if self.connected_once && reconnecting_may_help(&error) => {
                     tracing::debug!(%error, "cannot reconnect the event stream yet");
-                    self.failures = self.failures.saturating_add(1);
+                    self.reconnects().failed();
                     self.last_error = Some(error);
                 }
                 Err(error) => return Err(error),
@@ -454,7 +479,12 @@ impl State {
             .server_hint
             .or(self.decoder.reconnection_time())
             .map(|hint| hint.min(settings.max_backoff));
-        let mut wait = settings.backoff(self.failures.max(1), hint);
+        let failures = self.reconnects.as_ref().map_or(1, |run| run.made().max(1));
+        let policy = &self.reconnect_policy;
+        let mut wait = match hint {
+            Some(hint) => policy.backoff_from(hint, failures),
+            None => policy.backoff(failures),
+        };
         if let Some(Error::RateLimited {
             retry_after: Some(asked),
             ..
@@ -463,22 +493,6 @@ impl State {
             wait = wait.max((*asked).min(settings.max_backoff));
         }
         wait.min(settings.max_backoff)
-    }
-
-    /// Tells the caller's retry hook (and the `sambanova_agents::retry` log) of a wait.
-    fn announce(&self, wait: Duration) {
-        let reason = self
-            .last_error
-            .as_ref()
-            .map_or_else(|| "the stream was lost".to_owned(), ToString::to_string);
-        RetryEvent {
-            operation: self.operation,
-            attempt: self.failures,
-            wait,
-            reason,
-            server_asked: false,
-        }
-        .announce(self.on_retry.as_ref(), "reconnecting");
     }
 }
 

@@ -6,8 +6,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
-use reqwest::{Request, Response};
+use futures_util::Stream;
+use reqwest::Request;
 
 use crate::Error;
 use crate::dialect::{Dialect, unexpected};
@@ -26,34 +26,32 @@ pub(crate) struct Opened {
 /// How much of an answer that is not an event stream is read, for its error.
 const HEAD_BYTES: usize = 16 * 1024;
 
-/// Sends the request `build` makes and waits at most `header_timeout` for the answer's head;
-/// the body may then run for `body_timeout` (a live stream's is as long as the caller keeps
-/// it: the stall watchdog watches it instead).
+/// Sends the request `build` makes, each attempt waiting at most `header_timeout` for the
+/// answer's head; the body then runs as long as the caller reads it (the stall watchdog and
+/// the stream's own limits watch it).
 pub(crate) async fn open_event_stream(
     transport: &Transport,
     operation: &'static str,
     build: impl FnMut() -> Result<Request, Error>,
     retry: RetryPolicy,
     header_timeout: Duration,
-    body_timeout: Duration,
     dialect: Dialect,
 ) -> Result<Opened, Error> {
     let call = CallSettings {
-        timeout: body_timeout,
+        timeout: header_timeout,
         deadline: None,
         retry,
         max_body: None,
     };
-    let (meta, response) =
-        tokio::time::timeout(header_timeout, transport.send(operation, build, &call))
-            .await
-            .map_err(|_| Error::timeout(header_timeout, operation, 1))??;
+    let opening = transport.open(operation, build, &call).await?;
+    let meta = &opening.meta;
     if !meta.status.is_success() {
-        let head = head(response, header_timeout).await;
-        return Err(dialect.status_error(&meta, &head));
+        let meta = meta.clone();
+        return Err(dialect.status_error(&meta, &opening.head(HEAD_BYTES).await));
     }
     if !is_event_stream_content_type(meta.content_type()) {
-        let head = head(response, header_timeout).await;
+        let meta = meta.clone();
+        let head = opening.head(HEAD_BYTES).await;
         return Err(unexpected(
             &meta,
             &head,
@@ -61,25 +59,7 @@ pub(crate) async fn open_event_stream(
         ));
     }
     Ok(Opened {
-        body: Box::pin(response.bytes_stream()),
-        request_id: meta.request_id,
+        request_id: opening.meta.request_id,
+        body: Box::pin(opening.response.bytes_stream()),
     })
-}
-
-/// The first [`HEAD_BYTES`] of a body that is not what was expected, for its error (what a
-/// broken body holds is lost, not waited for).
-async fn head(response: Response, wait: Duration) -> Vec<u8> {
-    let mut head = Vec::new();
-    let mut body = response.bytes_stream();
-    let read = async {
-        while head.len() < HEAD_BYTES {
-            match body.next().await {
-                Some(Ok(chunk)) => head.extend_from_slice(&chunk),
-                _ => break,
-            }
-        }
-    };
-    let _ = tokio::time::timeout(wait, read).await;
-    head.truncate(HEAD_BYTES);
-    head
 }

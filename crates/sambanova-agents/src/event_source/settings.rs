@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::retry::RetryPolicy;
 use crate::sse::Decoder;
+use crate::transport::{Attempts, Deadline};
 
 /// The settings of one event stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +23,9 @@ pub(crate) struct StreamSettings {
     pub max_reconnect_time: Option<Duration>,
     pub dedupe_window: usize,
     pub max_event_size: usize,
+    /// The longest the stream may run, from its opening (`None`: as long as the caller reads
+    /// it); past it, it ends with [`crate::Error::Timeout`].
+    pub max_duration: Option<Duration>,
 }
 
 impl Default for StreamSettings {
@@ -35,37 +39,27 @@ impl Default for StreamSettings {
             max_reconnect_time: Some(Duration::from_secs(600)),
             dedupe_window: 8192,
             max_event_size: Decoder::DEFAULT_MAX_EVENT_SIZE,
+            max_duration: None,
         }
     }
 }
 
 impl StreamSettings {
-    /// The wait before reconnection attempt `attempt` (1-based): from the server's hint if it
-    /// gave one, doubling, with jitter, never past the maximum backoff.
-    pub(crate) fn backoff(&self, attempt: u32, server_hint: Option<Duration>) -> Duration {
-        let initial = server_hint
-            .unwrap_or(self.initial_backoff)
-            .min(self.max_backoff);
+    /// How reconnections are paced (from the server's hint if it gave one, doubling, with
+    /// jitter, never past the maximum backoff) and how many may follow in a row.
+    pub(crate) fn reconnect_policy(&self) -> RetryPolicy {
         RetryPolicy::default()
-            .initial_backoff(initial)
+            .max_retries(self.max_reconnects.unwrap_or(u32::MAX))
+            .initial_backoff(self.initial_backoff)
             .max_backoff(self.max_backoff)
-            .backoff(attempt)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_starts_from_the_server_hint_and_never_passes_the_maximum() {
-        let settings = StreamSettings::default();
-        let wait = settings.backoff(1, Some(Duration::from_secs(4)));
-        assert!(wait >= Duration::from_secs(2) && wait <= Duration::from_secs(4));
-        for hint in [Duration::from_secs(99_999_999_999), Duration::MAX] {
-            for attempt in [1, 2, 50] {
-                assert!(settings.backoff(attempt, Some(hint)) <= settings.max_backoff);
-            }
-        }
+    /// A run of reconnections, from the first loss, within the cap on its time.
+    pub(crate) fn reconnects(&self, operation: &'static str) -> Attempts {
+        Attempts::new(
+            operation,
+            "reconnecting",
+            self.max_reconnect_time.map(Deadline::after),
+        )
     }
 }

@@ -21,9 +21,6 @@ use crate::transport::{CallSettings, Exchange, Transport, is_json_content_type};
 /// The prefix every route of the Sessions API carries.
 pub(crate) const API_PREFIX: &str = "/api/v1";
 
-/// Long enough never to cut a live stream: the stall watchdog watches streams instead.
-pub(crate) const STREAM_BODY_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
-
 /// A client for the sandbox Sessions API (a CIAB server). Cheap to clone: clones share one
 /// connection pool.
 ///
@@ -234,7 +231,6 @@ impl SessionsClient {
             build,
             self.stream_retry(first),
             inner.timeout,
-            STREAM_BODY_TIMEOUT,
             Dialect::Sessions,
         )
         .await

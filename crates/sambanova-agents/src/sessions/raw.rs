@@ -9,7 +9,7 @@ use futures_util::Stream;
 use reqwest::header::ACCEPT;
 use serde::Deserialize;
 
-use super::client::{STREAM_BODY_TIMEOUT, SessionsClient, non_empty};
+use super::client::{SessionsClient, non_empty};
 use crate::Error;
 use crate::client::checked_base_url;
 use crate::dialect::Dialect;
@@ -165,7 +165,6 @@ impl SessionsClient {
                     build,
                     client.stream_retry(first),
                     client.timeout(),
-                    STREAM_BODY_TIMEOUT,
                     Dialect::Sessions,
                 )
                 .await

@@ -8,6 +8,7 @@ use super::events::EventKind;
 use super::types::{Sandbox, SandboxCreated, SandboxSpec};
 use crate::Error;
 use crate::call::built;
+use crate::transport::{Attempts, Deadline};
 
 impl SessionsClient {
     /// Every sandbox.
@@ -61,10 +62,12 @@ impl SessionsClient {
             .get_or_insert_with(|| format!("sdk-{:016x}", rand::random::<u64>()))
             .clone();
         let created = self.create_sandbox(&spec).await?;
-        let limit = self.inner.provisioning_timeout;
-        tokio::time::timeout(limit, self.resolve_sandbox(&created.placeholder_id, &name))
+        Deadline::after(self.inner.provisioning_timeout)
+            .bound(
+                "provisioning the sandbox",
+                self.resolve_sandbox(&created.placeholder_id, &name),
+            )
             .await
-            .map_err(|_| Error::timeout(limit, "provisioning the sandbox", 1))?
     }
 
     async fn resolve_sandbox(&self, placeholder: &str, name: &str) -> Result<Sandbox, Error> {
@@ -90,7 +93,9 @@ impl SessionsClient {
                 _ => {}
             }
         }
-        let mut attempt = 0;
+        // Polled as a stream reconnects, until the provisioning deadline (the caller's).
+        let policy = self.stream_settings().reconnect_policy();
+        let mut polls = Attempts::new("provisioning the sandbox", "polling", None);
         loop {
             let found = self
                 .list_sandboxes()
@@ -100,8 +105,11 @@ impl SessionsClient {
             if let Some(sandbox) = found {
                 return Ok(sandbox);
             }
-            attempt += 1;
-            tokio::time::sleep(self.stream_settings().backoff(attempt, None)).await;
+            polls.failed();
+            let wait = polls.backoff(&policy);
+            // Logged, not handed to the retry hook: nothing failed, the sandbox is not ready.
+            let event = polls.event(format!("sandbox {name} is not listed yet"), wait, false);
+            polls.pause(None, event).await;
         }
     }
 

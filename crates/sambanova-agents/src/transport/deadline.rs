@@ -7,6 +7,9 @@ use tokio::time::Instant;
 
 use crate::Error;
 
+/// What stands for "never": far enough to outlast any caller, near enough to add to a clock.
+const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// When a call's time is up, and the total it was given (what its timeout error names).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Deadline {
@@ -15,10 +18,12 @@ pub(crate) struct Deadline {
 }
 
 impl Deadline {
-    /// A deadline `total` from now.
+    /// A deadline `total` from now (one too far to represent is as good as none: about a
+    /// century from now).
     pub fn after(total: Duration) -> Self {
+        let now = Instant::now();
         Deadline {
-            at: Instant::now() + total,
+            at: now.checked_add(total).unwrap_or_else(|| now + FAR_FUTURE),
             total,
         }
     }

@@ -4,12 +4,14 @@
 //! hands back the status, headers and body ([`Exchange`]) or the open response (streams,
 //! downloads). Each API then reads an error status with its own [`crate::dialect`].
 
+mod attempts;
 mod connection;
 mod deadline;
 mod response;
 mod retrying;
 mod timers;
 
+pub(crate) use attempts::Attempts;
 pub(crate) use connection::{Connection, Credential, connection_setters, sensitive};
 pub(crate) use deadline::Deadline;
 pub(crate) use response::{
@@ -95,6 +97,41 @@ pub(crate) struct CallSettings {
     pub max_body: Option<usize>,
 }
 
+/// An answer whose body is the caller's to read ([`Transport::open`]).
+pub(crate) struct Opening<'t> {
+    pub meta: ResponseMeta,
+    pub response: reqwest::Response,
+    /// The last attempt's timer, still set: it bounds reading the head of a refused answer.
+    timer: timers::LentTimer<'t>,
+}
+
+impl Opening<'_> {
+    /// The first `limit` bytes of the body, within what is left of the last attempt's time:
+    /// for the error of an answer that is not what was asked for (what a broken or slow body
+    /// holds beyond that is lost, not waited for).
+    pub(crate) async fn head(self, limit: usize) -> Vec<u8> {
+        use futures_util::StreamExt;
+        let Opening {
+            response,
+            mut timer,
+            ..
+        } = self;
+        let mut head = Vec::new();
+        let mut body = response.bytes_stream();
+        let read = std::pin::pin!(async {
+            while head.len() < limit {
+                match body.next().await {
+                    Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+                    _ => break,
+                }
+            }
+        });
+        let _ = before(timer.sleep(), read).await;
+        head.truncate(limit);
+        head
+    }
+}
+
 /// The connection to one API: the HTTP client and what goes on every request.
 pub(crate) struct Transport {
     pub http: reqwest::Client,
@@ -155,6 +192,27 @@ impl Transport {
             Some(body) => Ok(Exchange { body: body?, meta }),
             None => Err(Error::timeout(expires, operation, meta.attempts)),
         }
+    }
+
+    /// Sends the request `build` makes and waits for the answer's head, each attempt within
+    /// the call's timeout; the body is the caller's to read, bounded by nothing the transport
+    /// sets (an event stream's is as long as the caller keeps it: its stall watchdog watches
+    /// it).
+    pub(crate) async fn open(
+        &self,
+        operation: &'static str,
+        build: impl FnMut() -> Result<Request, Error>,
+        call: &CallSettings,
+    ) -> Result<Opening<'_>, Error> {
+        let mut timer = self.timers.lend(call.timeout);
+        let (meta, response, _) = self
+            .send_on(operation, build, call, Clock::Timer(&mut timer))
+            .await?;
+        Ok(Opening {
+            meta,
+            response,
+            timer,
+        })
     }
 
     /// Makes room for what every request carries and for the two headers hyper adds as it

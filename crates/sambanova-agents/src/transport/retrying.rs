@@ -11,9 +11,11 @@ use reqwest::{Request, Response, StatusCode};
 use tokio::time::{Instant, Sleep};
 use tracing::Instrument;
 
+use super::attempts::{AttemptTime, Attempts};
 use super::timers::LentTimer;
 use super::{CallSettings, Deadline, ResponseMeta, Transport, transport_error};
 use crate::Error;
+use crate::retry::RetryPolicy;
 
 /// A retry about to happen, as the `on_retry` hook of every client builder sees it (and as the
 /// `sambanova_agents::retry` tracing target logs it, at `INFO`, with the same fields).
@@ -33,7 +35,7 @@ use crate::Error;
 pub struct RetryEvent {
     /// The operation (`deepresearch_interactive`, `stream_events`, …).
     pub operation: &'static str,
-    /// The attempt that failed (1 for the first).
+    /// The attempt that failed (1 for the first); the next one is `attempt + 1`.
     pub attempt: u32,
     /// How long the client waits before the next attempt.
     pub wait: Duration,
@@ -106,13 +108,12 @@ pub(super) enum Clock<'t, 'p> {
     Timer(&'t mut LentTimer<'p>),
 }
 
-/// The next attempt's wait and why, or `None` to give this answer back.
-fn retry_wait(
-    call: &CallSettings,
-    attempt: u32,
+/// Why `outcome` may be worth another attempt, and the wait the server asked for (`Retry-After`),
+/// or `None` to give this answer back.
+fn retry_reason(
+    policy: &RetryPolicy,
     outcome: &Result<Response, Failure>,
-) -> Option<(Duration, String, bool)> {
-    let policy = &call.retry;
+) -> Option<(String, Option<Duration>)> {
     match outcome {
         Ok(response) => {
             let status = response.status();
@@ -126,10 +127,7 @@ fn retry_wait(
                 StatusCode::TOO_MANY_REQUESTS => "rate limited (429)".to_owned(),
                 other => format!("the server answered {}", other.as_u16()),
             };
-            Some(match asked {
-                Some(wait) => (wait, reason, true),
-                None => (policy.backoff(attempt), reason, false),
-            })
+            Some((reason, asked))
         }
         Err(failure) => {
             let (delivered, reason) = match failure {
@@ -140,7 +138,7 @@ fn retry_wait(
             if delivered && !policy.retries_after_delivery() {
                 return None;
             }
-            Some((policy.backoff(attempt), reason.to_owned(), false))
+            Some((reason.to_owned(), None))
         }
     }
 }
@@ -189,32 +187,23 @@ impl Transport {
         call: &CallSettings,
         mut clock: Clock<'_, '_>,
     ) -> Result<(ResponseMeta, Response, Duration), Error> {
-        let deadline = call.deadline.map(Deadline::after);
+        let mut attempts = Attempts::new(operation, "retrying", call.deadline.map(Deadline::after));
         let mut request = build()?;
-        let mut attempt: u32 = 0;
         loop {
-            attempt += 1;
             // Each attempt has its own time, never past the call's deadline.
-            let mut timeout = call.timeout;
-            let mut expires = call.timeout;
-            if let Some(deadline) = deadline {
-                let remaining = deadline.remaining(operation, attempt - 1)?;
-                if remaining < timeout {
-                    timeout = remaining;
-                    expires = deadline.total;
-                }
-            }
+            let AttemptTime { time, expires, .. } = attempts.begin(call.timeout)?;
+            let attempt = attempts.made();
             self.prepare(&mut request);
             let timer = match &mut clock {
                 Clock::PerRequest => {
-                    *request.timeout_mut() = Some(timeout);
+                    *request.timeout_mut() = Some(time);
                     None
                 }
                 Clock::Timer(timer) => {
                     // The timer comes set to the call's timeout, from its start: the first
                     // attempt's, unless the deadline leaves it less.
-                    if attempt > 1 || timeout < call.timeout {
-                        timer.reset(Instant::now() + timeout);
+                    if attempt > 1 || time < call.timeout {
+                        timer.reset(Instant::now() + time);
                     }
                     timer.sleep()
                 }
@@ -241,20 +230,17 @@ impl Transport {
             // task a caller spawns for it, is that much smaller).
             let (next, event) = {
                 let outcome = self.attempt(request, &span, timer).await;
-                let in_time = |wait: Duration| deadline.is_none_or(|deadline| deadline.fits(wait));
-                let next = match retry_wait(call, attempt, &outcome) {
-                    Some((wait, reason, server_asked))
-                        if attempt <= call.retry.max_retries_value() && in_time(wait) =>
-                    {
-                        // Boxed: the next request waits out the backoff in the heap, so the
-                        // future of every call (most never retry) has no room for it.
-                        build()
-                            .ok()
-                            .map(|next| (Box::new(next), wait, reason, server_asked))
+                let next = retry_reason(&call.retry, &outcome).and_then(|(reason, asked)| {
+                    let wait = asked.unwrap_or_else(|| attempts.backoff(&call.retry));
+                    if !attempts.allows(&call.retry, wait) {
+                        return None;
                     }
-                    _ => None,
-                };
-                let Some((next, wait, reason, server_asked)) = next else {
+                    // Boxed: the next request waits out the backoff in the heap, so the
+                    // future of every call (most never retry) has no room for it.
+                    let next = Box::new(build().ok()?);
+                    Some((next, attempts.event(reason, wait, asked.is_some())))
+                });
+                let Some((next, event)) = next else {
                     return match outcome {
                         Ok(response) => Ok((
                             ResponseMeta::of(&response, &self.secrets, attempt),
@@ -267,16 +253,9 @@ impl Transport {
                         Err(Failure::TimedOut) => Err(Error::timeout(expires, operation, attempt)),
                     };
                 };
-                let event = RetryEvent {
-                    operation,
-                    attempt,
-                    wait,
-                    reason,
-                    server_asked,
-                };
                 (next, event)
             };
-            span.in_scope(|| event.announce(self.on_retry.as_ref(), "retrying"));
+            span.in_scope(|| attempts.announce(self.on_retry.as_ref(), &event));
             tokio::time::sleep(event.wait).await;
             request = *next;
         }
