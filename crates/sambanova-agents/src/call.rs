@@ -185,6 +185,22 @@ macro_rules! call_options {
                 self
             }
 
+            /// The deadline of each call made with this handle, as an instant: the call
+            /// ends by then, retries and waits included; one already passed fails as a
+            /// timeout without sending. See
+            /// [`CallOptions::deadline_at`](crate::CallOptions::deadline_at).
+            pub fn deadline_at(mut self, instant: std::time::Instant) -> Self {
+                self.call.options = self.call.options.deadline_at(instant);
+                self
+            }
+
+            /// A header on each call made with this handle; see
+            /// [`CallOptions::header`](crate::CallOptions::header).
+            pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+                self.call.options = self.call.options.header(name, value);
+                self
+            }
+
             /// The retry policy for calls made with this handle (default: the client's).
             pub fn retry(mut self, policy: $crate::RetryPolicy) -> Self {
                 self.call.options = self.call.options.retry(policy);

@@ -9,7 +9,9 @@ use sambanova_agents_raw::agents as raw;
 
 use crate::auth::ApiKey;
 use crate::retry::RetryPolicy;
-use crate::transport::{CallOptions, CallSettings, Connection, Credential, Exchange, Transport};
+use crate::transport::{
+    CallDeadline, CallOptions, CallSettings, Connection, Credential, Exchange, Transport,
+};
 use crate::{Coding, DataScience, DeepResearch, Error, Files, Financial, MainAgent};
 
 /// The SambaNova Agents API's public base URL (the spec's server).
@@ -137,15 +139,13 @@ impl Client {
     }
 
     pub(crate) fn settings(&self, options: &CallOptions) -> CallSettings {
-        CallSettings {
-            timeout: options.timeout.unwrap_or(self.inner.timeout),
-            deadline: options.deadline.or(self.inner.deadline),
-            retry: options
-                .retry
-                .clone()
-                .unwrap_or_else(|| self.inner.retry.clone()),
-            max_body: Some(self.inner.max_response_bytes),
-        }
+        CallSettings::merged(
+            options,
+            self.inner.timeout,
+            self.inner.deadline.map(CallDeadline::After),
+            &self.inner.retry,
+            Some(self.inner.max_response_bytes),
+        )
     }
 
     /// The largest body read into memory.
@@ -154,15 +154,13 @@ impl Client {
     }
 
     pub(crate) fn download_settings(&self, options: &CallOptions) -> CallSettings {
-        CallSettings {
-            timeout: options.timeout.unwrap_or(self.inner.timeout),
-            deadline: options.deadline.or(self.inner.deadline),
-            retry: options
-                .retry
-                .clone()
-                .unwrap_or_else(|| self.inner.download_retry.clone()),
-            max_body: None,
-        }
+        CallSettings::merged(
+            options,
+            self.inner.timeout,
+            self.inner.deadline.map(CallDeadline::After),
+            &self.inner.download_retry,
+            None,
+        )
     }
 
     /// Sends the request `build` makes with the generated client (once per attempt) and reads

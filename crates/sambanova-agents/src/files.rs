@@ -18,7 +18,7 @@ use crate::Error;
 use crate::call::{Call, built, call_options};
 use crate::dialect::Dialect;
 use crate::filename::{content_disposition_file_name, sanitize_file_name};
-use crate::transport::{Attempts, CallSettings, Deadline, read_body, transport_error};
+use crate::transport::{Attempts, CallDeadline, CallSettings, read_body, transport_error};
 
 /// Files: the artifacts of coding and main agent runs, and data science uploads. Files are
 /// scoped to the API key that created them.
@@ -75,7 +75,7 @@ impl Files {
             let body = read_body(response, limit, settings.timeout, "download_file", &meta).await?;
             return Err(Dialect::Agents.status_error(&meta, &body));
         }
-        let headers = response.headers();
+        let headers = meta.headers();
         let header = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
         let suggested = header(CONTENT_DISPOSITION).and_then(content_disposition_file_name);
         // If-Range may carry only a strong validator: a weak ETag is never sent back.
@@ -86,7 +86,7 @@ impl Files {
         Ok(Download {
             file_name: suggested.as_deref().and_then(sanitize_file_name),
             content_length: header(CONTENT_LENGTH).and_then(parse_digits),
-            request_id: meta.request_id,
+            request_id: meta.request_id.clone(),
             attempts: meta.attempts,
             partial: meta.status == StatusCode::PARTIAL_CONTENT,
             accepts_byte_ranges: header(ACCEPT_RANGES).is_some_and(|units| {
@@ -137,7 +137,7 @@ impl Files {
         let mut attempts = Attempts::new(
             "download_file",
             "retrying",
-            settings.deadline.map(Deadline::after),
+            settings.deadline.map(CallDeadline::start),
         );
         let mut partial: Option<PartialFile> = None;
         loop {
@@ -145,8 +145,8 @@ impl Files {
             let time = attempts.begin(settings.timeout)?;
             let mut this = settings.clone();
             this.timeout = time.time;
-            if time.remaining.is_some() {
-                this.deadline = time.remaining;
+            if let Some(remaining) = time.remaining {
+                this.deadline = Some(CallDeadline::After(remaining));
             }
             let resume = partial.as_ref().and_then(PartialFile::resume);
             let download = match self.fetch(file_id, &this, resume.as_ref()).await {

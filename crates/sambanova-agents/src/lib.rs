@@ -231,7 +231,7 @@ pub use redact::Secrets;
 /// `StatusCode`, and every client builder's `http_client` takes its `Client`.
 pub use reqwest;
 pub use retry::RetryPolicy;
-pub use transport::{CallOptions, RetryEvent};
+pub use transport::{CallOptions, Response, ResponseMeta, RetryEvent};
 
 /// The README's examples, compiled as doctests so that they cannot drift from the API.
 #[doc = include_str!("../../../README.md")]

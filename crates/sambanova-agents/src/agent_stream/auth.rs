@@ -5,8 +5,8 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{self, HeaderValue};
-use reqwest::{RequestBuilder, Response, StatusCode};
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{RequestBuilder, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -202,12 +202,11 @@ impl AgentStreamClient {
             AuthOperation::Login => paths.login,
             AuthOperation::Refresh => paths.refresh,
         };
-        let call = CallSettings {
-            timeout: self.inner.settings.timeout,
-            deadline: None,
-            retry: RetryPolicy::none(),
-            max_body: Some(AUTH_BODY_LIMIT),
-        };
+        let call = CallSettings::new(
+            self.inner.settings.timeout,
+            RetryPolicy::none(),
+            Some(AUTH_BODY_LIMIT),
+        );
         let http = &self.inner.transport.http;
         let mut index = self.inner.auth_paths.load(Ordering::Relaxed) % AUTH_PATHS.len();
         let mut tried = 0;
@@ -229,7 +228,7 @@ impl AgentStreamClient {
                 .transport
                 .send(operation_name, build, &call)
                 .await?;
-            let cookies = set_cookies(&response);
+            let cookies = set_cookies(meta.headers());
             let body = read_body(
                 response,
                 AUTH_BODY_LIMIT,
@@ -344,9 +343,8 @@ fn login_needed(refresh_failure: Option<&Error>) -> Error {
 }
 
 /// The `name=value` pairs of the response's `Set-Cookie`s, as one sensitive `Cookie` value.
-fn set_cookies(response: &Response) -> Option<HeaderValue> {
-    let pairs: Vec<&str> = response
-        .headers()
+fn set_cookies(headers: &HeaderMap) -> Option<HeaderValue> {
+    let pairs: Vec<&str> = headers
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())

@@ -37,12 +37,7 @@ pub(crate) async fn open_event_stream(
     header_timeout: Duration,
     dialect: Dialect,
 ) -> Result<Opened, Error> {
-    let call = CallSettings {
-        timeout: header_timeout,
-        deadline: None,
-        retry,
-        max_body: None,
-    };
+    let call = CallSettings::new(header_timeout, retry, None);
     let opening = transport.open(operation, build, &call).await?;
     let meta = &opening.meta;
     if !meta.status.is_success() {

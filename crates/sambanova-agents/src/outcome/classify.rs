@@ -63,68 +63,66 @@ pub fn classify(
     request_id: Option<&str>,
     body: &[u8],
 ) -> Result<AgentOutcome, Error> {
-    let mut meta = ResponseMeta::detached(
+    let meta = ResponseMeta::detached(
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         content_type,
         request_id,
     );
-    classify_bytes(expect, &mut meta, body)
+    classify_bytes(expect, meta, body)
 }
 
 /// Classifies an agent call's whole answer.
 pub(crate) fn classify_exchange(expect: Expect, exchange: Exchange) -> Result<AgentOutcome, Error> {
-    let Exchange { mut meta, body } = exchange;
-    classify_bytes(expect, &mut meta, &body)
+    let Exchange { meta, body } = exchange;
+    classify_bytes(expect, meta, &body)
 }
 
-/// An outcome takes the request id from `meta` (an error copies it).
-fn classify_bytes(
-    expect: Expect,
-    meta: &mut ResponseMeta,
-    body: &[u8],
-) -> Result<AgentOutcome, Error> {
+/// An outcome keeps `meta` (an error copies what it needs).
+fn classify_bytes(expect: Expect, meta: ResponseMeta, body: &[u8]) -> Result<AgentOutcome, Error> {
     if !meta.status.is_success() {
-        return Err(Dialect::Agents.status_error(meta, body));
+        return Err(Dialect::Agents.status_error(&meta, body));
     }
     if expect == Expect::JsonOrHtml && is_media_type(meta.content_type(), "text/html") {
         return Ok(AgentOutcome::Html(HtmlReport {
             html: String::from_utf8_lossy(body).into_owned(),
             thread_id: None,
-            request_id: meta.request_id.take(),
+            request_id: meta.request_id.clone(),
+            meta,
         }));
     }
     if !is_json_content_type(meta.content_type()) {
-        return Err(unexpected(meta, body, "the body is not JSON"));
+        return Err(unexpected(&meta, body, "the body is not JSON"));
     }
     let reply = serde_json::from_slice::<WireReply>(body)
-        .map_err(|error| unexpected(meta, body, &format!("the JSON does not parse: {error}")))?;
+        .map_err(|error| unexpected(&meta, body, &format!("the JSON does not parse: {error}")))?;
     decide(meta, reply, body)
 }
 
 /// A 2xx agent body: what its `status` says.
-fn decide(meta: &mut ResponseMeta, reply: WireReply, body: &[u8]) -> Result<AgentOutcome, Error> {
+fn decide(meta: ResponseMeta, reply: WireReply, body: &[u8]) -> Result<AgentOutcome, Error> {
     let Some(status_text) = reply.status.as_deref() else {
-        return Err(unexpected(meta, body, "the body has no status"));
+        return Err(unexpected(&meta, body, "the body has no status"));
     };
     match AgentStatus::from(status_text) {
         AgentStatus::Completed => Ok(AgentOutcome::Completed(Completion {
             result: reply.result.map(value_text).unwrap_or_default(),
             artifacts: reply.artifacts.unwrap_or_default(),
             thread_id: reply.thread_id,
-            request_id: meta.request_id.take(),
+            request_id: meta.request_id.clone(),
+            meta,
         })),
         AgentStatus::Interrupted => match reply.thread_id {
             Some(thread_id) if !thread_id.is_empty() => Ok(AgentOutcome::Interrupted(Plan {
                 text: reply.result.map(value_text).unwrap_or_default(),
                 thread_id,
                 file_ids: reply.file_ids.unwrap_or_default(),
-                request_id: meta.request_id.take(),
+                meta,
                 resume: None,
                 agent: None,
                 code: None,
             })),
             _ => Err(unexpected(
-                meta,
+                &meta,
                 body,
                 "interrupted without a thread_id to resume",
             )),
@@ -157,7 +155,8 @@ fn decide(meta: &mut ResponseMeta, reply: WireReply, body: &[u8]) -> Result<Agen
             status: unknown,
             result: reply.result.map(value_text),
             thread_id: reply.thread_id,
-            request_id: meta.request_id.take(),
+            request_id: meta.request_id.clone(),
+            meta,
         })),
     }
 }

@@ -160,7 +160,7 @@ mod tests {
         assert!(plan.token().is_none(), "a detached plan knows no agent");
         plan.agent = Some(AgentKind::DataScience);
         plan.file_ids = vec!["f-1".into()];
-        plan.request_id = Some("r-1".into());
+        plan.meta.request_id = Some("r-1".into());
         let token = plan.token().unwrap();
         assert_eq!(
             token.to_json(),

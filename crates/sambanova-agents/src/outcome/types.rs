@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::Error;
 use crate::dialect::kept_body;
+use crate::transport::ResponseMeta;
 
 /// Continues a plan's thread with a reply (set by the agent the plan came from, with that
 /// handle's settings).
@@ -155,10 +156,28 @@ impl AgentOutcome {
         }
     }
 
+    /// What came back with the answer this outcome came from: status, headers, request id,
+    /// attempts and time.
+    ///
+    /// ```
+    /// # async fn demo(client: sambanova_agents::Client) -> Result<(), sambanova_agents::Error> {
+    /// let outcome = client.financial().run("Analyse NVIDIA").await?;
+    /// println!("{} after {} attempt(s)", outcome.meta().status(), outcome.meta().attempts());
+    /// # Ok(()) }
+    /// ```
+    pub fn meta(&self) -> &ResponseMeta {
+        match self {
+            AgentOutcome::Completed(done) => &done.meta,
+            AgentOutcome::Interrupted(plan) => &plan.meta,
+            AgentOutcome::Html(report) => &report.meta,
+            AgentOutcome::Unrecognized(other) => &other.meta,
+        }
+    }
+
     fn request_id(&self) -> Option<&str> {
         match self {
             AgentOutcome::Completed(done) => done.request_id.as_deref(),
-            AgentOutcome::Interrupted(plan) => plan.request_id.as_deref(),
+            AgentOutcome::Interrupted(plan) => plan.request_id(),
             AgentOutcome::Html(report) => report.request_id.as_deref(),
             AgentOutcome::Unrecognized(other) => other.request_id.as_deref(),
         }
@@ -178,9 +197,15 @@ pub struct Completion {
     pub thread_id: Option<String>,
     /// The server's `X-Request-ID`.
     pub request_id: Option<String>,
+    pub(crate) meta: ResponseMeta,
 }
 
 impl Completion {
+    /// What came back with the answer that carried this result.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
+
     /// The result text.
     pub fn text(&self) -> &str {
         &self.result
@@ -208,7 +233,9 @@ pub struct Plan {
     pub(crate) text: String,
     pub(crate) thread_id: String,
     pub(crate) file_ids: Vec<String>,
-    pub(crate) request_id: Option<String>,
+    /// The answer that carried the plan (for a plan rebuilt from a token or made detached,
+    /// none: an OK status, no headers).
+    pub(crate) meta: ResponseMeta,
     pub(crate) resume: Option<Resume>,
     /// The agent the plan came from, and the code a coding thread works on: what a
     /// [`PlanToken`](super::PlanToken) keeps to resume it elsewhere.
@@ -258,7 +285,7 @@ impl fmt::Debug for Plan {
             .field("text", &self.text)
             .field("thread_id", &self.thread_id)
             .field("file_ids", &self.file_ids)
-            .field("request_id", &self.request_id)
+            .field("meta", &self.meta)
             .field("agent", &self.agent)
             .finish_non_exhaustive()
     }
@@ -293,7 +320,12 @@ impl Plan {
 
     /// The server's `X-Request-ID` for the answer that carried the plan.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.meta.request_id()
+    }
+
+    /// What came back with the answer that carried the plan.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
     }
 
     /// A plan not tied to a client (for tests and for plans rebuilt from storage); it
@@ -303,7 +335,7 @@ impl Plan {
             text: text.into(),
             thread_id: thread_id.into(),
             file_ids: Vec::new(),
-            request_id: None,
+            meta: ResponseMeta::detached(StatusCode::OK, None, None),
             resume: None,
             agent: None,
             code: None,
@@ -368,9 +400,15 @@ pub struct HtmlReport {
     pub thread_id: Option<String>,
     /// The server's `X-Request-ID`.
     pub request_id: Option<String>,
+    pub(crate) meta: ResponseMeta,
 }
 
 impl HtmlReport {
+    /// What came back with the report.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
+
     /// The HTML fragment.
     pub fn html(&self) -> &str {
         &self.html
@@ -397,6 +435,14 @@ pub struct Unrecognized {
     pub thread_id: Option<String>,
     /// The server's `X-Request-ID`.
     pub request_id: Option<String>,
+    pub(crate) meta: ResponseMeta,
+}
+
+impl Unrecognized {
+    /// What came back with the answer.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
 }
 
 /// Removes `<…>` tags (the server's plans carry `<b>`), keeping the text.

@@ -99,12 +99,11 @@ impl SessionsClient {
             Kind::Read => RetryPolicy::idempotent(),
             Kind::Write => RetryPolicy::default(),
         });
-        CallSettings {
-            timeout: self.inner.timeout,
-            deadline: None,
+        CallSettings::new(
+            self.inner.timeout,
             retry,
-            max_body: Some(self.inner.max_response_bytes),
-        }
+            Some(self.inner.max_response_bytes),
+        )
     }
 
     /// Sends one request (built by the generated client, again per attempt) and answers its

@@ -15,9 +15,10 @@ pub(crate) use attempts::Attempts;
 pub(crate) use connection::{Connection, Credential, connection_setters, sensitive};
 pub(crate) use deadline::Deadline;
 pub(crate) use response::{
-    Exchange, ResponseMeta, is_event_stream_content_type, is_json_content_type, is_media_type,
-    media_type, read_body, transport_error,
+    Exchange, is_event_stream_content_type, is_json_content_type, is_media_type, media_type,
+    read_body, transport_error,
 };
+pub use response::{Response, ResponseMeta};
 pub use retrying::RetryEvent;
 pub(crate) use retrying::RetryHook;
 use retrying::{Clock, before};
@@ -26,7 +27,7 @@ pub(crate) use timers::TimerPool;
 use std::time::Duration;
 
 use reqwest::Request;
-use reqwest::header::{self, HeaderMap};
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::Error;
 use crate::auth::ApiKey;
@@ -36,22 +37,46 @@ use crate::retry::RetryPolicy;
 /// The headers hyper adds to a request as it sends it: `Host` and `Content-Length`.
 const SENDER_HEADERS: usize = 2;
 
-/// What a single call may change: its timeout and its retry policy.
+/// What a single call may change: its timeout, its deadline, its retry policy and extra
+/// headers.
 ///
 /// ```
-/// use std::time::Duration;
+/// use std::time::{Duration, Instant};
 /// use sambanova_agents::{CallOptions, RetryPolicy};
 ///
 /// let options = CallOptions::new()
 ///     .timeout(Duration::from_secs(1800))
-///     .retry(RetryPolicy::none());
+///     .deadline_at(Instant::now() + Duration::from_secs(3600))
+///     .retry(RetryPolicy::none())
+///     .header("x-team", "research");
 /// # let _ = options;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CallOptions {
     pub(crate) timeout: Option<Duration>,
-    pub(crate) deadline: Option<Duration>,
+    pub(crate) deadline: Option<CallDeadline>,
     pub(crate) retry: Option<RetryPolicy>,
+    /// Headers for this call only; their values never print.
+    pub(crate) headers: Option<Box<CallHeaders>>,
+}
+
+/// A call's deadline, as the caller set it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallDeadline {
+    /// This long from the call's start.
+    After(Duration),
+    /// At this instant.
+    At(std::time::Instant),
+}
+
+impl CallDeadline {
+    /// The deadline of a call starting now.
+    pub(crate) fn start(self) -> Deadline {
+        match self {
+            CallDeadline::After(total) => Deadline::after(total),
+            CallDeadline::At(instant) => Deadline::at_instant(instant),
+        }
+    }
 }
 
 impl CallOptions {
@@ -72,13 +97,37 @@ impl CallOptions {
     /// made (the last answer, a 429 say, is returned instead), and an attempt under way when
     /// it passes ends with [`Error::Timeout`].
     pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = Some(deadline);
+        self.deadline = Some(CallDeadline::After(deadline));
+        self
+    }
+
+    /// [`Self::deadline`], as an instant: the call ends by `instant`, however long it
+    /// waited to start. One already passed fails the call with [`Error::Timeout`] without
+    /// sending anything.
+    pub fn deadline_at(mut self, instant: std::time::Instant) -> Self {
+        self.deadline = Some(CallDeadline::At(instant));
         self
     }
 
     /// The retry policy for this call, instead of the client's.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
+        self
+    }
+
+    /// A header for this call only, added to (or replacing) the client's. Its value is
+    /// treated as sensitive: it never prints. A name or value HTTP does not allow fails the
+    /// call with [`Error::InvalidInput`] before anything is sent.
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        let own = self.headers.get_or_insert_with(Box::default);
+        match (HeaderName::from_bytes(name.as_bytes()), sensitive(value)) {
+            (Ok(name), Ok(value)) => own.headers.push((name, value)),
+            _ => {
+                own.invalid
+                    .get_or_insert_with(|| format!("{name:?} is not a header HTTP allows"));
+            }
+        }
         self
     }
 }
@@ -90,11 +139,53 @@ pub(crate) struct CallSettings {
     pub timeout: Duration,
     /// The time of the whole call: every attempt and every wait (`None`: no bound but the
     /// attempts' own).
-    pub deadline: Option<Duration>,
+    pub deadline: Option<CallDeadline>,
     pub retry: RetryPolicy,
     /// The largest body read into memory; `None` for bodies that are streamed (downloads,
     /// event streams).
     pub max_body: Option<usize>,
+    /// The call's own headers, on every attempt (boxed: most calls have none, and every
+    /// call's future holds its settings).
+    pub headers: Option<Box<CallHeaders>>,
+}
+
+/// The headers a call sets for itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct CallHeaders {
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// A header that could not be sent: the call fails before sending.
+    pub invalid: Option<String>,
+}
+
+impl CallSettings {
+    /// Settings with no deadline and no headers of the call's own.
+    pub(crate) fn new(timeout: Duration, retry: RetryPolicy, max_body: Option<usize>) -> Self {
+        CallSettings {
+            timeout,
+            deadline: None,
+            retry,
+            max_body,
+            headers: None,
+        }
+    }
+
+    /// The client's `timeout`, `deadline` and `retry`, with what the call's `options` set
+    /// over them.
+    pub(crate) fn merged(
+        options: &CallOptions,
+        timeout: Duration,
+        deadline: Option<CallDeadline>,
+        retry: &RetryPolicy,
+        max_body: Option<usize>,
+    ) -> Self {
+        CallSettings {
+            timeout: options.timeout.unwrap_or(timeout),
+            deadline: options.deadline.or(deadline),
+            retry: options.retry.clone().unwrap_or_else(|| retry.clone()),
+            max_body,
+            headers: options.headers.clone(),
+        }
+    }
 }
 
 /// An answer whose body is the caller's to read ([`Transport::open`]).
@@ -221,9 +312,13 @@ impl Transport {
     /// map grows on the connection's thread instead, and reallocating there what this thread
     /// allocated contends for the allocator's lock with this thread: one more futex per call
     /// with 64 in flight.
-    fn prepare(&self, request: &mut Request) {
+    fn prepare(&self, request: &mut Request, call: &CallSettings) {
         let headers = request.headers_mut();
-        headers.reserve(self.headers.len() + SENDER_HEADERS);
+        let own: &[_] = call.headers.as_ref().map_or(&[], |own| &own.headers);
+        headers.reserve(self.headers.len() + own.len() + SENDER_HEADERS);
+        for (name, value) in own {
+            headers.insert(name, value.clone());
+        }
         if self.headers_on_client {
             return;
         }
@@ -274,7 +369,10 @@ mod tests {
                     builder = builder.header(name, *value);
                 }
                 let mut request = builder.build().expect("a valid request");
-                transport.prepare(&mut request);
+                transport.prepare(
+                    &mut request,
+                    &CallSettings::new(Duration::from_secs(1), RetryPolicy::none(), None),
+                );
                 let sent = request.headers().clone();
                 let to_come = transport
                     .headers
@@ -316,7 +414,10 @@ mod tests {
             .header(header::AUTHORIZATION, "Bearer token")
             .build()
             .expect("a valid request");
-        transport.prepare(&mut request);
+        transport.prepare(
+            &mut request,
+            &CallSettings::new(Duration::from_secs(1), RetryPolicy::none(), None),
+        );
         let headers = request.headers();
         assert_eq!(headers[header::AUTHORIZATION], "Bearer token");
         assert_eq!(headers.get_all(header::AUTHORIZATION).iter().count(), 1);

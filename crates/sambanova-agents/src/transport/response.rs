@@ -5,25 +5,91 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use compact_str::CompactString;
-use reqwest::header::{self, HeaderName};
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::Error;
 use crate::redact::Secrets;
 
-/// The status line and headers that matter, with the secrets to keep out of any error made
-/// from this response.
-#[derive(Debug, Clone)]
-pub(crate) struct ResponseMeta {
-    pub status: StatusCode,
-    /// Read with [`Self::content_type`]. Inline up to 24 bytes (`application/json` and most
-    /// others): no allocation for it on every answer.
+/// What came back with an answer: its status and headers, how many times the request was
+/// sent to get it, and how long that took (every attempt and every wait between them, until
+/// the answer's head arrived).
+///
+/// Every call can give it: an agent call's outcome ([`crate::AgentOutcome::meta`]), and any
+/// Sessions or agent stream call with `.with_response()`.
+///
+/// ```
+/// # async fn demo(client: sambanova_agents::Client) -> Result<(), sambanova_agents::Error> {
+/// let outcome = client.deep_research().run("Compare the EU and US AI rules").await?;
+/// let meta = outcome.meta();
+/// println!(
+///     "{} in {:?} after {} attempt(s), request {}",
+///     meta.status(),
+///     meta.elapsed(),
+///     meta.attempts(),
+///     meta.request_id().unwrap_or("-"),
+/// );
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ResponseMeta {
+    pub(crate) status: StatusCode,
+    headers: HeaderMap,
+    /// The `Content-Type`, when it is text: read once (inline up to 24 bytes, as
+    /// `application/json` and most others are), for every rule that looks at it.
     content_type: Option<CompactString>,
-    pub request_id: Option<String>,
-    pub retry_after: Option<Duration>,
-    pub secrets: Secrets,
-    /// How many times the request was sent to get this answer.
-    pub attempts: u32,
+    /// The `X-Request-ID`, with any secret this client holds redacted: a hostile server can
+    /// echo a key as its request id.
+    pub(crate) request_id: Option<String>,
+    /// A 429's wait (only a 429's error reads it: a success pays no header parse for it).
+    pub(crate) retry_after: Option<Duration>,
+    /// The secrets to keep out of any error made from this answer.
+    pub(crate) secrets: Secrets,
+    pub(crate) attempts: u32,
+    elapsed: Duration,
+}
+
+/// A call's result with what came back with it ([`ResponseMeta`]). It derefs to the result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response<T> {
+    value: T,
+    meta: ResponseMeta,
+}
+
+impl<T> Response<T> {
+    #[allow(dead_code)] // The per-call builders make them.
+    pub(crate) fn new(value: T, meta: ResponseMeta) -> Self {
+        Response { value, meta }
+    }
+
+    /// What came back with the result.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
+
+    /// The result alone.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+
+    /// The result and its metadata.
+    pub fn into_parts(self) -> (T, ResponseMeta) {
+        (self.value, self.meta)
+    }
+}
+
+impl<T> std::ops::Deref for Response<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> std::ops::DerefMut for Response<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
 }
 
 /// One whole answer: its metadata and its body.
@@ -36,21 +102,64 @@ pub(crate) struct Exchange {
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 impl ResponseMeta {
-    pub(crate) fn of(response: &Response, secrets: &Secrets, attempts: u32) -> Self {
-        let headers = response.headers();
-        let text = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    /// The answer's head, taken from `response` (its headers move here: the body is read
+    /// without them).
+    pub(crate) fn of(
+        response: &mut reqwest::Response,
+        secrets: &Secrets,
+        attempts: u32,
+        elapsed: Duration,
+    ) -> Self {
+        let headers = std::mem::take(response.headers_mut());
+        let status = response.status();
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(CompactString::from);
+        let request_id = headers
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .map(|id| secrets.redacted(id.to_owned()));
+        let retry_after = (status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| crate::retry::retry_after(&headers, SystemTime::now()))
+            .flatten();
         ResponseMeta {
-            status: response.status(),
-            content_type: text(&header::CONTENT_TYPE).map(CompactString::from),
-            // A hostile server can echo a key as its request id: errors and logs show it.
-            request_id: text(&REQUEST_ID).map(|id| secrets.redacted(id.to_owned())),
-            // Only a 429's error reads it: a success pays no header parse for it.
-            retry_after: (response.status() == StatusCode::TOO_MANY_REQUESTS)
-                .then(|| crate::retry::retry_after(headers, SystemTime::now()))
-                .flatten(),
+            status,
+            headers,
+            content_type,
+            request_id,
+            retry_after,
             secrets: secrets.clone(),
             attempts,
+            elapsed,
         }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The answer's headers, as the server sent them.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The server's `X-Request-ID` (the one to quote to support), with any secret this
+    /// client holds redacted.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// How many times the request was sent to get this answer (1 without retries).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The time from the first attempt to this answer's head: every attempt, and every wait
+    /// between them.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
     }
 
     /// The `Content-Type`, when the server sent one that is text.
@@ -58,20 +167,51 @@ impl ResponseMeta {
         self.content_type.as_deref()
     }
 
-    /// Metadata for a response that came from elsewhere (a fuzzer, a test, a replay).
+    /// Metadata for a response that came from elsewhere (a fuzzer, a test, a replay, a
+    /// token), as if sent once.
     pub(crate) fn detached(
         status: StatusCode,
         content_type: Option<&str>,
         request_id: Option<&str>,
     ) -> Self {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = content_type.and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(header::CONTENT_TYPE, value);
+        }
         ResponseMeta {
             status,
+            headers,
             content_type: content_type.map(CompactString::from),
             request_id: request_id.map(str::to_owned),
             retry_after: None,
             secrets: Secrets::default(),
             attempts: 1,
+            elapsed: Duration::ZERO,
         }
+    }
+}
+
+/// Shows the header names only: an answer's headers can carry a session cookie.
+impl std::fmt::Debug for ResponseMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseMeta")
+            .field("status", &self.status)
+            .field("headers", &super::RedactedHeaders(&self.headers))
+            .field("request_id", &self.request_id)
+            .field("attempts", &self.attempts)
+            .field("elapsed", &self.elapsed)
+            .finish()
+    }
+}
+
+/// The same answer: status, headers, attempts and time.
+impl PartialEq for ResponseMeta {
+    fn eq(&self, other: &Self) -> bool {
+        self.status == other.status
+            && self.headers == other.headers
+            && self.request_id == other.request_id
+            && self.attempts == other.attempts
+            && self.elapsed == other.elapsed
     }
 }
 
@@ -117,7 +257,7 @@ fn describe(error: &reqwest::Error) -> String {
 /// Reads a whole body, within `limit` bytes (a declared length past it fails before a byte
 /// is read).
 pub(crate) async fn read_body(
-    mut response: Response,
+    mut response: reqwest::Response,
     limit: usize,
     timeout: Duration,
     operation: &str,

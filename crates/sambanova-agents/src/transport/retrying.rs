@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use super::attempts::{AttemptTime, Attempts};
 use super::timers::LentTimer;
-use super::{CallSettings, Deadline, ResponseMeta, Transport, transport_error};
+use super::{CallDeadline, CallSettings, ResponseMeta, Transport, transport_error};
 use crate::Error;
 use crate::retry::RetryPolicy;
 
@@ -187,13 +187,18 @@ impl Transport {
         call: &CallSettings,
         mut clock: Clock<'_, '_>,
     ) -> Result<(ResponseMeta, Response, Duration), Error> {
-        let mut attempts = Attempts::new(operation, "retrying", call.deadline.map(Deadline::after));
+        if let Some(invalid) = call.headers.as_ref().and_then(|own| own.invalid.as_ref()) {
+            return Err(Error::invalid_input(invalid.clone()));
+        }
+        let deadline = call.deadline.map(CallDeadline::start);
+        let mut attempts = Attempts::new(operation, "retrying", deadline);
+        let started = Instant::now();
         let mut request = build()?;
         loop {
             // Each attempt has its own time, never past the call's deadline.
             let AttemptTime { time, expires, .. } = attempts.begin(call.timeout)?;
             let attempt = attempts.made();
-            self.prepare(&mut request);
+            self.prepare(&mut request, call);
             let timer = match &mut clock {
                 Clock::PerRequest => {
                     *request.timeout_mut() = Some(time);
@@ -242,8 +247,13 @@ impl Transport {
                 });
                 let Some((next, event)) = next else {
                     return match outcome {
-                        Ok(response) => Ok((
-                            ResponseMeta::of(&response, &self.secrets, attempt),
+                        Ok(mut response) => Ok((
+                            ResponseMeta::of(
+                                &mut response,
+                                &self.secrets,
+                                attempt,
+                                started.elapsed(),
+                            ),
                             response,
                             expires,
                         )),
