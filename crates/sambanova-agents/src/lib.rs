@@ -156,6 +156,29 @@
 //! concurrency, error handling, permissions, tool call and tracing ones show the recipes above
 //! at length.
 //!
+//! # What came back, and every attempt
+//!
+//! Every answer carries a [`ResponseMeta`]: its status, headers, `X-Request-ID`, how many
+//! attempts it took and how long. An agent outcome gives it with [`AgentOutcome::meta`].
+//!
+//! Every attempt of every call (agent calls, Sessions calls, event stream connections,
+//! downloads, the agent stream's login) passes one seam, an [`AttemptHook`] registered with
+//! `on_attempt` on any client builder: it sees the request before it is sent and the answer or
+//! failure after, with the attempt's number. [`ClientBuilder::on_retry`] sees each wait
+//! between attempts (a [`RetryEvent`]).
+//!
+//! The same is logged with [`tracing`](https://docs.rs/tracing), nothing unless a subscriber
+//! is installed:
+//!
+//! | what | target / name | level | fields |
+//! | --- | --- | --- | --- |
+//! | each attempt, a span | `sambanova.request` | INFO | `operation`, `method`, `path`, `attempt` (1 for the first), and once answered `status`, `request_id`, `latency_ms` |
+//! | its end, an event in that span | `sambanova_agents::transport::retrying` | INFO | `answered`: `status`, `latency_ms`; `timed out`: `latency_ms`; `failed`: `latency_ms`, `error` |
+//! | each wait before another attempt | `sambanova_agents::retry` | INFO | `operation`, `attempt` (the one that failed), `wait_ms`, `reason`; the message says `retrying`, `reconnecting` (a stream) or `polling` (a sandbox being provisioned) |
+//!
+//! A plain `tracing_subscriber::fmt().init()` shows all three; request ids and errors never
+//! show a secret the client holds.
+//!
 //! # Features
 //!
 //! The TLS backend, and HTTP/2, are chosen with features, passed through to reqwest:
@@ -231,7 +254,9 @@ pub use redact::Secrets;
 /// `StatusCode`, and every client builder's `http_client` takes its `Client`.
 pub use reqwest;
 pub use retry::RetryPolicy;
-pub use transport::{CallOptions, Response, ResponseMeta, RetryEvent};
+pub use transport::{
+    Attempt, AttemptHook, AttemptOutcome, CallOptions, Response, ResponseMeta, RetryEvent,
+};
 
 /// The README's examples, compiled as doctests so that they cannot drift from the API.
 #[doc = include_str!("../../../README.md")]

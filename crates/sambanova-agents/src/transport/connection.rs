@@ -62,6 +62,7 @@ pub(crate) struct Connection {
     pub http: Option<reqwest::Client>,
     pub allow_insecure_http: bool,
     pub on_retry: Option<RetryHook>,
+    pub on_attempt: Option<super::AttemptHooks>,
 }
 
 impl Default for Connection {
@@ -73,6 +74,7 @@ impl Default for Connection {
             http: None,
             allow_insecure_http: false,
             on_retry: None,
+            on_attempt: None,
         }
     }
 }
@@ -93,6 +95,7 @@ impl std::fmt::Debug for Connection {
             .field("own_http_client", &self.http.is_some())
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("on_retry", &self.on_retry.is_some())
+            .field("on_attempt", &self.on_attempt.is_some())
             .finish()
     }
 }
@@ -164,6 +167,7 @@ impl Connection {
             headers_on_client,
             secrets,
             on_retry: self.on_retry,
+            on_attempt: self.on_attempt,
             timers: super::TimerPool::default(),
         })
     }
@@ -259,6 +263,15 @@ macro_rules! connection_setters {
         ) -> Self {
             self.connection.on_retry =
                 Some($crate::transport::RetryHook(std::sync::Arc::new(hook)));
+            self
+        }
+
+        /// Sees every attempt of every call, its request before it is sent and its answer
+        /// or failure after: the one seam for tracing, auditing or recording; see
+        /// [`AttemptHook`]($crate::AttemptHook).
+        pub fn on_attempt(mut self, hook: impl $crate::AttemptHook) -> Self {
+            self.connection.on_attempt =
+                Some($crate::transport::AttemptHooks(std::sync::Arc::new(hook)));
             self
         }
 
