@@ -288,6 +288,41 @@ fn a_question_with_no_input_left_exits_6() {
     assert!(stderr.contains("input ended"), "{stderr}");
 }
 
+/// A Ctrl-C while the question waits for its answer ends the run there, as it does mid-stream,
+/// and sends no answer.
+#[test]
+fn ctrl_c_while_a_question_waits_stops_without_answering() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sambanova-agents"))
+        .args(["--mock", "chat", "plan it #ask"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    // Kept open and unwritten: the answer never comes.
+    let stdin = child.stdin.take().expect("stdin");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut shown = String::new();
+    while !shown.contains("1) Accept [accepted]") {
+        assert_ne!(stderr.read_line(&mut shown).expect("reads"), 0, "{shown}");
+    }
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(signalled.success());
+    let output = child.wait_with_output().expect("exits");
+    stderr.read_to_string(&mut shown).expect("reads");
+    drop(stdin);
+    assert!(output.status.success(), "{output:?} {shown}");
+    assert!(shown.contains("stopped"), "{shown}");
+    assert!(!shown.contains("input ended"), "{shown}");
+    assert!(!stdout_of(&output).contains("Going ahead"), "{output:?}");
+}
+
 #[test]
 fn a_failed_chat_prints_one_json_error_document() {
     let output = bin()
