@@ -342,14 +342,11 @@ fn no_key_at_all_exits_3_before_any_request() {
 #[test]
 fn connection_refused_exits_5() {
     // A port that was free a moment ago: nothing listens there now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("free port")
-        .port();
+    let url = format!("{}/api", common::refusing_url());
     let output = bin()
         .args([
             "--base-url",
-            &format!("http://127.0.0.1:{port}/api"),
+            &url,
             "--api-key",
             TEST_API_KEY,
             "finance",

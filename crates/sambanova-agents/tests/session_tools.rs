@@ -7,8 +7,9 @@ use futures_util::StreamExt;
 use sambanova_agents::sessions::{EventKind, SessionsClient, ToolCalls, ToolEvent};
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, MockServer};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use support::Then;
+
+mod support;
 
 /// The tool events of one turn, answering its permission request with `approve`.
 async fn tool_events_of(
@@ -84,34 +85,26 @@ async fn a_denied_call_has_no_output_and_the_reply_is_what_was_said_before() {
     );
 }
 
-/// Serves one stream connection with these events, then holds it open until the client leaves
-/// (the real server never ends a stream).
+/// Serves one stream connection with these events, then holds it open (the real server never
+/// ends a stream).
 async fn stream_server(events: Vec<serde_json::Value>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut answer = String::from(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\r\n",
+    );
+    for event in events {
+        answer.push_str(&format!(
+            "id: {}\nevent: {}\ndata: {event}\n\n",
+            event["id"].as_str().unwrap(),
+            event["event_type"].as_str().unwrap()
+        ));
+    }
+    let (url, server) = support::scripted_server_then(vec![(answer, Then::HoldOpen)]).await;
     tokio::spawn(async move {
-        let (mut socket, _) = listener.accept().await.unwrap();
-        let mut request = Vec::new();
-        let mut buffer = [0u8; 1024];
-        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-            let read = socket.read(&mut buffer).await.unwrap();
-            assert!(read > 0, "the request ended early");
-            request.extend_from_slice(&buffer[..read]);
-        }
-        let mut body = String::new();
-        for event in events {
-            body.push_str(&format!(
-                "id: {}\nevent: {}\ndata: {event}\n\n",
-                event["id"].as_str().unwrap(),
-                event["event_type"].as_str().unwrap()
-            ));
-        }
-        let head =
-            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\r\n";
-        socket.write_all(head.as_bytes()).await.unwrap();
-        socket.write_all(body.as_bytes()).await.unwrap();
-        // Until the client closes its side.
-        while socket.read(&mut buffer).await.is_ok_and(|read| read > 0) {}
+        let requests = server.await.unwrap();
+        assert!(
+            requests.iter().all(|request| request.ends_with("\r\n\r\n")),
+            "the request ended early"
+        );
     });
     url
 }
