@@ -2,15 +2,15 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
 use futures_util::StreamExt;
-use sambanova_agents::agent_stream::{AgentRequest, AgentStreamClient};
-use sambanova_agents::sessions::SessionsClient;
-use sambanova_agents::{Attempt, AttemptHook, AttemptOutcome, Client, RetryPolicy};
+use sambanova_agents::agent_stream::AgentRequest;
+use sambanova_agents::{Attempt, AttemptHook, AttemptOutcome};
 use sambanova_agents_mock::MockServer;
-use support::{json_response, scripted_server};
+use std::sync::{Arc, Mutex};
+use support::{
+    agent_stream_client_builder, client_builder, json_response, scripted_server,
+    sessions_client_builder,
+};
 
 const KEY: &str = "00000000-0000-4000-8000-000000000000";
 
@@ -50,10 +50,7 @@ async fn the_hook_sees_every_attempt_of_an_agent_call_and_its_header_reaches_the
     let completed = json_response(r#"{"status":"completed","result":"42","thread_id":null}"#);
     let (url, server) = scripted_server(vec![unavailable.into(), completed]).await;
     let seen = Seen::default();
-    let client = Client::builder()
-        .api_key(KEY)
-        .base_url(&url)
-        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
+    let client = client_builder(&url, KEY)
         .on_attempt(seen.clone())
         .build()
         .unwrap();
@@ -77,8 +74,7 @@ async fn the_hook_sees_every_attempt_of_an_agent_call_and_its_header_reaches_the
 async fn the_hook_sees_sessions_calls_and_the_agent_streams_login_and_run() {
     let mock = MockServer::start().await.expect("the mock starts");
     let seen = Seen::default();
-    let sessions = SessionsClient::builder()
-        .base_url(mock.url())
+    let sessions = sessions_client_builder(&mock.url())
         .on_attempt(seen.clone())
         .build()
         .unwrap();
@@ -86,10 +82,7 @@ async fn the_hook_sees_sessions_calls_and_the_agent_streams_login_and_run() {
     assert_eq!(seen.lines(), ["list_sandboxes #1: 200"]);
 
     let seen = Seen::default();
-    let (user, password) = mock.agent_stream_user();
-    let agent_stream = AgentStreamClient::builder()
-        .base_url(mock.url())
-        .credentials(user, password)
+    let agent_stream = agent_stream_client_builder(&mock.url())
         .on_attempt(seen.clone())
         .build()
         .unwrap();

@@ -6,20 +6,12 @@ mod support;
 use std::time::{Duration, Instant};
 
 use httpmock::MockServer;
-use sambanova_agents::{Client, Error, ErrorKind, RetryPolicy};
-use support::{json_response, scripted_server};
+use sambanova_agents::{Error, ErrorKind};
+use support::{client, json_response, scripted_server};
 
 const KEY: &str = "00000000-0000-4000-8000-000000000000";
 
 const COMPLETED: &str = r#"{"status":"completed","result":"42","thread_id":null}"#;
-
-fn client_of(base_url: &str) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(base_url)
-        .build()
-        .expect("client builds")
-}
 
 #[tokio::test]
 async fn an_outcome_carries_the_status_headers_request_id_and_attempts_of_its_answer() {
@@ -34,7 +26,7 @@ async fn an_outcome_carries_the_status_headers_request_id_and_attempts_of_its_an
                 .body(COMPLETED);
         })
         .await;
-    let outcome = client_of(&server.base_url())
+    let outcome = client(&server.base_url(), KEY)
         .main_agent()
         .run("hello")
         .await
@@ -53,13 +45,7 @@ async fn an_outcome_carries_the_status_headers_request_id_and_attempts_of_its_an
 async fn a_retried_answer_counts_every_attempt() {
     let limited = "HTTP/1.1 429 Too Many Requests\r\nretry-after: 0\r\ncontent-length: 0\r\n\r\n";
     let (url, server) = scripted_server(vec![limited.into(), json_response(COMPLETED)]).await;
-    let client = Client::builder()
-        .api_key(KEY)
-        .base_url(&url)
-        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
-        .build()
-        .unwrap();
-    let outcome = client
+    let outcome = client(&url, KEY)
         .main_agent()
         .run("hello")
         .await
@@ -79,8 +65,7 @@ async fn a_header_set_for_a_call_reaches_the_wire() {
                 .body(COMPLETED);
         })
         .await;
-    let client = client_of(&server.base_url());
-    client
+    client(&server.base_url(), KEY)
         .main_agent()
         .header("x-team", "research")
         .run("hello")
@@ -100,8 +85,7 @@ async fn a_deadline_already_passed_fails_as_a_timeout_without_sending() {
                 .body(COMPLETED);
         })
         .await;
-    let client = client_of(&server.base_url());
-    let error = client
+    let error = client(&server.base_url(), KEY)
         .main_agent()
         .deadline_at(Instant::now())
         .run("hello")
@@ -120,8 +104,7 @@ async fn a_header_http_does_not_allow_fails_the_call_before_sending() {
             then.status(200);
         })
         .await;
-    let client = client_of(&server.base_url());
-    let error = client
+    let error = client(&server.base_url(), KEY)
         .main_agent()
         .header("bad header", "x")
         .run("hello")

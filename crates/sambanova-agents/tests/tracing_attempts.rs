@@ -6,8 +6,7 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use sambanova_agents::Client;
-use support::{json_response, scripted_server};
+use support::{client, json_response, scripted_server};
 
 const KEY: &str = "00000000-0000-4000-8000-000000000000";
 
@@ -39,12 +38,11 @@ async fn a_plain_fmt_subscriber_shows_the_end_of_each_attempt() {
         .with_ansi(false)
         .finish();
     let _default = tracing::subscriber::set_default(subscriber);
-    let client = Client::builder()
-        .api_key(KEY)
-        .base_url(&url)
-        .build()
-        .unwrap();
-    client.main_agent().run("hello").await.expect("completed");
+    client(&url, KEY)
+        .main_agent()
+        .run("hello")
+        .await
+        .expect("completed");
     server.await.unwrap();
     let text = String::from_utf8(printed.0.lock().unwrap().clone()).unwrap();
     let line = text
