@@ -323,12 +323,11 @@ impl ClientBuilder {
         };
         let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let base_url = checked_base_url(&base_url, self.connection.allow_insecure_http)?;
-        let transport = self.connection.transport(Credential::Bearer(api_key))?;
-        let raw = raw::Client::new_with_client(
+        let (transport, raw) = self.connection.open(
+            Credential::Bearer(api_key),
             &base_url,
-            transport.http.clone(),
-            sambanova_agents_raw::Executor::plain(),
-        );
+            raw::Client::new_with_client,
+        )?;
         Ok(Client {
             inner: Arc::new(Inner {
                 transport: Arc::new(transport),

@@ -944,3 +944,74 @@ async fn the_guide_form_login_is_tried_when_the_json_path_is_missing() {
     missing.assert_calls_async(1).await;
     guide.assert_calls_async(2).await;
 }
+
+/// After the guide's form login (with the captcha), the refresh goes to the guide's path too,
+/// with the cookie that login set.
+#[tokio::test]
+async fn after_the_guide_login_the_refresh_uses_the_guide_path() {
+    use httpmock::Method::POST;
+    let server = httpmock::MockServer::start_async().await;
+    let missing = server
+        .mock_async(|when, then| {
+            when.method(POST).path_matches("^/api/v1/auth/");
+            then.status(404)
+                .header("content-type", "application/json")
+                .body(r#"{"detail":"Not Found"}"#);
+        })
+        .await;
+    let guide = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(GUIDE_LOGIN)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .form_urlencoded_tuple("username", "demo")
+                .form_urlencoded_tuple("password", "demo")
+                .form_urlencoded_tuple("uuid", "cap-1")
+                .form_urlencoded_tuple("captcha", "x7");
+            then.status(200)
+                .header("content-type", "application/json")
+                .header("set-cookie", "fba_refresh_token=r-g; HttpOnly; Path=/")
+                .body(format!(r#"{{"data":{{"access_token":"{EXPIRED_JWT}"}}}}"#));
+        })
+        .await;
+    let refresh = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/api/v1/admin/auth/token/refresh")
+                .header("cookie", "fba_refresh_token=r-g");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(r#"{"access_token":"tok-g2","token_type":"bearer","expires_in":1800}"#);
+        })
+        .await;
+    let run = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(STREAM)
+                .header("authorization", "Bearer tok-g2");
+            then.status(200)
+                .header("content-type", "text/event-stream")
+                .body(CHAT_EVENTS);
+        })
+        .await;
+    let client = AgentStreamClient::builder()
+        .base_url(server.base_url())
+        .credentials("demo", "demo")
+        .captcha("cap-1", "x7")
+        .build()
+        .unwrap();
+    client.login().await.expect("the guide's login answers");
+    let mut events = client
+        .stream(&AgentRequest::new("hi"))
+        .await
+        .expect("opens with the refreshed token");
+    assert!(drain(&mut events).await.iter().all(Result::is_ok));
+    missing.assert_calls_async(1).await;
+    guide.assert_calls_async(1).await;
+    refresh.assert_calls_async(1).await;
+    run.assert_async().await;
+    assert_eq!(
+        client.access_token().map(|t| t.expose_secret().to_owned()),
+        Some("tok-g2".to_owned())
+    );
+}

@@ -214,7 +214,9 @@ impl AgentStreamClientBuilder {
             .unwrap_or_else(|| DEFAULT_AGENT_STREAM_URL.to_owned());
         let base_url = checked_base_url(&base_url, self.connection.allow_insecure_http)?;
         let token = self.token.map(AccessToken::new).transpose()?;
-        let transport = self.connection.transport(Credential::None)?;
+        let (transport, raw) =
+            self.connection
+                .open(Credential::None, &base_url, raw::Client::new_with_client)?;
         if let Some(token) = &token {
             transport.secrets.add(token.expose_secret());
         }
@@ -224,11 +226,6 @@ impl AgentStreamClientBuilder {
         if let Some(captcha) = &self.captcha {
             transport.secrets.add(&captcha.answer.0);
         }
-        let raw = raw::Client::new_with_client(
-            &base_url,
-            transport.http.clone(),
-            sambanova_agents_raw::Executor::plain(),
-        );
         Ok(AgentStreamClient {
             inner: Arc::new(Inner {
                 transport,

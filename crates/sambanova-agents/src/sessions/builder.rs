@@ -246,12 +246,9 @@ impl SessionsClientBuilder {
             (_, Some(key)) => Credential::Bearer(key),
             (_, None) => Credential::None,
         };
-        let transport = self.connection.transport(credential)?;
-        let raw = raw::Client::new_with_client(
-            &base_url,
-            transport.http.clone(),
-            sambanova_agents_raw::Executor::plain(),
-        );
+        let (transport, raw) =
+            self.connection
+                .open(credential, &base_url, raw::Client::new_with_client)?;
         Ok(SessionsClient {
             inner: Arc::new(Inner {
                 transport: Arc::new(transport),

@@ -101,6 +101,20 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
+    /// What every client builder opens: the [`Transport`] (see [`Self::transport`]) and the
+    /// generated raw client at `base_url` over the transport's HTTP client, which builds the
+    /// requests the transport sends. `raw` is the generated client's `new_with_client`.
+    pub(crate) fn open<R>(
+        self,
+        credential: Credential,
+        base_url: &str,
+        raw: fn(&str, reqwest::Client) -> R,
+    ) -> Result<(Transport, R), Error> {
+        let transport = self.transport(credential)?;
+        let raw = raw(base_url, transport.http.clone());
+        Ok((transport, raw))
+    }
+
     /// Checks the headers and builds the HTTP client (unless the caller brought one).
     ///
     /// What every request carries (the user agent, the caller's extra headers, the key) goes
