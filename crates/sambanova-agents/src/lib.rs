@@ -216,6 +216,7 @@ mod retry;
 pub mod sessions;
 pub mod sse;
 mod transport;
+mod wire_enum;
 
 pub use agents::{Coding, DeepResearch, Financial, MainAgent};
 pub use auth::ApiKey;
