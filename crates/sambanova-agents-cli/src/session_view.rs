@@ -4,7 +4,7 @@
 use std::io;
 
 use sambanova_agents::sessions::{
-    EventKind, SessionEvent, SessionsClient, ToolCall, ToolCalls, ToolEvent,
+    EventKind, SessionEvent, SessionsClient, ToolCall, ToolCallTracker, ToolEvent,
 };
 use serde_json::Value;
 
@@ -104,7 +104,7 @@ pub struct EventPrinter {
     text: LiveText,
     /// Deltas were printed this turn, so `text_complete` must not repeat them.
     streamed: bool,
-    tools: ToolCalls,
+    tools: ToolCallTracker,
     turn: TurnTracker,
 }
 
@@ -124,7 +124,7 @@ impl EventPrinter {
             output,
             text: LiveText::default(),
             streamed: false,
-            tools: ToolCalls::new(),
+            tools: ToolCallTracker::new(),
             turn,
         }
     }

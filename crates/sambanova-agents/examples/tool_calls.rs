@@ -1,5 +1,5 @@
 //! Tool calls on a Sessions turn, assembled: the stream names a tool with an empty input and
-//! then sends the input as JSON pieces; `ToolCalls` joins them into one call with its input
+//! then sends the input as JSON pieces; `ToolCallTracker` joins them into one call with its input
 //! parsed, and later pairs the call with its result. After the turn, the session's stored
 //! reply comes from `SessionDetails::last_assistant_message`.
 //!
@@ -7,7 +7,7 @@
 
 use futures_util::StreamExt;
 use sambanova_agents::Error;
-use sambanova_agents::sessions::{SessionsClient, ToolCalls, ToolEvent, ToolOutput};
+use sambanova_agents::sessions::{SessionsClient, ToolCallTracker, ToolEvent, ToolOutput};
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, MockServer};
 
 #[tokio::main]
@@ -31,7 +31,7 @@ async fn run_turn(
     prompt: &str,
 ) -> Result<(Vec<ToolOutput>, String), Error> {
     let mut turn = client.send_and_stream(session_id, prompt).await?;
-    let mut tools = ToolCalls::new();
+    let mut tools = ToolCallTracker::new();
     let mut outputs = Vec::new();
     while let Some(event) = turn.events.next().await {
         for tool in tools.push(&event?) {

@@ -4,7 +4,7 @@
 //! in pieces keyed by content block index, no `tool_use_complete`).
 
 use futures_util::StreamExt;
-use sambanova_agents::sessions::{EventKind, SessionsClient, ToolCalls, ToolEvent};
+use sambanova_agents::sessions::{EventKind, SessionsClient, ToolCallTracker, ToolEvent};
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, MockServer};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,7 +20,7 @@ async fn tool_events_of(
         .send_and_stream(session_id, "list #permission")
         .await
         .expect("turn starts");
-    let mut tools = ToolCalls::new();
+    let mut tools = ToolCallTracker::new();
     let mut seen = Vec::new();
     while let Some(event) = turn.events.next().await {
         let event = event.expect("no stream error");
@@ -175,7 +175,7 @@ async fn a_call_relayed_like_the_real_server_is_joined_by_index_without_tool_use
     .await;
     let client = SessionsClient::new(url).unwrap();
     let mut events = client.events(sid).until_turn_end();
-    let mut tools = ToolCalls::new();
+    let mut tools = ToolCallTracker::new();
     let mut seen = Vec::new();
     while let Some(event) = events.next().await {
         let event = event.expect("no stream error");
