@@ -380,6 +380,14 @@ impl TurnText {
     }
 }
 
+impl<'e> Extend<&'e SessionEvent> for TurnText {
+    fn extend<I: IntoIterator<Item = &'e SessionEvent>>(&mut self, events: I) {
+        for event in events {
+            self.push(event);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,7 +414,10 @@ mod tests {
             ))
         };
         let mut text = TurnText::new();
-        assert_eq!(text.push(&event("text_delta", r#"{"text":"Hel"}"#)), Some("Hel"));
+        assert_eq!(
+            text.push(&event("text_delta", r#"{"text":"Hel"}"#)),
+            Some("Hel")
+        );
         assert_eq!(text.push(&event("text_delta", r#"{"text":""}"#)), None);
         assert_eq!(text.push(&event("stats", r#"{"cpu":1}"#)), None);
         assert_eq!(text.push(&event("text_complete", r#"{}"#)), None);
