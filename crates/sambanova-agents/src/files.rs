@@ -153,7 +153,7 @@ impl Files {
                 Err(error)
                     if resume.is_some()
                         && error.status() == Some(StatusCode::RANGE_NOT_SATISFIABLE)
-                        && attempt <= policy.max_retries_value() =>
+                        && attempt <= policy.get_max_retries() =>
                 {
                     partial = None;
                     continue;
@@ -197,7 +197,7 @@ impl Files {
                     let in_time = deadline.is_none_or(|deadline| deadline.fits(wait));
                     if !(transient
                         && policy.retries_after_delivery()
-                        && attempt <= policy.max_retries_value()
+                        && attempt <= policy.get_max_retries()
                         && in_time)
                     {
                         return Err(error);

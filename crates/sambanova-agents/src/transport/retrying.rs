@@ -244,7 +244,7 @@ impl Transport {
                 let in_time = |wait: Duration| deadline.is_none_or(|deadline| deadline.fits(wait));
                 let next = match retry_wait(call, attempt, &outcome) {
                     Some((wait, reason, server_asked))
-                        if attempt <= call.retry.max_retries_value() && in_time(wait) =>
+                        if attempt <= call.retry.get_max_retries() && in_time(wait) =>
                     {
                         // Boxed: the next request waits out the backoff in the heap, so the
                         // future of every call (most never retry) has no room for it.
