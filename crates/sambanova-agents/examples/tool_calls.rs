@@ -16,7 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| "List the files".to_owned());
     let mock = MockServer::start().await?;
-    let client = SessionsClient::new(mock.url())?;
+    let client = SessionsClient::builder().base_url(mock.url()).build()?;
     let session = client.create_session(DEMO_SANDBOX_ID).await?;
 
     let (outputs, reply) = run_turn(&client, &session.id, &prompt).await?;
@@ -66,7 +66,10 @@ async fn run_turn(
 #[tokio::test]
 async fn the_call_comes_whole_with_its_result_and_the_reply_is_stored() {
     let mock = MockServer::start().await.unwrap();
-    let client = SessionsClient::new(mock.url()).unwrap();
+    let client = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
 
     let (outputs, reply) = run_turn(&client, &session.id, "List the files")

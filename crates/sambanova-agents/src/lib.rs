@@ -65,7 +65,7 @@
 //! let answer = client.main_agent().run("What is an RDU?").await?.into_completion()?;
 //! assert!(answer.text().contains("What is an RDU?"));
 //!
-//! let sessions = SessionsClient::new(mock.url())?;
+//! let sessions = SessionsClient::builder().base_url(mock.url()).build()?;
 //! let session = sessions.create_session(DEMO_SANDBOX_ID).await?;
 //! let mut turn = sessions.send_and_stream(&session.id, "hi").await?;
 //! let mut text = TurnText::new();
