@@ -183,9 +183,8 @@ impl EventPrinter {
                 ))?;
             }
             EventKind::UserInputRequest(request) => {
-                let id = request
-                    .request_id
-                    .as_deref()
+                let id = Some(request.request_id.as_str())
+                    .filter(|id| !id.is_empty())
                     .map(|id| format!(" (request {})", one_line(id)))
                     .unwrap_or_default();
                 let questions = request

@@ -76,10 +76,7 @@ async fn answer_turn(
                     .await?;
             }
             EventKind::UserInputRequest(request) => {
-                let request_id = request
-                    .request_id
-                    .as_deref()
-                    .ok_or("a question with no id")?;
+                let request_id = request.request_id.as_str();
                 let questions = request.questions.as_ref().unwrap_or(&Value::Null);
                 let answer = first_option(questions).unwrap_or("yes");
                 println!("  asked {questions}: answering {answer:?}");

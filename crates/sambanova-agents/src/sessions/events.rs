@@ -436,6 +436,31 @@ mod tests {
     }
 
     #[test]
+    fn a_pending_request_without_its_id_is_unknown_whichever_kind() {
+        for event_type in ["permission_request", "user_input_request"] {
+            let line = format!(
+                r#"{{"id":"e","event_type":"{event_type}","data":{{"tool_name":"Bash","questions":[]}}}}"#
+            );
+            match SessionEvent::from_json(&line).kind {
+                EventKind::Unknown { event, data } => {
+                    assert_eq!(event, event_type);
+                    assert_eq!(data["tool_name"], "Bash");
+                }
+                other => panic!("{event_type}: {other:?}"),
+            }
+            let line = format!(
+                r#"{{"id":"e","event_type":"{event_type}","data":{{"request_id":"r-1"}}}}"#
+            );
+            let request_id = match SessionEvent::from_json(&line).kind {
+                EventKind::PermissionRequest(request) => request.request_id,
+                EventKind::UserInputRequest(request) => request.request_id,
+                other => panic!("{event_type}: {other:?}"),
+            };
+            assert_eq!(request_id, "r-1");
+        }
+    }
+
+    #[test]
     fn a_line_that_is_not_json_is_kept() {
         let sse = sse::Event::new("weird", "not json", "x1");
         let event = SessionEvent::from_sse(&sse);
@@ -471,6 +496,10 @@ mod tests {
             (
                 "result_error",
                 r#"{"cost_usd":0.0,"duration_ms":1,"error_type":"e","message":"m","session_id":"s"}"#,
+            ),
+            (
+                "user_input_request",
+                r#"{"request_id":"q","tool_use_id":"q","questions":[{"question":"Which?"}]}"#,
             ),
             ("error", r#"{"message":"sandbox stopped"}"#),
             ("provisioning_complete", r#"{"sandbox_id":"real"}"#),
