@@ -262,8 +262,8 @@ mod tests {
     use super::*;
 
     fn classified(status: u16, body: &str, request_id: Option<&str>) -> SdkError {
-        sambanova_agents::outcome::classify(
-            sambanova_agents::outcome::Expect::Json,
+        sambanova_agents::classify(
+            sambanova_agents::Expect::Json,
             status,
             Some("application/json"),
             request_id,

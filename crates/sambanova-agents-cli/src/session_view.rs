@@ -4,7 +4,7 @@
 use std::io;
 
 use sambanova_agents::sessions::{
-    EventKind, SessionEvent, SessionsClient, ToolCall, ToolCalls, ToolEvent,
+    EventKind, SessionEvent, SessionsClient, ToolCall, ToolCallTracker, ToolEvent,
 };
 use serde_json::Value;
 
@@ -106,7 +106,7 @@ pub struct EventPrinter {
     text: LiveText,
     /// Deltas were printed this turn, so `text_complete` must not repeat them.
     streamed: bool,
-    tools: ToolCalls,
+    tools: ToolCallTracker,
     turn: TurnTracker,
 }
 
@@ -126,7 +126,7 @@ impl EventPrinter {
             output,
             text: LiveText::default(),
             streamed: false,
-            tools: ToolCalls::new(),
+            tools: ToolCallTracker::new(),
             turn,
         }
     }
@@ -185,9 +185,8 @@ impl EventPrinter {
                 ))?;
             }
             EventKind::UserInputRequest(request) => {
-                let id = request
-                    .request_id
-                    .as_deref()
+                let id = Some(request.request_id.as_str())
+                    .filter(|id| !id.is_empty())
                     .map(|id| format!(" (request {})", one_line(id)))
                     .unwrap_or_default();
                 let questions = request

@@ -177,17 +177,14 @@ impl Answers {
                 )
                 .await
             }
+            EventKind::UserInputRequest(request) if request.request_id.trim().is_empty() => {
+                // The agent asked without an id to answer: the server goes on by itself.
+                self.output
+                    .note("the question has no request id to answer; the agent goes on");
+                Ok(())
+            }
             EventKind::UserInputRequest(request) => {
-                let Some(request_id) = request
-                    .request_id
-                    .as_deref()
-                    .filter(|id| !id.trim().is_empty())
-                else {
-                    // The agent asked without an id to answer: the server goes on by itself.
-                    self.output
-                        .note("the question has no request id to answer; the agent goes on");
-                    return Ok(());
-                };
+                let request_id = request.request_id.as_str();
                 if self.policy != Policy::Ask {
                     return Err(CliError::AnswerNeeded {
                         message: format!(

@@ -448,9 +448,10 @@ impl Error {
     /// ```
     /// use sambanova_agents::{Error, ErrorKind};
     ///
-    /// let error = sambanova_agents::outcome::classify(
-    ///     sambanova_agents::outcome::Expect::Json, 429, None, None, b"",
-    /// ).unwrap_err();
+    /// # let error = sambanova_agents::classify(
+    /// #     sambanova_agents::Expect::Json, 429, None, None, b"",
+    /// # ).unwrap_err();
+    /// // `error`: an agent call answered 429.
     /// assert_eq!(error.kind(), ErrorKind::RateLimited);
     /// assert!(error.is_retryable());
     /// ```

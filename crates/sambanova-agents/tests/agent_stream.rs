@@ -346,7 +346,7 @@ async fn a_token_alone_works_until_refused() {
     let token = agent_stream_client(&server.url()).login().await.unwrap();
     let client = AgentStreamClient::builder()
         .base_url(server.url())
-        .token(token.expose_secret())
+        .access_token(token.expose_secret())
         .build()
         .unwrap();
     run(&client, &AgentRequest::new("with a stored token")).await;
@@ -376,7 +376,7 @@ async fn an_expired_token_alone_asks_for_a_login_before_sending() {
     let server = MockServer::start().await.unwrap();
     let client = AgentStreamClient::builder()
         .base_url(server.url())
-        .token(EXPIRED_JWT)
+        .access_token(EXPIRED_JWT)
         .build()
         .unwrap();
     let error = client.stream(&AgentRequest::new("hi")).await.unwrap_err();
@@ -395,7 +395,7 @@ async fn the_servers_own_refusal_of_a_revoked_token_is_reported() {
     // Another client's token: a refresh on `first` revokes it.
     let holder = AgentStreamClient::builder()
         .base_url(server.url())
-        .token(revoked.expose_secret())
+        .access_token(revoked.expose_secret())
         .build()
         .unwrap();
     server
@@ -633,7 +633,7 @@ async fn a_refused_stored_token_falls_back_to_the_credentials() {
     let server = MockServer::start().await.unwrap();
     let client = AgentStreamClient::builder()
         .base_url(server.url())
-        .token("a-token-the-server-never-issued")
+        .access_token("a-token-the-server-never-issued")
         .credentials("demo", "demo")
         .build()
         .unwrap();
@@ -658,7 +658,10 @@ fn clients_futures_and_streams_are_send() {
     send_sync::<AgentStreamClient>();
     send_sync::<AgentRequest>();
     send_sync::<AgentEventStream>();
-    let client = AgentStreamClient::builder().token("t").build().unwrap();
+    let client = AgentStreamClient::builder()
+        .access_token("t")
+        .build()
+        .unwrap();
     let request = AgentRequest::new("x");
     send(&client.stream(&request));
     send(&client.login());

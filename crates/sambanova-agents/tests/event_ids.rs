@@ -250,7 +250,7 @@ const TOKEN: &str =
 fn agent_client(url: &str) -> AgentStreamClient {
     AgentStreamClient::builder()
         .base_url(url)
-        .token(TOKEN)
+        .access_token(TOKEN)
         .retry(RetryPolicy::none())
         .build()
         .unwrap()

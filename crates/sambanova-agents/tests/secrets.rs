@@ -411,7 +411,7 @@ async fn session_and_agent_stream_clients_log_no_secret() {
     }
     let stored = AgentStreamClient::builder()
         .base_url(mock.url())
-        .token(token.expose_secret())
+        .access_token(token.expose_secret())
         .build()
         .expect("builds");
     show("AgentStreamClient with a stored token", &stored);

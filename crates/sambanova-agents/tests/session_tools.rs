@@ -4,7 +4,7 @@
 //! in pieces keyed by content block index, no `tool_use_complete`).
 
 use futures_util::StreamExt;
-use sambanova_agents::sessions::{EventKind, SessionsClient, ToolCalls, ToolEvent};
+use sambanova_agents::sessions::{EventKind, SessionsClient, ToolCallTracker, ToolEvent};
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, MockServer};
 use serde_json::json;
 use support::Then;
@@ -21,7 +21,7 @@ async fn tool_events_of(
         .send_and_stream(session_id, "list #permission")
         .await
         .expect("turn starts");
-    let mut tools = ToolCalls::new();
+    let mut tools = ToolCallTracker::new();
     let mut seen = Vec::new();
     while let Some(event) = turn.events.next().await {
         let event = event.expect("no stream error");
@@ -45,7 +45,10 @@ async fn tool_events_of(
 #[tokio::test]
 async fn an_approved_call_comes_whole_then_its_output() {
     let mock = MockServer::start().await.expect("mock starts");
-    let client = SessionsClient::new(mock.url()).unwrap();
+    let client = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
 
     let seen = tool_events_of(&client, &session.id, true).await;
@@ -68,7 +71,10 @@ async fn an_approved_call_comes_whole_then_its_output() {
 #[tokio::test]
 async fn a_denied_call_has_no_output_and_the_reply_is_what_was_said_before() {
     let mock = MockServer::start().await.expect("mock starts");
-    let client = SessionsClient::new(mock.url()).unwrap();
+    let client = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
     let before = client.get_session(&session.id).await.unwrap();
     assert!(before.last_assistant_message().is_none());
@@ -166,9 +172,9 @@ async fn a_call_relayed_like_the_real_server_is_joined_by_index_without_tool_use
         ),
     ])
     .await;
-    let client = SessionsClient::new(url).unwrap();
+    let client = SessionsClient::builder().base_url(url).build().unwrap();
     let mut events = client.events(sid).until_turn_end();
-    let mut tools = ToolCalls::new();
+    let mut tools = ToolCallTracker::new();
     let mut seen = Vec::new();
     while let Some(event) = events.next().await {
         let event = event.expect("no stream error");

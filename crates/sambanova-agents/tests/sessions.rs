@@ -144,7 +144,7 @@ async fn a_turn_streams_typed_events_in_order_and_ends_with_it() {
     assert!(matches!(&events[0].kind, EventKind::QueueUpdated(q) if q.queue_length == 1));
     assert!(matches!(&events[5].kind, EventKind::ToolUseStart(t) if t.name == "Bash"));
     let mut text = TurnText::new();
-    events.iter().for_each(|event| text.push(event));
+    text.extend(&events);
     assert_eq!(text.streamed(), "Echo: hello world Done.");
     assert_eq!(text.text(), "Echo: hello world Done.");
 
@@ -592,7 +592,7 @@ async fn attach_shows_the_last_turn_not_the_first_of_the_replay() {
 
     let replayed = collect(client.attach(&session.id).await.unwrap()).await;
     let mut text = TurnText::new();
-    replayed.iter().for_each(|event| text.push(event));
+    text.extend(&replayed);
     assert_eq!(
         text.streamed(),
         "Echo: second turn Done.",

@@ -312,7 +312,7 @@ fn client(ctx: &Context, token_file: Option<&Path>) -> Result<AgentStreamClient,
     match stored {
         Some(token) => {
             crate::logging::hide(&token);
-            builder = builder.token(token);
+            builder = builder.access_token(token);
         }
         None if !environment_has_credentials => return Err(TokenError::NotLoggedIn.into()),
         None => {}

@@ -130,8 +130,9 @@ impl AgentStreamClientBuilder {
     }
 
     /// An access token obtained elsewhere (a stored login). With credentials too, the client
-    /// starts with it and logs in when it expires or is refused.
-    pub fn token(mut self, token: impl Into<String>) -> Self {
+    /// starts with it and logs in when it expires or is refused. The client's
+    /// [`access_token`](AgentStreamClient::access_token) answers the one in use.
+    pub fn access_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
         self
     }
@@ -197,7 +198,7 @@ impl AgentStreamClientBuilder {
     ///
     /// let missing = AgentStreamClient::builder().build().unwrap_err();
     /// assert!(matches!(missing, Error::Config { .. }));
-    /// let insecure = AgentStreamClient::builder().base_url("http://example.com").token("t").build();
+    /// let insecure = AgentStreamClient::builder().base_url("http://example.com").access_token("t").build();
     /// assert!(matches!(insecure, Err(Error::Config { .. })));
     /// ```
     pub fn build(self) -> Result<AgentStreamClient, Error> {
@@ -261,7 +262,7 @@ mod tests {
             "{:?}",
             AgentStreamClient::builder()
                 .credentials("u", "hunter2")
-                .token("tok-secret")
+                .access_token("tok-secret")
                 .captcha("c-1", "captcha-secret")
         );
         for secret in ["hunter2", "tok-secret", "captcha-secret"] {

@@ -10,60 +10,31 @@ use serde_json::Value;
 use crate::Error;
 use crate::dialect::kept_body;
 use crate::transport::ResponseMeta;
+use crate::wire_enum::wire_enum;
 
 /// Continues a plan's thread with a reply (set by the agent the plan came from, with that
 /// handle's settings).
 pub(crate) type Resume =
     Arc<dyn Fn(&Plan, String) -> BoxFuture<'static, Result<AgentOutcome, Error>> + Send + Sync>;
 
-/// The `status` of an agent's JSON body. The real server uses `completed`, `interrupted` and
-/// `error`; anything else is kept as [`AgentStatus::Unknown`] rather than rejected.
-///
-/// ```
-/// use sambanova_agents::AgentStatus;
-///
-/// assert_eq!(AgentStatus::from("interrupted"), AgentStatus::Interrupted);
-/// assert_eq!(AgentStatus::from("paused"), AgentStatus::Unknown("paused".into()));
-/// assert_eq!(AgentStatus::Completed.as_str(), "completed");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum AgentStatus {
-    /// The run finished (but see [`Error::Server`]: also used on some 500s).
-    Completed,
-    /// The run paused for approval of a plan.
-    Interrupted,
-    /// The run failed.
-    Error,
-    /// A value this SDK does not know.
-    Unknown(String),
-}
-
-impl AgentStatus {
-    /// The wire value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            AgentStatus::Completed => "completed",
-            AgentStatus::Interrupted => "interrupted",
-            AgentStatus::Error => "error",
-            AgentStatus::Unknown(other) => other,
-        }
-    }
-}
-
-impl From<&str> for AgentStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "completed" => AgentStatus::Completed,
-            "interrupted" => AgentStatus::Interrupted,
-            "error" => AgentStatus::Error,
-            other => AgentStatus::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl fmt::Display for AgentStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+wire_enum! {
+    /// The `status` of an agent's JSON body. The real server uses `completed`, `interrupted` and
+    /// `error`; anything else is kept as [`AgentStatus::Unknown`] rather than rejected.
+    ///
+    /// ```
+    /// use sambanova_agents::AgentStatus;
+    ///
+    /// assert_eq!(AgentStatus::from("interrupted"), AgentStatus::Interrupted);
+    /// assert_eq!(AgentStatus::from("paused"), AgentStatus::Unknown("paused".into()));
+    /// assert_eq!(AgentStatus::Completed.as_str(), "completed");
+    /// ```
+    AgentStatus {
+        /// The run finished (but see [`Error::Server`]: also used on some 500s).
+        Completed = "completed",
+        /// The run paused for approval of a plan.
+        Interrupted = "interrupted",
+        /// The run failed.
+        Error = "error",
     }
 }
 
