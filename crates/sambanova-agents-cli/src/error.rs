@@ -215,7 +215,15 @@ fn advice(error: &SdkError, service: Service) -> Option<&'static str> {
         SdkError::Server(error) if error.http_status.as_u16() == 501 => {
             "the server does not implement this (for agent, choose another --module)"
         }
-        SdkError::Server(_) => "try again later",
+        // Only what the SDK would retry (a proxy's 502-504, after its retries) is worth
+        // sending again; any other failure may have run the agent, and says nothing better
+        // for being repeated.
+        SdkError::Server(_) if error.is_retryable() => {
+            "the server is unavailable for now: try again later"
+        }
+        SdkError::Server(_) => {
+            "it was not sent again, since the agent may have run; quote the request id to report it"
+        }
         SdkError::UnexpectedResponse { .. } => {
             "check that --base-url points at the SambaNova Agents API"
         }
@@ -295,6 +303,23 @@ mod tests {
         ));
         assert!(!error.to_string().contains('\n'), "{error}");
         assert_eq!(error.exit_code(), ExitCode::from(4));
+    }
+
+    #[test]
+    fn only_a_retryable_server_failure_says_try_again() {
+        let failed = CliError::from(classified(
+            500,
+            r#"{"status":"error","error":"An internal error occurred"}"#,
+            Some("r-5"),
+        ));
+        let line = failed.to_string();
+        assert!(!line.contains("try again"), "{line}");
+        assert!(line.contains("not sent again"), "{line}");
+        assert!(line.ends_with("(request id r-5)"), "{line}");
+
+        let gateway = CliError::from(classified(503, r#"{"detail":"unavailable"}"#, None));
+        assert!(gateway.to_string().contains("try again later"), "{gateway}");
+        assert_eq!(gateway.exit_code(), ExitCode::from(4));
     }
 
     #[test]

@@ -221,7 +221,9 @@ pub use agents::{Coding, DeepResearch, Financial, MainAgent};
 pub use auth::ApiKey;
 pub use client::{API_KEY_ENV, BASE_URL_ENVS, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use datascience::{DataScience, Upload};
-pub use error::{AuthFailure, Error, ErrorKind, ServerError, StreamContext, ValidationIssue};
+pub use error::{
+    AuthFailure, Error, ErrorKind, HumanDuration, ServerError, StreamContext, ValidationIssue,
+};
 pub use files::{Download, Files, SavedFile};
 pub use outcome::{
     AgentKind, AgentOutcome, AgentStatus, Completion, HtmlReport, Plan, PlanToken, Unrecognized,
