@@ -183,6 +183,9 @@ fn sdk_exit_code(error: &SdkError) -> u8 {
         | SdkError::Timeout { .. }
         | SdkError::Stalled { .. }
         | SdkError::ReconnectsExhausted { .. } => 5,
+        // An answer the CLI cannot read, whether the HTTP answer or the result inside it, is
+        // the server's failure like any other.
+        SdkError::UnexpectedResponse { .. } | SdkError::Decode { .. } => 4,
         _ => 4,
     }
 }
@@ -320,6 +323,16 @@ mod tests {
         let gateway = CliError::from(classified(503, r#"{"detail":"unavailable"}"#, None));
         assert!(gateway.to_string().contains("try again later"), "{gateway}");
         assert_eq!(gateway.exit_code(), ExitCode::from(4));
+    }
+
+    #[test]
+    fn a_result_that_does_not_decode_exits_4_like_an_unexpected_answer() {
+        let done = sambanova_agents::Completion::from_result("Error: no ticker");
+        let error = CliError::from(done.financial_report().expect_err("not a report"));
+        assert_eq!(error.exit_code(), ExitCode::from(4));
+        let unexpected = CliError::from(done.json().expect_err("not JSON"));
+        assert_eq!(unexpected.exit_code(), error.exit_code());
+        assert!(error.to_string().contains("no ticker"), "{error}");
     }
 
     #[test]

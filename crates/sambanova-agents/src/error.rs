@@ -187,6 +187,42 @@ pub enum Error {
         attempts: u32,
     },
 
+    /// A completed run's result does not have the shape asked for: [`Completion::parse`] into
+    /// a type whose fields the result does not fit, or a result that is not JSON at all (the
+    /// financial agent answers `Error: <reason>` text when its pipeline fails). The HTTP answer
+    /// itself was fine; [`Error::UnexpectedResponse`] is for answers that are not.
+    ///
+    /// [`Completion::parse`]: crate::Completion::parse
+    ///
+    /// ```
+    /// use sambanova_agents::{Completion, ErrorKind};
+    ///
+    /// let done = Completion::from_result(r#"{"ticker": "X", "risk": {"beta": "high"}}"#);
+    /// let error = done.financial_report().unwrap_err();
+    /// assert_eq!(error.kind(), ErrorKind::Decode);
+    /// # let _ = error;
+    /// ```
+    #[error(
+        "the result does not decode into {target}: {}{message}{}",
+        PathPrefix(path),
+        RequestIdSuffix(request_id)
+    )]
+    Decode {
+        /// The type asked for, as [`std::any::type_name`] names it.
+        target: &'static str,
+        /// Where in the result decoding stopped, as a serde path (`risk.beta`,
+        /// `stock_price_data[2].close`); empty when the failure is at the top (a result that
+        /// is not JSON, or not an object).
+        path: String,
+        /// What did not fit, as serde says it (`invalid type: string "high", expected f64 at
+        /// line 3 column 18`), or why the result is not JSON at all.
+        message: String,
+        /// The result (at most [`Error::KEPT_BODY_BYTES`] of it), for a bug report.
+        body: String,
+        /// The server's `X-Request-ID` of the answer that carried the result.
+        request_id: Option<String>,
+    },
+
     /// The response body was larger than the client's limit; the rest was not read.
     #[error(
         "response body larger than the {limit}-byte limit{}{}",
@@ -371,6 +407,7 @@ pub enum ErrorKind {
     RateLimited,
     Server,
     UnexpectedResponse,
+    Decode,
     ResponseTooLarge,
     Timeout,
     Connection,
@@ -468,6 +505,7 @@ impl Error {
             Error::RateLimited { .. } => ErrorKind::RateLimited,
             Error::Server(_) => ErrorKind::Server,
             Error::UnexpectedResponse { .. } => ErrorKind::UnexpectedResponse,
+            Error::Decode { .. } => ErrorKind::Decode,
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Connection { .. } => ErrorKind::Connection,
@@ -514,6 +552,7 @@ impl Error {
             | Error::Validation { request_id, .. }
             | Error::RateLimited { request_id, .. }
             | Error::UnexpectedResponse { request_id, .. }
+            | Error::Decode { request_id, .. }
             | Error::ResponseTooLarge { request_id, .. } => request_id.as_deref(),
             Error::Server(server) => server.request_id.as_deref(),
             Error::Stalled { stream, .. }
@@ -696,6 +735,18 @@ impl fmt::Display for AttemptsSuffix {
         match self.0 {
             0 | 1 => Ok(()),
             attempts => write!(f, " ({attempts} attempts)"),
+        }
+    }
+}
+
+/// `at risk.beta: `, for a decode failure below the top of the document.
+struct PathPrefix<'a>(&'a str);
+
+impl fmt::Display for PathPrefix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            "" | "." => Ok(()),
+            path => write!(f, "at {path}: "),
         }
     }
 }
