@@ -219,13 +219,13 @@ fn advice(error: &SdkError, service: Service) -> Option<&'static str> {
             "the server does not implement this (for agent, choose another --module)"
         }
         // Only what the SDK would retry (a proxy's 502-504, after its retries) is worth
-        // sending again; any other failure may have run the agent, and says nothing better
-        // for being repeated.
+        // sending again; the server may have acted on any other failed request (run the
+        // agent, made the session), and it says nothing better for being repeated.
         SdkError::Server(_) if error.is_retryable() => {
             "the server is unavailable for now: try again later"
         }
         SdkError::Server(_) => {
-            "it was not sent again, since the agent may have run; quote the request id to report it"
+            "it was not sent again, since the server may have acted on it; quote the request id to report it"
         }
         SdkError::UnexpectedResponse { .. } => {
             "check that --base-url points at the SambaNova Agents API"
