@@ -438,7 +438,7 @@ fn timeout_is_a_deadline_a_long_retry_after_is_not_waited_for() {
     assert_eq!(output.status.code(), Some(4));
     let line = single_error_line(&output);
     assert!(
-        line.contains("rate limited (429)") && line.contains("100s"),
+        line.contains("rate limited (429)") && line.contains("retry after 1 min 40 s"),
         "{line}"
     );
     // Asked once: a 100 s wait does not fit a 5 s deadline.

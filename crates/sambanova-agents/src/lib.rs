@@ -6,6 +6,10 @@
 //! - The agents: [`MainAgent`], [`Coding`], [`DeepResearch`], [`Financial`],
 //!   [`DataScience`], each plain and interactive; every call answers an [`AgentOutcome`]
 //!   (completed, a [`Plan`] to approve or revise, an HTML report) or an [`Error`].
+//! - Typed results ([`reports`]): [`Completion::financial_report`] (every section of the
+//!   server's model), [`Completion::research_report`] (sections and sources from the deep
+//!   research markdown), [`Completion::parse`] into a type of your own; a result that does not
+//!   fit is an [`Error::Decode`] with the serde path where it stopped.
 //! - [`Files`]: artifacts as a stream, or saved to disk under a sanitised name.
 //! - [`sse`]: a conformant, fast server-sent events decoder.
 //!
@@ -238,6 +242,7 @@ mod files;
 mod kept;
 mod outcome;
 mod redact;
+pub mod reports;
 mod retry;
 pub mod sessions;
 pub mod sse;
@@ -251,7 +256,9 @@ pub use agents::{Coding, DeepResearch, Financial, MainAgent};
 pub use auth::ApiKey;
 pub use client::{API_KEY_ENV, BASE_URL_ENVS, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use datascience::{DataScience, Upload};
-pub use error::{AuthFailure, Error, ErrorKind, ServerError, StreamContext, ValidationIssue};
+pub use error::{
+    AuthFailure, Error, ErrorKind, HumanDuration, ServerError, StreamContext, ValidationIssue,
+};
 pub use files::{Download, Files, SavedFile};
 pub use outcome::{
     AgentKind, AgentOutcome, AgentStatus, Completion, HtmlReport, Plan, PlanToken, Unrecognized,
