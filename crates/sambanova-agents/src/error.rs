@@ -242,19 +242,23 @@ pub enum Error {
     /// them). An agent POST that timed out may still be running on the server; it is never sent
     /// again automatically.
     #[error(
-        "{operation} timed out after {}{}{}",
-        HumanDuration(*after),
+        "{operation} {}{}{}",
+        Expired { after: *after, deadline: *deadline },
         AttemptsSuffix(*attempts),
-        TimeoutHint(operation)
+        TimeoutHint { operation, deadline: *deadline, attempts: *attempts }
     )]
     Timeout {
-        /// The timeout that expired.
+        /// The time that ran out: an attempt's timeout, or the call's deadline.
         after: Duration,
         /// What timed out: the operation (`deepresearch_interactive`, `create_session`, …),
         /// `connecting the event stream`, `provisioning the sandbox`.
         operation: String,
-        /// How many times the request was sent: more than 1 when it followed retries.
+        /// How many times the request was sent: more than 1 when it followed retries, 0 when
+        /// the deadline had passed before anything was sent.
         attempts: u32,
+        /// Whether it was the call's deadline that passed (a longer timeout would not have
+        /// helped), not one attempt's timeout.
+        deadline: bool,
     },
 
     /// The connection failed or broke (refused, reset, TLS, a body cut short).
@@ -363,7 +367,11 @@ impl fmt::Display for StreamContext {
 }
 
 /// What to do about a timeout, by what timed out.
-struct TimeoutHint<'a>(&'a str);
+struct TimeoutHint<'a> {
+    operation: &'a str,
+    deadline: bool,
+    attempts: u32,
+}
 
 impl fmt::Display for TimeoutHint<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -374,10 +382,32 @@ impl fmt::Display for TimeoutHint<'_> {
             "financialanalysis",
             "datascience",
         ];
-        if AGENTS.iter().any(|agent| self.0.starts_with(agent)) {
-            f.write_str(": agent calls take minutes; raise the timeout if needed")
+        let agent = AGENTS.iter().any(|agent| self.operation.starts_with(agent));
+        match (self.deadline, self.attempts) {
+            (true, 0) => f.write_str(": nothing was sent"),
+            // The server does not stop a run its client left: it may finish it still.
+            (true, _) if agent => f.write_str(": the run may still be going on the server"),
+            (true, _) => f.write_str(": the server may still act on the request"),
+            (false, _) if agent => {
+                f.write_str(": agent calls take minutes; raise the timeout if needed")
+            }
+            (false, _) => Ok(()),
+        }
+    }
+}
+
+/// `timed out after 1.5 s`, or `ran past its deadline of 1 h`.
+struct Expired {
+    after: Duration,
+    deadline: bool,
+}
+
+impl fmt::Display for Expired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.deadline {
+            write!(f, "ran past its deadline of {}", HumanDuration(self.after))
         } else {
-            Ok(())
+            write!(f, "timed out after {}", HumanDuration(self.after))
         }
     }
 }
@@ -633,6 +663,30 @@ impl Error {
             after,
             operation: operation.into(),
             attempts,
+            deadline: false,
+        }
+    }
+
+    /// `operation`'s deadline of `total` passed, having sent its request `attempts` times.
+    pub(crate) fn deadline(total: Duration, operation: impl Into<String>, attempts: u32) -> Self {
+        Error::Timeout {
+            after: total,
+            operation: operation.into(),
+            attempts,
+            deadline: true,
+        }
+    }
+
+    /// This error, a timeout named as the deadline's when `deadline` is what ran out.
+    pub(crate) fn named_by(self, expiry: crate::transport::Expiry) -> Self {
+        match self {
+            Error::Timeout {
+                after,
+                operation,
+                attempts,
+                ..
+            } if expiry.deadline => Error::deadline(after, operation, attempts),
+            other => other,
         }
     }
 
@@ -894,6 +948,17 @@ mod tests {
             agent.to_string(),
             "deepresearch timed out after 2 min 30 s (2 attempts): agent calls take minutes; \
              raise the timeout if needed"
+        );
+        let deadline = Error::deadline(Duration::from_secs(3600), "deepresearch", 2);
+        assert_eq!(
+            deadline.to_string(),
+            "deepresearch ran past its deadline of 1 h (2 attempts): the run may still be going \
+             on the server"
+        );
+        let unsent = Error::deadline(Duration::from_secs(60), "create_session", 0);
+        assert_eq!(
+            unsent.to_string(),
+            "create_session ran past its deadline of 1 min: nothing was sent"
         );
         let stalled = Error::Stalled {
             after: Duration::from_secs(90),

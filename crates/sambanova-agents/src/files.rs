@@ -18,7 +18,7 @@ use crate::Error;
 use crate::call::{Call, built, call_options};
 use crate::dialect::Dialect;
 use crate::filename::{content_disposition_file_name, sanitize_file_name};
-use crate::transport::{Attempts, CallDeadline, CallSettings, read_body, transport_error};
+use crate::transport::{Attempts, CallDeadline, CallSettings, Repeat, read_body, transport_error};
 
 /// Files: the artifacts of coding and main agent runs, and data science uploads. Files are
 /// scoped to the API key that created them.
@@ -136,7 +136,7 @@ impl Files {
         let policy = &settings.retry;
         let mut attempts = Attempts::new(
             "download_file",
-            "retrying",
+            Repeat::Retry,
             settings.deadline.map(CallDeadline::start),
         );
         let mut partial: Option<PartialFile> = None;

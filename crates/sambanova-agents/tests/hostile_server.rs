@@ -375,6 +375,7 @@ async fn a_body_that_stops_halfway_times_out_within_the_attempts_time_and_is_not
             after,
             attempts,
             ref operation,
+            ..
         } => {
             assert_eq!(after, attempt, "the attempt's time, body included");
             assert_eq!(attempts, 1);

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use httpmock::MockServer;
 use sambanova_agents::{Error, ErrorKind};
-use support::{client, json_response, scripted_server};
+use support::{Then, client, json_response, scripted_server, scripted_server_then};
 
 const KEY: &str = "00000000-0000-4000-8000-000000000000";
 
@@ -92,6 +92,23 @@ async fn a_deadline_already_passed_fails_as_a_timeout_without_sending() {
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Timeout, "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                deadline: true,
+                attempts: 0,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .ends_with("deadline of 0 s: nothing was sent"),
+        "{error}"
+    );
     mock.assert_calls_async(0).await;
 }
 
@@ -112,4 +129,33 @@ async fn a_header_http_does_not_allow_fails_the_call_before_sending() {
         .unwrap_err();
     assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
     mock.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn an_attempt_cut_short_by_the_deadline_names_the_deadline() {
+    let (url, _server) = scripted_server_then(vec![(String::new(), Then::HoldOpen)]).await;
+    let error = client(&url, KEY)
+        .main_agent()
+        .timeout(Duration::from_secs(600))
+        .deadline(Duration::from_millis(50))
+        .run("hello")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                deadline: true,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .ends_with("the run may still be going on the server"),
+        "{error}"
+    );
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::retry::RetryPolicy;
 use crate::sse::Decoder;
-use crate::transport::{Attempts, Deadline};
+use crate::transport::{Attempts, Deadline, Repeat};
 
 /// The settings of one event stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,7 @@ impl StreamSettings {
     pub(crate) fn reconnects(&self, operation: &'static str) -> Attempts {
         Attempts::new(
             operation,
-            "reconnecting",
+            Repeat::Reconnect,
             self.max_reconnect_time.map(Deadline::after),
         )
     }

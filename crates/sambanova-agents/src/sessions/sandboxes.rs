@@ -8,7 +8,7 @@ use super::events::EventKind;
 use super::types::{Sandbox, SandboxCreated, SandboxSpec};
 use crate::Error;
 use crate::call::built;
-use crate::transport::{Attempts, Deadline};
+use crate::transport::{Attempts, Deadline, Repeat};
 
 impl SessionsClient {
     /// Every sandbox.
@@ -95,7 +95,7 @@ impl SessionsClient {
         }
         // Polled as a stream reconnects, until the provisioning deadline (the caller's).
         let policy = self.stream_settings().reconnect_policy();
-        let mut polls = Attempts::new("provisioning the sandbox", "polling", None);
+        let mut polls = Attempts::new("provisioning the sandbox", Repeat::Poll, None);
         loop {
             let found = self
                 .list_sandboxes()

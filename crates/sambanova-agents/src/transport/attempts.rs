@@ -14,10 +14,33 @@ use crate::retry::RetryPolicy;
 #[derive(Debug)]
 pub(crate) struct Attempts {
     operation: &'static str,
-    /// How a wait is announced: `retrying`, `reconnecting`, `polling`.
-    what: &'static str,
+    /// What repeats, as a wait announces it.
+    what: Repeat,
     deadline: Option<Deadline>,
     made: u32,
+    /// Whether the deadline cut the last attempt's time short.
+    cut_short: bool,
+}
+
+/// What an attempt loop repeats: the word each wait is logged with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repeat {
+    /// A request sent again.
+    Retry,
+    /// An event stream connected again.
+    Reconnect,
+    /// A listing read again until what it looks for is there.
+    Poll,
+}
+
+impl Repeat {
+    fn as_str(self) -> &'static str {
+        match self {
+            Repeat::Retry => "retrying",
+            Repeat::Reconnect => "reconnecting",
+            Repeat::Poll => "polling",
+        }
+    }
 }
 
 /// The time one attempt may take.
@@ -25,21 +48,37 @@ pub(crate) struct Attempts {
 pub(crate) struct AttemptTime {
     /// The attempt's own time: its timeout, or what the deadline leaves when that is less.
     pub time: Duration,
-    /// What its expiry names: the timeout, or the deadline's total when the deadline is what
-    /// cut the attempt short.
-    pub expires: Duration,
+    /// What its expiry names: the timeout, or the deadline when the deadline is what cut the
+    /// attempt short.
+    pub expires: Expiry,
     /// The time the deadline leaves, when there is one.
     pub remaining: Option<Duration>,
 }
 
+/// The time an attempt's timeout error names, and whether it is the call's deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Expiry {
+    pub after: Duration,
+    pub deadline: bool,
+}
+
+impl Expiry {
+    /// The error of `operation` running out of this time, after `attempts` attempts.
+    pub fn error(&self, operation: &str, attempts: u32) -> Error {
+        let error = Error::timeout(self.after, operation, attempts);
+        error.named_by(*self)
+    }
+}
+
 impl Attempts {
     /// No attempt made yet; `deadline` bounds them all, and every wait between them.
-    pub fn new(operation: &'static str, what: &'static str, deadline: Option<Deadline>) -> Self {
+    pub fn new(operation: &'static str, what: Repeat, deadline: Option<Deadline>) -> Self {
         Attempts {
             operation,
             what,
             deadline,
             made: 0,
+            cut_short: false,
         }
     }
 
@@ -56,18 +95,40 @@ impl Attempts {
             None => None,
         };
         self.made += 1;
+        // A deadline as long as the timeout reads as the timeout (the same time, as the CLI's
+        // `--timeout` sets both): the deadline is named only when it is the shorter.
+        self.cut_short = remaining.is_some_and(|remaining| remaining < timeout)
+            && self
+                .deadline
+                .is_some_and(|deadline| deadline.total != timeout);
         Ok(match remaining {
             Some(remaining) if remaining < timeout => AttemptTime {
                 time: remaining,
-                expires: self.deadline.map_or(timeout, |deadline| deadline.total),
+                expires: Expiry {
+                    after: self.deadline.map_or(timeout, |deadline| deadline.total),
+                    deadline: self.cut_short,
+                },
                 remaining: Some(remaining),
             },
             _ => AttemptTime {
                 time: timeout,
-                expires: timeout,
+                expires: Expiry {
+                    after: timeout,
+                    deadline: false,
+                },
                 remaining,
             },
         })
+    }
+
+    /// What the last attempt's expiry names, given the time it was given (`after`): held by
+    /// the caller as a bare duration while the attempt runs (every call's future is that much
+    /// smaller).
+    pub fn expiry(&self, after: Duration) -> Expiry {
+        Expiry {
+            after,
+            deadline: self.cut_short,
+        }
     }
 
     /// Counts a failure that was not an attempt of this loop's own (a stream's connection
@@ -102,7 +163,7 @@ impl Attempts {
     /// Tells the caller's hook (when one is given) and the `sambanova_agents::retry` log of
     /// the wait.
     pub fn announce(&self, hook: Option<&RetryHook>, event: &RetryEvent) {
-        event.announce(hook, self.what);
+        event.announce(hook, self.what.as_str());
     }
 
     /// [`Self::announce`]s the wait, then waits it out.
@@ -118,7 +179,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_deadline_already_passed_fails_before_the_first_attempt() {
-        let mut attempts = Attempts::new("op", "retrying", Some(Deadline::after(Duration::ZERO)));
+        let mut attempts =
+            Attempts::new("op", Repeat::Retry, Some(Deadline::after(Duration::ZERO)));
         let error = attempts.begin(Duration::from_secs(1)).unwrap_err();
         assert!(
             matches!(error, Error::Timeout { attempts: 0, .. }),
@@ -131,24 +193,35 @@ mod tests {
     async fn an_attempt_gets_what_the_deadline_leaves_and_names_the_deadline() {
         let mut attempts = Attempts::new(
             "op",
-            "retrying",
+            Repeat::Retry,
             Some(Deadline::after(Duration::from_secs(60))),
         );
         let time = attempts.begin(Duration::from_secs(600)).unwrap();
         assert!(time.time <= Duration::from_secs(60));
-        assert_eq!(time.expires, Duration::from_secs(60));
-        let mut unbounded = Attempts::new("op", "retrying", None);
+        assert_eq!(
+            time.expires,
+            Expiry {
+                after: Duration::from_secs(60),
+                deadline: true
+            }
+        );
+        let mut unbounded = Attempts::new("op", Repeat::Retry, None);
         let time = unbounded.begin(Duration::from_secs(5)).unwrap();
         assert_eq!(
-            (time.time, time.expires, time.remaining),
-            (Duration::from_secs(5), Duration::from_secs(5), None)
+            (
+                time.time,
+                time.expires.after,
+                time.expires.deadline,
+                time.remaining
+            ),
+            (Duration::from_secs(5), Duration::from_secs(5), false, None)
         );
     }
 
     #[tokio::test]
     async fn retries_stop_at_the_policy_and_at_the_deadline() {
         let policy = RetryPolicy::default().max_retries(2);
-        let mut attempts = Attempts::new("op", "retrying", None);
+        let mut attempts = Attempts::new("op", Repeat::Retry, None);
         for _ in 0..2 {
             attempts.begin(Duration::from_secs(1)).unwrap();
             assert!(attempts.allows(&policy, Duration::ZERO));
@@ -158,7 +231,7 @@ mod tests {
 
         let mut bounded = Attempts::new(
             "op",
-            "retrying",
+            Repeat::Retry,
             Some(Deadline::after(Duration::from_secs(60))),
         );
         bounded.begin(Duration::from_secs(1)).unwrap();

@@ -47,7 +47,7 @@ impl Deadline {
         self.remaining(operation, 0)?;
         tokio::time::timeout_at(self.at, work)
             .await
-            .map_err(|_| Error::timeout(self.total, operation, 1))?
+            .map_err(|_| Error::deadline(self.total, operation, 1))?
     }
 
     /// The time left for the next attempt, or the call's timeout when none is (`attempts`:
@@ -55,7 +55,7 @@ impl Deadline {
     pub fn remaining(&self, operation: &str, attempts: u32) -> Result<Duration, Error> {
         let remaining = self.at.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Err(Error::timeout(self.total, operation, attempts));
+            return Err(Error::deadline(self.total, operation, attempts));
         }
         Ok(remaining)
     }

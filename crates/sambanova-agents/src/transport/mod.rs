@@ -12,7 +12,7 @@ mod response;
 mod retrying;
 mod timers;
 
-pub(crate) use attempts::Attempts;
+pub(crate) use attempts::{Attempts, Expiry, Repeat};
 pub(crate) use connection::{Connection, Credential, connection_setters, sensitive};
 pub(crate) use deadline::Deadline;
 pub(crate) use hook::AttemptHooks;
@@ -276,7 +276,9 @@ impl Transport {
         call: &CallSettings,
     ) -> Result<Exchange, Error> {
         let mut timer = self.timers.lend(call.timeout);
-        let (meta, response, expires) = self
+        // Only the duration is kept while the body is read (every call's future is that much
+        // smaller): it is the call's timeout unless the deadline cut the attempt short.
+        let (meta, response, Expiry { after: expires, .. }) = self
             .send_on(operation, build, call, Clock::Timer(&mut timer))
             .await?;
         let limit = call.max_body.unwrap_or(usize::MAX);
@@ -284,9 +286,16 @@ impl Transport {
             let read = std::pin::pin!(read_body(response, limit, expires, operation, &meta));
             before(timer.sleep(), read).await
         };
+        let expires = Expiry {
+            after: expires,
+            deadline: expires != call.timeout,
+        };
         match body {
-            Some(body) => Ok(Exchange { body: body?, meta }),
-            None => Err(Error::timeout(expires, operation, meta.attempts)),
+            Some(body) => Ok(Exchange {
+                body: body.map_err(|error| error.named_by(expires))?,
+                meta,
+            }),
+            None => Err(expires.error(operation, meta.attempts)),
         }
     }
 

@@ -11,7 +11,7 @@ use reqwest::{Request, Response, StatusCode};
 use tokio::time::{Instant, Sleep};
 use tracing::Instrument;
 
-use super::attempts::{AttemptTime, Attempts};
+use super::attempts::{AttemptTime, Attempts, Expiry, Repeat};
 use super::timers::LentTimer;
 use super::{
     Attempt, AttemptHooks, AttemptOutcome, CallDeadline, CallSettings, ResponseMeta, Transport,
@@ -218,17 +218,22 @@ impl Transport {
         mut build: impl FnMut() -> Result<Request, Error>,
         call: &CallSettings,
         mut clock: Clock<'_, '_>,
-    ) -> Result<(ResponseMeta, Response, Duration), Error> {
+    ) -> Result<(ResponseMeta, Response, Expiry), Error> {
         if let Some(invalid) = call.headers.as_ref().and_then(|own| own.invalid.as_ref()) {
             return Err(Error::invalid_input(invalid.clone()));
         }
         let deadline = call.deadline.map(CallDeadline::start);
-        let mut attempts = Attempts::new(operation, "retrying", deadline);
+        let mut attempts = Attempts::new(operation, Repeat::Retry, deadline);
         let started = Instant::now();
         let mut request = build()?;
         loop {
             // Each attempt has its own time, never past the call's deadline.
-            let AttemptTime { time, expires, .. } = attempts.begin(call.timeout)?;
+            // Only the duration is kept across the attempt (the flag stays in `attempts`).
+            let AttemptTime {
+                time,
+                expires: Expiry { after: expires, .. },
+                ..
+            } = attempts.begin(call.timeout)?;
             let attempt = attempts.made();
             self.prepare(&mut request, call);
             let timer = match &mut clock {
@@ -288,6 +293,7 @@ impl Transport {
                     Some((next, attempts.event(reason, wait, asked.is_some())))
                 });
                 let Some((next, event)) = next else {
+                    let expires = attempts.expiry(expires);
                     return match outcome {
                         Ok(mut response) => Ok((
                             ResponseMeta::of(
@@ -300,9 +306,10 @@ impl Transport {
                             expires,
                         )),
                         Err(Failure::Http(error)) => {
-                            Err(transport_error(error, expires, operation, attempt))
+                            Err(transport_error(error, expires.after, operation, attempt)
+                                .named_by(expires))
                         }
-                        Err(Failure::TimedOut) => Err(Error::timeout(expires, operation, attempt)),
+                        Err(Failure::TimedOut) => Err(expires.error(operation, attempt)),
                     };
                 };
                 (next, event)
