@@ -57,7 +57,6 @@ pub struct Response<T> {
 }
 
 impl<T> Response<T> {
-    #[allow(dead_code)] // The per-call builders make them.
     pub(crate) fn new(value: T, meta: ResponseMeta) -> Self {
         Response { value, meta }
     }
