@@ -167,19 +167,50 @@ mod tests {
 
     fn assert_send<T: Send>(_: &T) {}
 
-    /// A call's future can move to another task (`tokio::spawn`), in both forms.
+    /// A call's future can move to another task (`tokio::spawn`), in both forms, and so can
+    /// the builder.
     #[test]
     fn a_calls_futures_are_send() {
-        let builder = || {
-            CallBuilder::new(
-                |_options| -> BoxFuture<'static, Result<Response<u8>, Error>> {
-                    Box::pin(async { Err(Error::invalid_input("unused")) })
-                },
-            )
-        };
-        assert_send(&builder());
-        assert_send(&builder().into_future());
-        assert_send(&builder().with_response());
-        assert_send(&builder().with_response().into_future());
+        use crate::agent_stream::{AgentRequest, AgentStreamClient, ChatRequest};
+        use crate::sessions::{PendingRequest, SandboxSpec, SessionsClient};
+
+        let sessions = SessionsClient::new("http://127.0.0.1:9").expect("a valid URL");
+        assert_send(&sessions.list_sandboxes());
+        assert_send(&sessions.get_session("s").into_future());
+        assert_send(&sessions.get_session("s").with_response().into_future());
+        assert_send(&sessions.send_and_stream("s", "hi").into_future());
+        assert_send(&sessions.attach("s").with_response().into_future());
+        let spec = SandboxSpec::new("claude-code");
+        assert_send(&sessions.create_sandbox_and_wait(&spec).into_future());
+        let event = crate::sse::Event::new(
+            "permission_request",
+            r#"{"event_type":"permission_request","data":{"request_id":"r-1","tool_name":"Bash"}}"#,
+            "e1",
+        );
+        let pending =
+            PendingRequest::from_event("s", &crate::sessions::SessionEvent::from_sse(&event))
+                .expect("a permission request");
+        let resumed = sessions.resume(&pending).expect("a valid request");
+        assert_send(&resumed.approve().into_future());
+
+        let agents = AgentStreamClient::builder()
+            .base_url("http://127.0.0.1:9")
+            .token("t")
+            .build()
+            .expect("a valid client");
+        let request = AgentRequest::new("hi");
+        assert_send(&agents.stream(&request).into_future());
+        let chat = ChatRequest::new("hi");
+        assert_send(&agents.chat_stream(&chat).with_response().into_future());
+    }
+
+    /// Nothing is checked before the call is awaited: an empty id fails then.
+    #[tokio::test]
+    async fn an_empty_id_fails_when_the_call_is_awaited() {
+        let sessions =
+            crate::sessions::SessionsClient::new("http://127.0.0.1:9").expect("a valid URL");
+        let call = sessions.get_session(" ").timeout(Duration::from_secs(1));
+        let error = call.await.unwrap_err();
+        assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
     }
 }
