@@ -287,6 +287,12 @@ impl SessionsClient {
     /// to the turn another started. Built on the replay-safe stream: each event once, across
     /// reconnections.
     ///
+    /// The call's options apply to the session read and to the stream's connections (a
+    /// reconnection takes their headers only); the stream connects when first polled, after
+    /// the call, so the call's deadline does not bound it. With
+    /// [`with_response`](CallBuilder::with_response), the metadata is the session read's; the
+    /// stream's own is [`SessionEventStream::meta`].
+    ///
     /// ```no_run
     /// # async fn demo(client: sambanova_agents::sessions::SessionsClient) -> Result<(), sambanova_agents::Error> {
     /// use futures_util::StreamExt;
@@ -359,6 +365,11 @@ impl SessionsClient {
     /// stored message). A slash command the server answers itself (`/help`) runs no turn:
     /// its stream is empty. If a turn is already running, the stream ends with that turn: the
     /// server's events do not say which message a turn answers.
+    ///
+    /// The call's options apply to both of its requests, the stream's connection and the
+    /// message (a reconnection of the stream takes their headers only). With
+    /// [`with_response`](CallBuilder::with_response), the metadata is the message's; the
+    /// stream's is [`Turn::meta`].
     ///
     /// ```no_run
     /// # async fn demo(client: sambanova_agents::sessions::SessionsClient, session_id: &str) -> Result<(), sambanova_agents::Error> {
