@@ -43,11 +43,10 @@ fn generate(path: &Path) -> Result<(String, String), String> {
     let mut settings = progenitor::GenerationSettings::default();
     settings
         .with_interface(progenitor::InterfaceStyle::Positional)
-        .with_tag(progenitor::TagStyle::Merged)
-        // Every request goes through the caller's executor (`crate::Executor`): retries, timeouts
-        // and tracing live there, in one place, instead of in every generated method.
-        .with_inner_type(quote::quote!(crate::Executor))
-        .with_hooks(progenitor::HooksMode::Expected);
+        // No inner type and no hooks: plain progenitor clients over a `reqwest::Client`. The SDK
+        // sends the requests the `*_request` builders build through its own transport, so
+        // retries, timeouts and tracing are its, not the generated methods'.
+        .with_tag(progenitor::TagStyle::Merged);
     let mut generator = progenitor::Generator::new(&settings);
     let tokens = generator
         .generate_tokens(&spec)

@@ -9,7 +9,7 @@
 // id; the documented statuses map to their kinds; successes only come from 2xx; kept bodies
 // are bounded; `Expect` only matters for `text/html` 2xx bodies; Display and Debug work.
 
-use sambanova_agents::outcome::{Expect, classify};
+use sambanova_agents::{Expect, classify};
 use sambanova_agents::{AgentOutcome, Error};
 
 const CONTENT_TYPES: [Option<&str>; 10] = [

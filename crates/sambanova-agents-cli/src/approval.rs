@@ -1,7 +1,6 @@
 //! The research plan approval dialogue, kept apart from I/O so scripts,
-//! tests and a terminal all drive it the same way.
-
-use std::io::BufRead;
+//! tests and a terminal all drive it the same way: the answer line is read by
+//! [`crate::prompt`], and read here.
 
 /// One answer to "approve this plan?".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,29 +13,30 @@ pub enum Answer {
     EndOfInput,
 }
 
-/// Reads the next non-blank answer line. `approve` (also `yes`/`y`, any
+/// What the next answer line says ([`Dialogue::answer`](crate::prompt::Dialogue::answer): the
+/// first non-blank line, trimmed; `None` when input ended). `approve` (also `yes`/`y`, any
 /// case) approves; anything else is feedback for the planner.
-pub fn next_answer(input: &mut impl BufRead) -> std::io::Result<Answer> {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if input.read_line(&mut line)? == 0 {
-            return Ok(Answer::EndOfInput);
-        }
-        let text = line.trim();
-        if text.is_empty() {
-            continue;
-        }
-        return Ok(match text.to_ascii_lowercase().as_str() {
-            "approve" | "approved" | "yes" | "y" => Answer::Approve,
-            _ => Answer::Feedback(text.to_owned()),
-        });
+pub fn answer_of(line: Option<String>) -> Answer {
+    let Some(text) = line else {
+        return Answer::EndOfInput;
+    };
+    match text.to_ascii_lowercase().as_str() {
+        "approve" | "approved" | "yes" | "y" => Answer::Approve,
+        _ => Answer::Feedback(text),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prompt::Dialogue;
+
+    /// The next answer of a script, read as the terminal's is.
+    fn next_answer(input: &mut &[u8]) -> std::io::Result<Answer> {
+        Dialogue::new(input, std::io::sink())
+            .answer("")
+            .map(answer_of)
+    }
 
     #[test]
     fn scripted_feedback_then_approval() {

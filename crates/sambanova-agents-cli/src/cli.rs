@@ -13,7 +13,8 @@ Exit codes:
   1  local error (a file could not be written, the token store failed)
   2  usage error (bad flags or arguments)
   3  authentication failed (check --api-key / SAMBANOVA_API_KEY)
-  4  the server or the agent failed
+  4  the server or the agent failed, or answered with something this CLI cannot read
+     (an unexpected response, a result that does not decode)
   5  network error (server unreachable, timeout, an event stream gone silent or lost)
   6  stopped at a plan or a question nobody answered: the plan of research, datascience or main
      (input ended before an answer, or --max-approvals plans approved and another came;

@@ -220,7 +220,7 @@ const SHOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 const SHOWN_SERVER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Says on stderr that a retry or a reconnection waits, when the wait is long enough to
-/// notice ("rate limited (429); retrying in 100 s").
+/// notice ("rate limited (429); retrying in 1 min 40 s").
 fn show_long_wait(event: &sambanova_agents::RetryEvent) {
     let shown = if event.server_asked {
         SHOWN_SERVER_WAIT
@@ -229,10 +229,10 @@ fn show_long_wait(event: &sambanova_agents::RetryEvent) {
     };
     if event.wait >= shown {
         eprintln!(
-            "{}: {}; retrying in {:.0} s",
+            "{}: {}; retrying in {}",
             crate::terminal_text::terminal_safe(event.operation),
             crate::terminal_text::terminal_safe(&event.reason),
-            event.wait.as_secs_f64()
+            sambanova_agents::HumanDuration(event.wait)
         );
     }
 }

@@ -183,6 +183,9 @@ fn sdk_exit_code(error: &SdkError) -> u8 {
         | SdkError::Timeout { .. }
         | SdkError::Stalled { .. }
         | SdkError::ReconnectsExhausted { .. } => 5,
+        // An answer the CLI cannot read, whether the HTTP answer or the result inside it, is
+        // the server's failure like any other.
+        SdkError::UnexpectedResponse { .. } | SdkError::Decode { .. } => 4,
         _ => 4,
     }
 }
@@ -215,7 +218,15 @@ fn advice(error: &SdkError, service: Service) -> Option<&'static str> {
         SdkError::Server(error) if error.http_status.as_u16() == 501 => {
             "the server does not implement this (for agent, choose another --module)"
         }
-        SdkError::Server(_) => "try again later",
+        // Only what the SDK would retry (a proxy's 502-504, after its retries) is worth
+        // sending again; the server may have acted on any other failed request (run the
+        // agent, made the session), and it says nothing better for being repeated.
+        SdkError::Server(_) if error.is_retryable() => {
+            "the server is unavailable for now: try again later"
+        }
+        SdkError::Server(_) => {
+            "it was not sent again, since the server may have acted on it; quote the request id to report it"
+        }
         SdkError::UnexpectedResponse { .. } => {
             "check that --base-url points at the SambaNova Agents API"
         }
@@ -262,8 +273,8 @@ mod tests {
     use super::*;
 
     fn classified(status: u16, body: &str, request_id: Option<&str>) -> SdkError {
-        sambanova_agents::outcome::classify(
-            sambanova_agents::outcome::Expect::Json,
+        sambanova_agents::classify(
+            sambanova_agents::Expect::Json,
             status,
             Some("application/json"),
             request_id,
@@ -295,6 +306,33 @@ mod tests {
         ));
         assert!(!error.to_string().contains('\n'), "{error}");
         assert_eq!(error.exit_code(), ExitCode::from(4));
+    }
+
+    #[test]
+    fn only_a_retryable_server_failure_says_try_again() {
+        let failed = CliError::from(classified(
+            500,
+            r#"{"status":"error","error":"An internal error occurred"}"#,
+            Some("r-5"),
+        ));
+        let line = failed.to_string();
+        assert!(!line.contains("try again"), "{line}");
+        assert!(line.contains("not sent again"), "{line}");
+        assert!(line.ends_with("(request id r-5)"), "{line}");
+
+        let gateway = CliError::from(classified(503, r#"{"detail":"unavailable"}"#, None));
+        assert!(gateway.to_string().contains("try again later"), "{gateway}");
+        assert_eq!(gateway.exit_code(), ExitCode::from(4));
+    }
+
+    #[test]
+    fn a_result_that_does_not_decode_exits_4_like_an_unexpected_answer() {
+        let done = sambanova_agents::Completion::from_result("Error: no ticker");
+        let error = CliError::from(done.financial_report().expect_err("not a report"));
+        assert_eq!(error.exit_code(), ExitCode::from(4));
+        let unexpected = CliError::from(done.json().expect_err("not JSON"));
+        assert_eq!(unexpected.exit_code(), error.exit_code());
+        assert!(error.to_string().contains("no ticker"), "{error}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod error;
 mod logging;
 mod output;
 mod progress;
+mod prompt;
 mod raw_events;
 mod session_view;
 mod shell;

@@ -4,12 +4,14 @@
 use std::io;
 
 use sambanova_agents::sessions::{
-    EventKind, SessionEvent, SessionsClient, ToolCall, ToolCalls, ToolEvent,
+    EventKind, SessionEvent, SessionsClient, ToolCall, ToolCallTracker, ToolEvent,
 };
 use serde_json::Value;
 
 use crate::error::CliError;
 use crate::output::{LiveText, Output};
+use crate::prompt::{Numbering, Picker};
+use crate::terminal_text::one_line;
 
 /// How a turn ended, as far as its events tell.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,7 +106,7 @@ pub struct EventPrinter {
     text: LiveText,
     /// Deltas were printed this turn, so `text_complete` must not repeat them.
     streamed: bool,
-    tools: ToolCalls,
+    tools: ToolCallTracker,
     turn: TurnTracker,
 }
 
@@ -124,7 +126,7 @@ impl EventPrinter {
             output,
             text: LiveText::default(),
             streamed: false,
-            tools: ToolCalls::new(),
+            tools: ToolCallTracker::new(),
             turn,
         }
     }
@@ -183,9 +185,8 @@ impl EventPrinter {
                 ))?;
             }
             EventKind::UserInputRequest(request) => {
-                let id = request
-                    .request_id
-                    .as_deref()
+                let id = Some(request.request_id.as_str())
+                    .filter(|id| !id.is_empty())
                     .map(|id| format!(" (request {})", one_line(id)))
                     .unwrap_or_default();
                 let questions = request
@@ -200,9 +201,8 @@ impl EventPrinter {
                 for question in questions {
                     self.text
                         .line(&format!("[question] {}{id}", one_line(&question.text)))?;
-                    for (n, option) in question.options.iter().enumerate() {
-                        self.text
-                            .line(&format!("  {}. {}", n + 1, one_line(option)))?;
+                    for option in Picker::labelled(&question.options).lines(Numbering::Dot) {
+                        self.text.line(&option)?;
                     }
                 }
             }
@@ -427,22 +427,6 @@ pub fn abbreviate(text: &str) -> String {
         lines[..SHOWN_LINES].join("\n"),
         lines.len() - SHOWN_LINES
     )
-}
-
-/// Text on one line, cut to a readable length, without control characters (a server's text
-/// must not move the cursor or recolour the terminal).
-pub fn one_line(text: &str) -> String {
-    const LIMIT: usize = 200;
-    let flat = text
-        .split_whitespace()
-        .map(|word| word.chars().filter(|c| !c.is_control()).collect::<String>())
-        .filter(|word| !word.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    match flat.char_indices().nth(LIMIT) {
-        Some((cut, _)) => format!("{}…", &flat[..cut]),
-        None => flat,
-    }
 }
 
 #[cfg(test)]

@@ -43,6 +43,22 @@ fn is_bidi_control(c: char) -> bool {
     )
 }
 
+/// Text on one line, cut to a readable length, without control characters (a server's text
+/// must not move the cursor or recolour the terminal).
+pub fn one_line(text: &str) -> String {
+    const LIMIT: usize = 200;
+    let flat = text
+        .split_whitespace()
+        .map(|word| word.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    match flat.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 //! dialogue is kept apart from I/O so tests drive it with plain text.
 
 use std::collections::HashSet;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use sambanova_agents::Error as SdkError;
@@ -13,8 +13,10 @@ use sambanova_agents::sessions::{EventKind, SessionEvent, SessionState, Sessions
 use crate::cli::ToolAnswerArgs;
 use crate::error::CliError;
 use crate::output::Output;
-use crate::session_view::{Question, one_line, questions};
+use crate::prompt::{self, Numbering, Picker};
+use crate::session_view::{Question, questions};
 use crate::shell::shell_word;
+use crate::terminal_text::one_line;
 
 /// Who answers the turn's permission requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,22 +100,7 @@ pub fn parse_choice(line: &str) -> Option<Choice> {
 
 /// The answer meant by a typed line: an option's number picks that option's label.
 pub fn answer_for(line: &str, question: &Question) -> String {
-    let typed = line.trim();
-    typed
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| n.checked_sub(1))
-        .and_then(|i| question.options.get(i))
-        .map(|option| label_of(option).to_owned())
-        .unwrap_or_else(|| typed.to_owned())
-}
-
-/// An option as shown is `label (description)`; the agent wants the label.
-fn label_of(option: &str) -> &str {
-    option
-        .strip_suffix(')')
-        .and_then(|rest| rest.rsplit_once(" ("))
-        .map_or(option, |(label, _)| label)
+    Picker::labelled(&question.options).pick(line.trim())
 }
 
 /// How many times a replayed request is checked for still waiting, and how far apart: the
@@ -190,17 +177,14 @@ impl Answers {
                 )
                 .await
             }
+            EventKind::UserInputRequest(request) if request.request_id.trim().is_empty() => {
+                // The agent asked without an id to answer: the server goes on by itself.
+                self.output
+                    .note("the question has no request id to answer; the agent goes on");
+                Ok(())
+            }
             EventKind::UserInputRequest(request) => {
-                let Some(request_id) = request
-                    .request_id
-                    .as_deref()
-                    .filter(|id| !id.trim().is_empty())
-                else {
-                    // The agent asked without an id to answer: the server goes on by itself.
-                    self.output
-                        .note("the question has no request id to answer; the agent goes on");
-                    return Ok(());
-                };
+                let request_id = request.request_id.as_str();
                 if self.policy != Policy::Ask {
                     return Err(CliError::AnswerNeeded {
                         message: format!(
@@ -221,9 +205,8 @@ impl Answers {
                     for question in &asked {
                         self.output
                             .note(&format!("[question] {}", one_line(&question.text)));
-                        for (n, option) in question.options.iter().enumerate() {
-                            self.output
-                                .note(&format!("  {}. {}", n + 1, one_line(option)));
+                        for option in Picker::labelled(&question.options).lines(Numbering::Dot) {
+                            self.output.note(&option);
                         }
                     }
                 }
@@ -284,9 +267,9 @@ impl Answers {
                 Ok(true)
             }
             Policy::Ask => {
-                let prompt = format!("allow {tool}? [y]es, [n]o, [a]lways this turn: ");
+                let asking = format!("allow {tool}? [y]es, [n]o, [a]lways this turn: ");
                 loop {
-                    let Some(line) = read_line(prompt.clone()).await? else {
+                    let Some(line) = prompt::line(asking.clone()).await? else {
                         return Err(CliError::AnswerNeeded {
                             message: format!(
                                 "input ended before {tool} was allowed or denied (request {request_id})"
@@ -333,17 +316,17 @@ async fn ask_answers(asked: &[Question]) -> Result<String, CliError> {
         message: "input ended before the agent's question was answered".to_owned(),
     };
     if asked.is_empty() {
-        let line = read_line("answer: ".to_owned()).await?.ok_or_else(ended)?;
+        let line = prompt::line("answer: ").await?.ok_or_else(ended)?;
         return Ok(line.trim().to_owned());
     }
     let mut answers = Vec::new();
     for question in asked {
-        let prompt = if question.options.is_empty() {
+        let asking = if question.options.is_empty() {
             "answer: ".to_owned()
         } else {
             format!("answer (1-{} or text): ", question.options.len())
         };
-        let line = read_line(prompt).await?.ok_or_else(ended)?;
+        let line = prompt::line(asking).await?.ok_or_else(ended)?;
         answers.push((question, answer_for(&line, question)));
     }
     Ok(match &answers[..] {
@@ -354,29 +337,6 @@ async fn ask_answers(asked: &[Question]) -> Result<String, CliError> {
             .collect::<Vec<_>>()
             .join("\n"),
     })
-}
-
-/// Shows the prompt on stderr and reads one line of stdin; `None` at the end of input. The
-/// read runs on a thread of its own, so that Ctrl-C still ends the command while it waits
-/// (a runtime's blocking pool would hold the exit until a line came).
-async fn read_line(prompt: String) -> Result<Option<String>, CliError> {
-    let (answer, answered) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let mut stderr = std::io::stderr().lock();
-        let _ = stderr.write_all(prompt.as_bytes());
-        let _ = stderr.flush();
-        drop(stderr);
-        let mut line = String::new();
-        let read = std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map(|n| (n > 0).then_some(line));
-        let _ = answer.send(read);
-    });
-    match answered.await {
-        Ok(read) => Ok(read?),
-        Err(_) => Ok(None),
-    }
 }
 
 #[cfg(test)]

@@ -288,6 +288,41 @@ fn a_question_with_no_input_left_exits_6() {
     assert!(stderr.contains("input ended"), "{stderr}");
 }
 
+/// A Ctrl-C while the question waits for its answer ends the run there, as it does mid-stream,
+/// and sends no answer.
+#[test]
+fn ctrl_c_while_a_question_waits_stops_without_answering() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sambanova-agents"))
+        .args(["--mock", "chat", "plan it #ask"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    // Kept open and unwritten: the answer never comes.
+    let stdin = child.stdin.take().expect("stdin");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut shown = String::new();
+    while !shown.contains("1) Accept [accepted]") {
+        assert_ne!(stderr.read_line(&mut shown).expect("reads"), 0, "{shown}");
+    }
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(signalled.success());
+    let output = child.wait_with_output().expect("exits");
+    stderr.read_to_string(&mut shown).expect("reads");
+    drop(stdin);
+    assert!(output.status.success(), "{output:?} {shown}");
+    assert!(shown.contains("stopped"), "{shown}");
+    assert!(!shown.contains("input ended"), "{shown}");
+    assert!(!stdout_of(&output).contains("Going ahead"), "{output:?}");
+}
+
 #[test]
 fn a_failed_chat_prints_one_json_error_document() {
     let output = bin()
@@ -451,8 +486,7 @@ fn an_expired_stored_token_says_to_log_in_again_without_sending() {
 /// A server written in the test that answers every request for a path with the real server's
 /// recorded bytes (the SDK's fixtures), one connection per request.
 mod replay {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::TcpListener;
+    use std::io::Write;
 
     fn fixture(name: &str) -> Vec<u8> {
         let path = format!(
@@ -483,49 +517,24 @@ mod replay {
         bytes
     }
 
-    /// Serves `routes` (path → recorded answer) on loopback; returns the base URL.
+    /// Serves `routes` (path → recorded answer) on loopback, one connection per request;
+    /// returns the base URL.
     pub fn serve(routes: &[(&'static str, &'static str)]) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let routes: Vec<(String, Vec<u8>)> = routes
             .iter()
             .map(|(path, name)| (path.to_string(), response(name)))
             .collect();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).is_err() {
-                    continue;
-                }
-                let path = request_line.split(' ').nth(1).unwrap_or("").to_owned();
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some((name, value)) = line.split_once(':')
-                        && name.eq_ignore_ascii_case("content-length")
-                    {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let answer = routes
-                    .iter()
-                    .find(|(p, _)| *p == path)
-                    .map(|(_, answer)| answer.clone())
-                    .unwrap_or_else(|| {
-                        b"HTTP/1.1 599 Unrouted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                            .to_vec()
-                    });
-                let _ = stream.write_all(&answer);
-            }
-        });
-        url
+        super::common::serve(move |request, socket| {
+            let answer = routes
+                .iter()
+                .find(|(path, _)| path == request.path())
+                .map_or(
+                    &b"HTTP/1.1 599 Unrouted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"[..],
+                    |(_, answer)| answer,
+                );
+            let _ = socket.write_all(answer);
+            super::common::Next::Close
+        })
     }
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Mock, names_in, stderr_of};
+use common::{Mock, names_in, serve_always, serve_then_hold, stderr_of};
 use sambanova_agents_mock::{Fault, FaultRule};
 
 /// What `sh` makes of `line`, one `<word>` per line: proof of how many words a printed
@@ -130,44 +130,6 @@ fn a_plans_thread_in_the_suggested_commands_is_one_shell_word() {
     assert_eq!(shell_words(thread), "<t'1 $(touch /tmp/owned)>\n");
 }
 
-/// A server on loopback that answers one download with `head` and the first `sent` bytes of
-/// the body, says so on the returned channel, then holds the connection open (silent) until
-/// the test ends or a minute has passed.
-fn serve_part_then_wait(
-    head: String,
-    body: Vec<u8>,
-) -> (
-    String,
-    std::sync::mpsc::Receiver<()>,
-    std::sync::mpsc::Sender<()>,
-) {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let (sent_tx, sent_rx) = std::sync::mpsc::channel();
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        let Ok((mut socket, _)) = listener.accept() else {
-            return;
-        };
-        let mut request = Vec::new();
-        let mut buffer = [0u8; 4096];
-        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-            match socket.read(&mut buffer) {
-                Ok(0) | Err(_) => return,
-                Ok(read) => request.extend_from_slice(&buffer[..read]),
-            }
-        }
-        if socket.write_all(head.as_bytes()).is_err() || socket.write_all(&body).is_err() {
-            return;
-        }
-        let _ = socket.flush();
-        let _ = sent_tx.send(());
-        let _ = done_rx.recv_timeout(std::time::Duration::from_secs(60));
-    });
-    (url, sent_rx, done_tx)
-}
-
 #[cfg(unix)]
 #[test]
 fn ctrl_c_during_files_get_exits_130_and_leaves_no_partial_file() {
@@ -177,7 +139,9 @@ fn ctrl_c_during_files_get_exits_130_and_leaves_no_partial_file() {
                 content-disposition: attachment; filename=\"big.bin\"\r\n\
                 content-length: 1000000\r\n\r\n"
         .to_owned();
-    let (url, sent, _hold) = serve_part_then_wait(head, vec![b'x'; 4096]);
+    let mut answer = head.into_bytes();
+    answer.extend_from_slice(&[b'x'; 4096]);
+    let (url, sent, _hold) = serve_then_hold(answer);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sambanova-agents"))
         .env_remove("SAMBANOVA_API_KEY")
@@ -245,41 +209,6 @@ fn ctrl_c_during_files_get_exits_130_and_leaves_no_partial_file() {
 
 /// UUID-shaped, so the mock takes it; echoed back by the server in the cases below.
 const ECHOED_KEY: &str = "5ec7e7ab-cafe-4bad-beef-00c0ffee1ea5";
-
-/// A server on loopback that answers every request with `response`, as long as the test runs.
-fn serve_always(response: String) -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for socket in listener.incoming() {
-            let Ok(mut socket) = socket else { return };
-            // The whole request, body included, so that closing does not reset the connection.
-            let mut request = Vec::new();
-            let mut buffer = [0u8; 4096];
-            let complete = |request: &[u8]| {
-                let text = String::from_utf8_lossy(request).to_ascii_lowercase();
-                let Some(end) = text.find("\r\n\r\n") else {
-                    return false;
-                };
-                let length = text
-                    .lines()
-                    .find_map(|line| line.strip_prefix("content-length:"))
-                    .and_then(|value| value.trim().parse::<usize>().ok())
-                    .unwrap_or(0);
-                request.len() >= end + 4 + length
-            };
-            while !complete(&request) {
-                match socket.read(&mut buffer) {
-                    Ok(0) | Err(_) => break,
-                    Ok(read) => request.extend_from_slice(&buffer[..read]),
-                }
-            }
-            let _ = socket.write_all(response.as_bytes());
-        }
-    });
-    url
-}
 
 /// A server that refuses the key and echoes it, in the body and as the request id.
 fn echoing_server() -> String {
@@ -477,7 +406,7 @@ fn a_stream_that_sends_its_head_then_nothing_ends_at_the_timeout_with_exit_5() {
         "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\r\n"
             .to_owned();
     for typed in [false, true] {
-        let (url, _sent, _hold) = serve_part_then_wait(head.clone(), Vec::new());
+        let (url, _sent, _hold) = serve_then_hold(head.clone());
         let mut args = vec![
             "--base-url",
             &url,

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Mock, bin, single_error_line, stderr_of, stdout_json};
+use common::{Mock, Next, bin, single_error_line, stderr_of, stdout_json};
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, MockServer};
 use serde_json::Value;
 
@@ -569,69 +569,52 @@ struct RealShapedServer {
 
 impl RealShapedServer {
     fn start(sid: &'static str, request_id: &'static str) -> RealShapedServer {
+        use std::io::Write;
         use std::sync::atomic::{AtomicUsize, Ordering};
         use std::sync::{Arc, Mutex};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = requests.clone();
-        let session_reads = Arc::new(AtomicUsize::new(0));
-        std::thread::spawn(move || {
-            for socket in listener.incoming() {
-                let Ok(socket) = socket else { return };
-                let seen = seen.clone();
-                let session_reads = session_reads.clone();
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(socket.try_clone().expect("clones"));
-                    let mut socket = socket;
-                    loop {
-                        let Some((head, body)) = read_request(&mut reader) else {
-                            return;
-                        };
-                        let line = head.lines().next().unwrap_or_default().to_owned();
-                        seen.lock().expect("lock").push(format!("{line} {body}"));
-                        let path = line.split(' ').nth(1).unwrap_or_default();
-                        let answer = if path.starts_with(&format!("/api/v1/sessions/{sid}/stream"))
-                        {
-                            use std::io::Write;
-                            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n";
-                            let _ = socket.write_all(head.as_bytes());
-                            for event in real_turn(sid, request_id) {
-                                let _ = write!(socket, "{:x}\r\n{event}\r\n", event.len());
-                            }
-                            let _ = socket.flush();
-                            // The real server never ends a stream: wait for the client to leave.
-                            let mut rest = Vec::new();
-                            let _ = reader.read_to_end(&mut rest);
-                            return;
-                        } else if path == format!("/api/v1/sessions/{sid}") {
-                            let reads = session_reads.fetch_add(1, Ordering::SeqCst);
-                            // Read 1 is the command finding the turn; read 2 races the server.
-                            let state = if reads < 2 {
-                                "processing"
-                            } else {
-                                "waiting_for_input"
-                            };
-                            serde_json::json!({"id": sid, "sandbox_id": "b", "state": state,
-                                "metadata": {}, "created_at": "t", "updated_at": "t",
-                                "messages": [{"id": "m1", "session_id": sid, "role": "user",
-                                    "content": [{"type": "text", "text": "look"}],
-                                    "timestamp": "2026-11-22T12:22:11.000000000Z"}]})
-                            .to_string()
-                        } else if path.contains("/permissions/r1/respond") {
-                            r#"{"approved":true,"status":"ok"}"#.to_owned()
-                        } else {
-                            r#"{"error":{"code":"not_found","message":"unexpected"}}"#.to_owned()
-                        };
-                        use std::io::Write;
-                        let _ = write!(
-                            socket,
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
-                            answer.len()
-                        );
-                    }
-                });
-            }
+        let session_reads = AtomicUsize::new(0);
+        let url = common::serve(move |request, socket| {
+            let line = request.line().to_owned();
+            seen.lock()
+                .expect("lock")
+                .push(format!("{line} {}", request.body_text()));
+            let path = request.path();
+            let answer = if path.starts_with(&format!("/api/v1/sessions/{sid}/stream")) {
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n";
+                let _ = socket.write_all(head.as_bytes());
+                for event in real_turn(sid, request_id) {
+                    let _ = write!(socket, "{:x}\r\n{event}\r\n", event.len());
+                }
+                let _ = socket.flush();
+                // The real server never ends a stream: wait for the client to leave.
+                return Next::UntilClientLeaves;
+            } else if path == format!("/api/v1/sessions/{sid}") {
+                let reads = session_reads.fetch_add(1, Ordering::SeqCst);
+                // Read 1 is the command finding the turn; read 2 races the server.
+                let state = if reads < 2 {
+                    "processing"
+                } else {
+                    "waiting_for_input"
+                };
+                serde_json::json!({"id": sid, "sandbox_id": "b", "state": state,
+                    "metadata": {}, "created_at": "t", "updated_at": "t",
+                    "messages": [{"id": "m1", "session_id": sid, "role": "user",
+                        "content": [{"type": "text", "text": "look"}],
+                        "timestamp": "2026-11-22T12:22:11.000000000Z"}]})
+                .to_string()
+            } else if path.contains("/permissions/r1/respond") {
+                r#"{"approved":true,"status":"ok"}"#.to_owned()
+            } else {
+                r#"{"error":{"code":"not_found","message":"unexpected"}}"#.to_owned()
+            };
+            let _ = write!(
+                socket,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+                answer.len()
+            );
+            Next::Another
         });
         RealShapedServer { url, requests }
     }
@@ -639,33 +622,6 @@ impl RealShapedServer {
     fn requests(&self) -> Vec<String> {
         self.requests.lock().expect("lock").clone()
     }
-}
-
-/// One request's head and body, or `None` once the client closed the connection.
-fn read_request(reader: &mut BufReader<std::net::TcpStream>) -> Option<(String, String)> {
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if line == "\r\n" {
-            break;
-        }
-        head.push_str(&line);
-    }
-    let length = head
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse::<usize>().ok())
-                .flatten()
-        })
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some((head, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// A turn as the real server relays a Claude agent's: text in block 0, the tool input in

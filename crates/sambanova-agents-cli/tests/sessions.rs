@@ -413,11 +413,7 @@ fn a_sessions_key_is_sent_only_when_given_for_it() {
 
 #[test]
 fn unreachable_sessions_server_exits_5() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("free port")
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
+    let url = common::refusing_url();
     for args in [
         vec!["sessions", "list", DEMO_SANDBOX_ID],
         vec!["sessions", "stream", "sid", "--raw"],

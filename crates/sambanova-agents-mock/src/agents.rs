@@ -493,17 +493,78 @@ fn ticker_of(prompt: &str) -> String {
         .to_owned()
 }
 
+/// The real server's `FinancialAnalysisResult` model, every section filled, serialized as the
+/// server does (pretty-printed, nulls left out; figures as text where the model says `str`).
 fn financial_report(prompt: &str) -> String {
     let t = ticker_of(prompt);
+    let competitor = |ticker: &str, name: &str, cap: &str| {
+        json!({
+            "ticker": ticker, "name": name, "market_cap": cap, "pe_ratio": "34.2",
+            "ps_ratio": "12.1", "ebitda_margins": "0.52", "profit_margins": "0.36",
+            "revenue_growth": "0.15", "earnings_growth": "0.11", "short_ratio": "1.9",
+            "industry": "Software - Infrastructure", "sector": "Technology"
+        })
+    };
     let doc = json!({
         "ticker": t,
         "company_name": format!("{t} Inc."),
-        "competitor": {"competitor_tickers": ["MSFT", "GOOGL"], "competitor_details": [
-            {"name": "Microsoft Corporation", "ticker": "MSFT", "market_cap": "3.1T"}]},
-        "fundamental": {"pe_ratio": 28.4, "forward_pe": 25.1, "eps": 6.42, "market_cap": 2_950_000_000_000u64},
-        "risk": {"beta": 1.21, "sharpe_ratio": 1.05, "value_at_risk_95": -0.027, "max_drawdown": -0.18,
-                 "volatility": 0.24, "daily_returns": [0.004, -0.011, 0.007]},
-        "stock_price_data": [{"date": "2026-05-01", "open": 180.1, "high": 182.3, "low": 179.4, "close": 181.9, "volume": 51234000u64}],
+        "competitor": {
+            "competitor_tickers": ["MSFT", "GOOGL"],
+            "competitor_details": [
+                competitor("MSFT", "Microsoft Corporation", "3.1T"),
+                competitor("GOOGL", "Alphabet Inc.", "2.2T"),
+            ]
+        },
+        "fundamental": {
+            "company_name": format!("{t} Inc."),
+            "sector": "Technology",
+            "industry": "Consumer Electronics",
+            "market_cap": "2.95T",
+            "pe_ratio": "28.4",
+            "forward_pe": "25.1",
+            "peg_ratio": "2.3",
+            "ps_ratio": "7.6",
+            "price_to_book": "45.2",
+            "dividend_yield": "0.0051",
+            "beta": "1.21",
+            "year_high": "199.62",
+            "year_low": "164.08",
+            "analyst_recommendation": "buy",
+            "target_price": "210.0",
+            "earnings_per_share": "6.42",
+            "profit_margins": "0.26",
+            "operating_margins": "0.30",
+            "ebitda_margins": "0.33",
+            "short_ratio": "1.4",
+            "current_ratio": "0.99",
+            "debt_to_equity": "151.9",
+            "return_on_equity": "1.47",
+            "return_on_assets": "0.22",
+            "revenue_growth": "0.05",
+            "net_income_growth": "0.08",
+            "free_cash_flow": "99.6B",
+            "quarterly_fundamentals": [
+                {"date": "2026-03-31", "total_revenue": "90.8B", "net_income": "23.6B"},
+                {"date": "2025-12-31", "total_revenue": "119.6B"}
+            ],
+            "advanced_fundamentals": {"enterprise_value": "3.0T", "book_value": "4.38"},
+            "dividend_history": [{"date": "2026-02-09", "dividend": 0.24}]
+        },
+        "risk": {
+            "beta": 1.21,
+            "sharpe_ratio": "1.05",
+            "value_at_risk_95": "-0.027",
+            "max_drawdown": "-0.18",
+            "volatility": "0.24",
+            "daily_returns": [
+                {"date": "2026-05-01", "daily_return": 0.004},
+                {"date": "2026-05-02", "daily_return": "-0.011"}
+            ]
+        },
+        "stock_price_data": [
+            {"date": "2026-05-01", "open": 180.1, "high": 182.3, "low": 179.4, "close": 181.9, "volume": 51234000.0},
+            {"date": "2026-05-08", "open": "181.9", "high": "184.0", "low": "180.7", "close": "183.2", "volume": "48812000"}
+        ],
         "news": {"news_items": [{"title": format!("{t} reports quarterly results"), "link": "https://example.com/news/1"}],
                  "news_summary": format!("Recent coverage of {t} focuses on earnings.")},
         "comprehensive_summary": format!("Analysis requested: {prompt}. {t} shows moderate risk and stable fundamentals."),

@@ -6,24 +6,28 @@
 //! `types`. Most users want the `sambanova-agents` crate, which adds authentication, retries,
 //! timeouts, typed outcomes, threads and streaming on top.
 //!
-//! Every request of every generated client goes through an [`Executor`], so cross-cutting
-//! behaviour (retries, timeouts, tracing) is written once, by the caller, not per operation.
+//! Each operation `op` comes twice: `op_request`, which builds the operation's
+//! `reqwest::Request` (URL, query, headers, body) and returns it unsent, and progenitor's `op`,
+//! which also sends it once and decodes the answer. Whoever holds the request sends it: the SDK
+//! sends every request through its own transport (retries, deadlines, its error dialects),
+//! and reads the answer itself.
 //!
 //! ```
-//! use sambanova_agents_raw::{ClientInfo, Executor, agents};
+//! use sambanova_agents_raw::agents;
 //!
 //! // Never `Client::new`: it hard-codes a 15 s total timeout, far too short for agents.
 //! let http = reqwest::Client::builder().build().unwrap();
-//! let client = agents::Client::new_with_client("https://chat.sambanova.ai/api", http, Executor::plain());
-//! assert_eq!(client.baseurl(), "https://chat.sambanova.ai/api");
+//! let client = agents::Client::new_with_client("https://chat.sambanova.ai/api", http.clone());
+//! let body = agents::types::MainAgentRequest { prompt: "hello".into() };
+//! let request = client.mainagent_request(&body).unwrap();
+//! assert_eq!(request.method(), "POST");
+//! assert_eq!(request.url().as_str(), "https://chat.sambanova.ai/api/agent/mainagent");
+//! assert_eq!(request.headers()["content-type"], "application/json");
+//! // Sent by whoever holds it, for example: `http.execute(request).await`.
+//! # let _ = (http, request);
 //! ```
 //!
 //! [progenitor]: https://docs.rs/progenitor
-
-use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
 
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 
@@ -36,7 +40,6 @@ pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(missing_docs, clippy::all, unused, rustdoc::bare_urls)]
 pub mod agents {
     include!(concat!(env!("OUT_DIR"), "/agents.rs"));
-    crate::route_through_executor!(Client);
 
     /// The generated client's public surface (methods and type names), for snapshot tests.
     #[doc(hidden)]
@@ -51,154 +54,56 @@ pub mod agents {
 /// requires one, goes in the `reqwest::Client`'s default headers.
 ///
 /// ```
-/// use sambanova_agents_raw::{Executor, sessions};
+/// use sambanova_agents_raw::sessions;
 ///
 /// let http = reqwest::Client::builder().build().unwrap();
-/// let client = sessions::Client::new_with_client("http://127.0.0.1:8080", http, Executor::plain());
+/// let client = sessions::Client::new_with_client("http://127.0.0.1:8080", http);
 /// // `send_message` takes either body form the server accepts.
 /// let body = sessions::types::SendMessageRequest::SimpleMessage(sessions::types::SimpleMessage {
 ///     message: "hello".into(),
 /// });
-/// # let _ = (client, body);
+/// let request = client.send_message_request("s-1", &body).unwrap();
+/// assert_eq!(request.url().path(), "/api/v1/sessions/s-1/messages");
 /// ```
 #[allow(missing_docs, clippy::all, unused, rustdoc::bare_urls)]
 pub mod sessions {
     include!(concat!(env!("OUT_DIR"), "/sessions.rs"));
-    crate::route_through_executor!(Client);
 
     /// The generated client's public surface (methods and type names), for snapshot tests.
     #[doc(hidden)]
     pub const SURFACE: &str = include_str!(concat!(env!("OUT_DIR"), "/sessions.surface.txt"));
 }
 
-/// The agent stream API (`spec/agent-stream.json`): form login and token refresh, and
-/// the agent's server-sent event streams, returned as a raw [`ByteStream`] for the SDK to parse.
+/// The agent stream API (`spec/agent-stream.json`): the JSON login and the token refresh
+/// (and the guide's form login and refresh paths, for deployments that follow it), and the
+/// agent's server-sent event streams, returned as a raw [`ByteStream`] for the SDK to parse.
 /// The login's refresh token is an HTTP-only cookie: pass it back to `refresh_token` as its
-/// `Cookie` header argument (`fba_refresh_token=<token>`, read from the login's `Set-Cookie`).
+/// `Cookie` header argument (`agents_backend_refresh_token=<token>`, read from the login's
+/// `Set-Cookie`).
 ///
 /// ```
-/// use sambanova_agents_raw::{Executor, agent_stream};
+/// use sambanova_agents_raw::agent_stream;
 ///
 /// let http = reqwest::Client::builder().build().unwrap();
-/// let client = agent_stream::Client::new_with_client("http://localhost:8000", http, Executor::plain());
-/// let form = agent_stream::types::LoginForm { username: "demo".into(), password: "demo".into() };
-/// # let _ = (client, form);
+/// let client = agent_stream::Client::new_with_client("http://localhost:8000", http);
+/// let login = agent_stream::types::LoginRequest {
+///     username: "demo".into(),
+///     password: "demo".into(),
+///     uuid: None,
+///     captcha: None,
+/// };
+/// let request = client.login_request(&login).unwrap();
+/// assert_eq!(request.url().path(), "/api/v1/auth/login");
+/// let refresh = client
+///     .refresh_token_request(Some("agents_backend_refresh_token=r-1"))
+///     .unwrap();
+/// assert_eq!(refresh.headers()["cookie"], "agents_backend_refresh_token=r-1");
 /// ```
 #[allow(missing_docs, clippy::all, unused, rustdoc::bare_urls)]
 pub mod agent_stream {
     include!(concat!(env!("OUT_DIR"), "/agent_stream.rs"));
-    crate::route_through_executor!(Client);
 
     /// The generated client's public surface (methods and type names), for snapshot tests.
     #[doc(hidden)]
     pub const SURFACE: &str = include_str!(concat!(env!("OUT_DIR"), "/agent_stream.surface.txt"));
-}
-
-/// A future returned by [`Execute::execute`].
-pub type ExecuteFuture<'a> =
-    Pin<Box<dyn Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a>>;
-
-/// Sends one request built by a generated client.
-///
-/// Implement it to add behaviour to every operation (the SDK's implementation retries, applies
-/// timeouts and traces each request); [`Executor::plain`] just sends.
-pub trait Execute: Send + Sync + 'static {
-    /// Sends `request` with `client`. `operation_id` is the spec's operation id (for example
-    /// `deepresearch_interactive`).
-    fn execute<'a>(
-        &'a self,
-        client: &'a reqwest::Client,
-        request: reqwest::Request,
-        operation_id: &'static str,
-    ) -> ExecuteFuture<'a>;
-}
-
-/// The executor every generated client sends its requests through: cheap to clone.
-///
-/// ```
-/// use sambanova_agents_raw::{Execute, ExecuteFuture, Executor};
-///
-/// struct Logging;
-/// impl Execute for Logging {
-///     fn execute<'a>(
-///         &'a self,
-///         client: &'a reqwest::Client,
-///         request: reqwest::Request,
-///         operation_id: &'static str,
-///     ) -> ExecuteFuture<'a> {
-///         eprintln!("{operation_id}: {} {}", request.method(), request.url());
-///         Box::pin(client.execute(request))
-///     }
-/// }
-/// let executor = Executor::new(Logging);
-/// # let _ = executor;
-/// ```
-#[derive(Clone)]
-pub struct Executor(Arc<dyn Execute>);
-
-impl Executor {
-    /// Wraps an [`Execute`] implementation.
-    pub fn new(execute: impl Execute) -> Self {
-        Executor(Arc::new(execute))
-    }
-
-    /// Sends each request once, as is.
-    pub fn plain() -> Self {
-        Executor::new(Plain)
-    }
-
-    /// Sends `request` through this executor.
-    pub fn execute<'a>(
-        &'a self,
-        client: &'a reqwest::Client,
-        request: reqwest::Request,
-        operation_id: &'static str,
-    ) -> ExecuteFuture<'a> {
-        self.0.execute(client, request, operation_id)
-    }
-}
-
-impl Default for Executor {
-    fn default() -> Self {
-        Executor::plain()
-    }
-}
-
-impl fmt::Debug for Executor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Executor")
-    }
-}
-
-struct Plain;
-
-impl Execute for Plain {
-    fn execute<'a>(
-        &'a self,
-        client: &'a reqwest::Client,
-        request: reqwest::Request,
-        _operation_id: &'static str,
-    ) -> ExecuteFuture<'a> {
-        Box::pin(client.execute(request))
-    }
-}
-
-/// Routes a generated client's requests through its [`Executor`] (progenitor's `exec` hook).
-#[doc(hidden)]
-#[macro_export]
-macro_rules! route_through_executor {
-    ($client:ty) => {
-        impl progenitor_client::ClientHooks<$crate::Executor> for $client {
-            async fn exec(
-                &self,
-                request: reqwest::Request,
-                info: &progenitor_client::OperationInfo,
-            ) -> reqwest::Result<reqwest::Response> {
-                use progenitor_client::ClientInfo;
-                self.inner()
-                    .execute(self.client(), request, info.operation_id)
-                    .await
-            }
-        }
-    };
 }

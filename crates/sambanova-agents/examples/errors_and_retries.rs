@@ -13,7 +13,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sambanova_agents::{CallOptions, Client, Error, ErrorKind, RetryEvent};
+use sambanova_agents::{CallOptions, Client, Error, ErrorKind, HumanDuration, RetryEvent};
 use sambanova_agents_mock::{Fault, FaultRule, MockServer, TEST_API_KEY};
 
 const AGENT_PATH: &str = "/api/agent/mainagent";
@@ -46,7 +46,7 @@ fn advice(error: &Error) -> String {
         ..
     } = error
     {
-        return format!("rate limited: try again in {} s", wait.as_secs());
+        return format!("rate limited: try again in {}", HumanDuration(*wait));
     }
     match error.kind() {
         ErrorKind::RateLimited => "rate limited: try again later".into(),

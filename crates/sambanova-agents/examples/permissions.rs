@@ -27,7 +27,7 @@ struct TurnReport {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mock = MockServer::start().await?;
-    let client = SessionsClient::new(mock.url())?;
+    let client = SessionsClient::builder().base_url(mock.url()).build()?;
     let session = client.create_session(DEMO_SANDBOX_ID).await?;
 
     for (prompt, allow) in [
@@ -76,10 +76,7 @@ async fn answer_turn(
                     .await?;
             }
             EventKind::UserInputRequest(request) => {
-                let request_id = request
-                    .request_id
-                    .as_deref()
-                    .ok_or("a question with no id")?;
+                let request_id = request.request_id.as_str();
                 let questions = request.questions.as_ref().unwrap_or(&Value::Null);
                 let answer = first_option(questions).unwrap_or("yes");
                 println!("  asked {questions}: answering {answer:?}");
@@ -112,7 +109,10 @@ fn first_option(questions: &Value) -> Option<&str> {
 #[tokio::test]
 async fn an_allowed_tool_runs_a_denied_one_stops_the_turn_and_a_question_is_answered() {
     let mock = MockServer::start().await.unwrap();
-    let client = SessionsClient::new(mock.url()).unwrap();
+    let client = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
 
     let allowed = answer_turn(&client, &session.id, "ls #permission", true)

@@ -32,7 +32,10 @@ async fn client() -> Result<(SessionsClient, Option<MockServer>), Box<dyn std::e
         "{SESSIONS_URL_ENV} is not set: using the embedded mock at {}",
         mock.url()
     );
-    Ok((SessionsClient::new(mock.url())?, Some(mock)))
+    Ok((
+        SessionsClient::builder().base_url(mock.url()).build()?,
+        Some(mock),
+    ))
 }
 
 /// Sends `prompt` in a new session of the first running sandbox; answers the turn's text.

@@ -1,5 +1,5 @@
 //! Tool calls on a Sessions turn, assembled: the stream names a tool with an empty input and
-//! then sends the input as JSON pieces; `ToolCalls` joins them into one call with its input
+//! then sends the input as JSON pieces; `ToolCallTracker` joins them into one call with its input
 //! parsed, and later pairs the call with its result. After the turn, the session's stored
 //! reply comes from `SessionDetails::last_assistant_message`.
 //!
@@ -7,7 +7,7 @@
 
 use futures_util::StreamExt;
 use sambanova_agents::Error;
-use sambanova_agents::sessions::{SessionsClient, ToolCalls, ToolEvent, ToolOutput};
+use sambanova_agents::sessions::{SessionsClient, ToolCallTracker, ToolEvent, ToolOutput};
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, MockServer};
 
 #[tokio::main]
@@ -16,7 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| "List the files".to_owned());
     let mock = MockServer::start().await?;
-    let client = SessionsClient::new(mock.url())?;
+    let client = SessionsClient::builder().base_url(mock.url()).build()?;
     let session = client.create_session(DEMO_SANDBOX_ID).await?;
 
     let (outputs, reply) = run_turn(&client, &session.id, &prompt).await?;
@@ -31,7 +31,7 @@ async fn run_turn(
     prompt: &str,
 ) -> Result<(Vec<ToolOutput>, String), Error> {
     let mut turn = client.send_and_stream(session_id, prompt).await?;
-    let mut tools = ToolCalls::new();
+    let mut tools = ToolCallTracker::new();
     let mut outputs = Vec::new();
     while let Some(event) = turn.events.next().await {
         for tool in tools.push(&event?) {
@@ -66,7 +66,10 @@ async fn run_turn(
 #[tokio::test]
 async fn the_call_comes_whole_with_its_result_and_the_reply_is_stored() {
     let mock = MockServer::start().await.unwrap();
-    let client = SessionsClient::new(mock.url()).unwrap();
+    let client = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
 
     let (outputs, reply) = run_turn(&client, &session.id, "List the files")

@@ -174,7 +174,10 @@ mod tests {
         use crate::agent_stream::{AgentRequest, AgentStreamClient, ChatRequest};
         use crate::sessions::{PendingRequest, SandboxSpec, SessionsClient};
 
-        let sessions = SessionsClient::new("http://127.0.0.1:9").expect("a valid URL");
+        let sessions = SessionsClient::builder()
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .expect("a valid URL");
         assert_send(&sessions.list_sandboxes());
         assert_send(&sessions.get_session("s").into_future());
         assert_send(&sessions.get_session("s").with_response().into_future());
@@ -195,7 +198,7 @@ mod tests {
 
         let agents = AgentStreamClient::builder()
             .base_url("http://127.0.0.1:9")
-            .token("t")
+            .access_token("t")
             .build()
             .expect("a valid client");
         let request = AgentRequest::new("hi");
@@ -207,8 +210,10 @@ mod tests {
     /// Nothing is checked before the call is awaited: an empty id fails then.
     #[tokio::test]
     async fn an_empty_id_fails_when_the_call_is_awaited() {
-        let sessions =
-            crate::sessions::SessionsClient::new("http://127.0.0.1:9").expect("a valid URL");
+        let sessions = crate::sessions::SessionsClient::builder()
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .expect("a valid URL");
         let call = sessions.get_session(" ").timeout(Duration::from_secs(1));
         let error = call.await.unwrap_err();
         assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");

@@ -84,17 +84,15 @@ impl Client {
         Client::builder().from_env().build()
     }
 
-    /// A client with this API key and every default.
+    /// A builder for every setting (a key, every default: `builder().api_key(key).build()`).
     ///
     /// ```
-    /// let client = sambanova_agents::Client::new("00000000-0000-4000-8000-000000000000").unwrap();
+    /// let client = sambanova_agents::Client::builder()
+    ///     .api_key("00000000-0000-4000-8000-000000000000")
+    ///     .build()?;
     /// assert_eq!(client.base_url(), "https://chat.sambanova.ai/api");
+    /// # Ok::<(), sambanova_agents::Error>(())
     /// ```
-    pub fn new(api_key: impl Into<String>) -> Result<Self, Error> {
-        Client::builder().api_key(api_key).build()
-    }
-
-    /// A builder for every setting.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -323,12 +321,11 @@ impl ClientBuilder {
         };
         let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let base_url = checked_base_url(&base_url, self.connection.allow_insecure_http)?;
-        let transport = self.connection.transport(Credential::Bearer(api_key))?;
-        let raw = raw::Client::new_with_client(
+        let (transport, raw) = self.connection.open(
+            Credential::Bearer(api_key),
             &base_url,
-            transport.http.clone(),
-            sambanova_agents_raw::Executor::plain(),
-        );
+            raw::Client::new_with_client,
+        )?;
         Ok(Client {
             inner: Arc::new(Inner {
                 transport: Arc::new(transport),

@@ -187,6 +187,42 @@ pub enum Error {
         attempts: u32,
     },
 
+    /// A completed run's result does not have the shape asked for: [`Completion::parse`] into
+    /// a type whose fields the result does not fit, or a result that is not JSON at all (the
+    /// financial agent answers `Error: <reason>` text when its pipeline fails). The HTTP answer
+    /// itself was fine; [`Error::UnexpectedResponse`] is for answers that are not.
+    ///
+    /// [`Completion::parse`]: crate::Completion::parse
+    ///
+    /// ```
+    /// use sambanova_agents::{Completion, ErrorKind};
+    ///
+    /// let done = Completion::from_result(r#"{"ticker": "X", "risk": {"beta": "high"}}"#);
+    /// let error = done.financial_report().unwrap_err();
+    /// assert_eq!(error.kind(), ErrorKind::Decode);
+    /// # let _ = error;
+    /// ```
+    #[error(
+        "the result does not decode into {target}: {}{message}{}",
+        PathPrefix(path),
+        RequestIdSuffix(request_id)
+    )]
+    Decode {
+        /// The type asked for, as [`std::any::type_name`] names it.
+        target: &'static str,
+        /// Where in the result decoding stopped, as a serde path (`risk.beta`,
+        /// `stock_price_data[2].close`); empty when the failure is at the top (a result that
+        /// is not JSON, or not an object).
+        path: String,
+        /// What did not fit, as serde says it (`invalid type: string "high", expected f64 at
+        /// line 3 column 18`), or why the result is not JSON at all.
+        message: String,
+        /// The result (at most [`Error::KEPT_BODY_BYTES`] of it), for a bug report.
+        body: String,
+        /// The server's `X-Request-ID` of the answer that carried the result.
+        request_id: Option<String>,
+    },
+
     /// The response body was larger than the client's limit; the rest was not read.
     #[error(
         "response body larger than the {limit}-byte limit{}{}",
@@ -206,7 +242,8 @@ pub enum Error {
     /// them). An agent POST that timed out may still be running on the server; it is never sent
     /// again automatically.
     #[error(
-        "{operation} timed out after {after:?}{}{}",
+        "{operation} timed out after {}{}{}",
+        HumanDuration(*after),
         AttemptsSuffix(*attempts),
         TimeoutHint(operation)
     )]
@@ -246,7 +283,7 @@ pub enum Error {
     /// An event stream went silent: not a byte (not even a keepalive) for `after`. A Sessions
     /// stream reconnects after a stall and yields this only inside
     /// [`Error::ReconnectsExhausted`]; an agent stream, which is never sent again, ends with it.
-    #[error("the event stream stalled: no data for {after:?}{stream}")]
+    #[error("the event stream stalled: no data for {}{stream}", HumanDuration(*after))]
     Stalled {
         /// The silence limit that passed.
         after: Duration,
@@ -370,6 +407,7 @@ pub enum ErrorKind {
     RateLimited,
     Server,
     UnexpectedResponse,
+    Decode,
     ResponseTooLarge,
     Timeout,
     Connection,
@@ -448,9 +486,10 @@ impl Error {
     /// ```
     /// use sambanova_agents::{Error, ErrorKind};
     ///
-    /// let error = sambanova_agents::outcome::classify(
-    ///     sambanova_agents::outcome::Expect::Json, 429, None, None, b"",
-    /// ).unwrap_err();
+    /// # let error = sambanova_agents::classify(
+    /// #     sambanova_agents::Expect::Json, 429, None, None, b"",
+    /// # ).unwrap_err();
+    /// // `error`: an agent call answered 429.
     /// assert_eq!(error.kind(), ErrorKind::RateLimited);
     /// assert!(error.is_retryable());
     /// ```
@@ -467,6 +506,7 @@ impl Error {
             Error::RateLimited { .. } => ErrorKind::RateLimited,
             Error::Server(_) => ErrorKind::Server,
             Error::UnexpectedResponse { .. } => ErrorKind::UnexpectedResponse,
+            Error::Decode { .. } => ErrorKind::Decode,
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Connection { .. } => ErrorKind::Connection,
@@ -513,6 +553,7 @@ impl Error {
             | Error::Validation { request_id, .. }
             | Error::RateLimited { request_id, .. }
             | Error::UnexpectedResponse { request_id, .. }
+            | Error::Decode { request_id, .. }
             | Error::ResponseTooLarge { request_id, .. } => request_id.as_deref(),
             Error::Server(server) => server.request_id.as_deref(),
             Error::Stalled { stream, .. }
@@ -699,12 +740,99 @@ impl fmt::Display for AttemptsSuffix {
     }
 }
 
+/// `at risk.beta: `, for a decode failure below the top of the document.
+struct PathPrefix<'a>(&'a str);
+
+impl fmt::Display for PathPrefix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            "" | "." => Ok(()),
+            path => write!(f, "at {path}: "),
+        }
+    }
+}
+
+/// A duration as a person reads it: `250 ms`, `1.5 s`, `2 min 30 s`, `1 h 5 min`.
+///
+/// Every duration the SDK shows in a message (a timeout, a stall, a `Retry-After`) goes
+/// through it, and the CLI uses it too; `Debug` on a [`Duration`] prints `1.5s` or
+/// `1500000000ns`-like forms, which are not for people.
+///
+/// Below a second it shows milliseconds (microseconds below one), below a minute seconds with
+/// up to three decimals, below an hour minutes and whole seconds, then hours, minutes and
+/// whole seconds; a zero part is left out.
+///
+/// ```
+/// use std::time::Duration;
+/// use sambanova_agents::HumanDuration;
+///
+/// let shown = |d: Duration| HumanDuration(d).to_string();
+/// assert_eq!(shown(Duration::from_millis(1500)), "1.5 s");
+/// assert_eq!(shown(Duration::from_secs(150)), "2 min 30 s");
+/// assert_eq!(shown(Duration::from_secs(600)), "10 min");
+/// assert_eq!(shown(Duration::from_secs(3900)), "1 h 5 min");
+/// assert_eq!(shown(Duration::from_millis(250)), "250 ms");
+/// assert_eq!(shown(Duration::ZERO), "0 s");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HumanDuration(pub Duration);
+
+impl fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let duration = self.0;
+        if duration.is_zero() {
+            return f.write_str("0 s");
+        }
+        if duration < Duration::from_millis(1) {
+            // A few hundred nanoseconds still read as "1 µs", never as "0".
+            let micros = duration.as_nanos().div_ceil(1000);
+            return write!(f, "{micros} µs");
+        }
+        if duration < Duration::from_secs(1) {
+            return write!(f, "{} ms", Decimals(duration.as_micros(), 3));
+        }
+        if duration < Duration::from_secs(60) {
+            return write!(f, "{} s", Decimals(duration.as_millis(), 3));
+        }
+        // Past a minute the fraction of a second says nothing: round to whole seconds.
+        let total = (duration.as_millis() + 500) / 1000;
+        let (hours, minutes, seconds) = (total / 3600, total / 60 % 60, total % 60);
+        let mut parts = Vec::with_capacity(3);
+        if hours > 0 {
+            parts.push(format!("{hours} h"));
+        }
+        if minutes > 0 {
+            parts.push(format!("{minutes} min"));
+        }
+        if seconds > 0 {
+            parts.push(format!("{seconds} s"));
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
+/// `value / 10^places`, with the fraction's trailing zeros (and a bare point) left out.
+struct Decimals(u128, u32);
+
+impl fmt::Display for Decimals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scale = 10u128.pow(self.1);
+        let (whole, fraction) = (self.0 / scale, self.0 % scale);
+        write!(f, "{whole}")?;
+        if fraction > 0 {
+            let digits = format!("{fraction:0width$}", width = self.1 as usize);
+            write!(f, ".{}", digits.trim_end_matches('0'))?;
+        }
+        Ok(())
+    }
+}
+
 struct RetryAfterSuffix<'a>(&'a Option<Duration>);
 
 impl fmt::Display for RetryAfterSuffix<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(after) => write!(f, ": retry after {after:?}"),
+            Some(after) => write!(f, ": retry after {}", HumanDuration(*after)),
             None => Ok(()),
         }
     }
@@ -730,6 +858,61 @@ impl fmt::Display for ValidationSummary<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        let cases = [
+            (Duration::from_nanos(1), "1 µs"),
+            (Duration::from_micros(250), "250 µs"),
+            (Duration::from_millis(1), "1 ms"),
+            (Duration::from_micros(1500), "1.5 ms"),
+            (Duration::from_millis(999), "999 ms"),
+            (Duration::from_secs(1), "1 s"),
+            (Duration::from_millis(1500), "1.5 s"),
+            (Duration::from_millis(1250), "1.25 s"),
+            (Duration::from_nanos(1_500_000_000), "1.5 s"),
+            (Duration::from_secs(59), "59 s"),
+            (Duration::from_secs(60), "1 min"),
+            (Duration::from_secs(150), "2 min 30 s"),
+            (Duration::from_millis(150_400), "2 min 30 s"),
+            (Duration::from_millis(59_999_600), "16 h 40 min"),
+            (Duration::from_secs(3600), "1 h"),
+            (Duration::from_secs(3605), "1 h 5 s"),
+            (Duration::from_secs(1800), "30 min"),
+        ];
+        for (duration, shown) in cases {
+            assert_eq!(HumanDuration(duration).to_string(), shown, "{duration:?}");
+        }
+    }
+
+    #[test]
+    fn a_timeout_and_a_stall_print_their_durations_humanly() {
+        let timeout = Error::timeout(Duration::from_millis(1500), "create_session", 1);
+        assert_eq!(timeout.to_string(), "create_session timed out after 1.5 s");
+        let agent = Error::timeout(Duration::from_secs(150), "deepresearch", 2);
+        assert_eq!(
+            agent.to_string(),
+            "deepresearch timed out after 2 min 30 s (2 attempts): agent calls take minutes; \
+             raise the timeout if needed"
+        );
+        let stalled = Error::Stalled {
+            after: Duration::from_secs(90),
+            stream: StreamContext::default(),
+        };
+        assert_eq!(
+            stalled.to_string(),
+            "the event stream stalled: no data for 1 min 30 s"
+        );
+        let limited = Error::RateLimited {
+            retry_after: Some(Duration::from_secs(120)),
+            request_id: None,
+            attempts: 3,
+        };
+        assert_eq!(
+            limited.to_string(),
+            "rate limited (429): retry after 2 min (3 attempts)"
+        );
+    }
 
     #[test]
     fn each_servers_refusals_are_told_apart() {

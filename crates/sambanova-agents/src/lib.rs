@@ -6,6 +6,10 @@
 //! - The agents: [`MainAgent`], [`Coding`], [`DeepResearch`], [`Financial`],
 //!   [`DataScience`], each plain and interactive; every call answers an [`AgentOutcome`]
 //!   (completed, a [`Plan`] to approve or revise, an HTML report) or an [`Error`].
+//! - Typed results ([`reports`]): [`Completion::financial_report`] (every section of the
+//!   server's model), [`Completion::research_report`] (sections and sources from the deep
+//!   research markdown), [`Completion::parse`] into a type of your own; a result that does not
+//!   fit is an [`Error::Decode`] with the serde path where it stopped.
 //! - [`Files`]: artifacts as a stream, or saved to disk under a sanitised name.
 //! - [`sse`]: a conformant, fast server-sent events decoder.
 //!
@@ -65,7 +69,7 @@
 //! let answer = client.main_agent().run("What is an RDU?").await?.into_completion()?;
 //! assert!(answer.text().contains("What is an RDU?"));
 //!
-//! let sessions = SessionsClient::new(mock.url())?;
+//! let sessions = SessionsClient::builder().base_url(mock.url()).build()?;
 //! let session = sessions.create_session(DEMO_SANDBOX_ID).await?;
 //! let mut turn = sessions.send_and_stream(&session.id, "hi").await?;
 //! let mut text = TurnText::new();
@@ -156,6 +160,29 @@
 //! concurrency, error handling, permissions, tool call and tracing ones show the recipes above
 //! at length.
 //!
+//! # What came back, and every attempt
+//!
+//! Every answer carries a [`ResponseMeta`]: its status, headers, `X-Request-ID`, how many
+//! attempts it took and how long. An agent outcome gives it with [`AgentOutcome::meta`].
+//!
+//! Every attempt of every call (agent calls, Sessions calls, event stream connections,
+//! downloads, the agent stream's login) passes one seam, an [`AttemptHook`] registered with
+//! `on_attempt` on any client builder: it sees the request before it is sent and the answer or
+//! failure after, with the attempt's number. [`ClientBuilder::on_retry`] sees each wait
+//! between attempts (a [`RetryEvent`]).
+//!
+//! The same is logged with [`tracing`](https://docs.rs/tracing), nothing unless a subscriber
+//! is installed:
+//!
+//! | what | target / name | level | fields |
+//! | --- | --- | --- | --- |
+//! | each attempt, a span | `sambanova.request` | INFO | `operation`, `method`, `path`, `attempt` (1 for the first), and once answered `status`, `request_id`, `latency_ms` |
+//! | its end, an event in that span | `sambanova_agents::transport::retrying` | INFO | `answered`: `status`, `latency_ms`; `timed out`: `latency_ms`; `failed`: `latency_ms`, `error` |
+//! | each wait before another attempt | `sambanova_agents::retry` | INFO | `operation`, `attempt` (the one that failed), `wait_ms`, `reason`; the message says `retrying`, `reconnecting` (a stream) or `polling` (a sandbox being provisioned) |
+//!
+//! A plain `tracing_subscriber::fmt().init()` shows all three; request ids and errors never
+//! show a secret the client holds.
+//!
 //! # Features
 //!
 //! The TLS backend, and HTTP/2, are chosen with features, passed through to reqwest:
@@ -208,32 +235,51 @@ mod datascience;
 mod dialect;
 mod error;
 mod event_source;
+// Public, undocumented: the fuzz targets (`fuzz/`, run by the `fuzz_smoke` test) and the
+// hostile-server tests reach the parsers directly; callers get safe names from `Files::save`.
+#[doc(hidden)]
 pub mod filename;
 mod files;
 mod kept;
-pub mod outcome;
+mod outcome;
 mod redact;
+pub mod reports;
 mod retry;
 pub mod sessions;
 pub mod sse;
 mod transport;
+mod wire_enum;
 
 pub use agents::{Coding, DeepResearch, Financial, MainAgent};
+// Public, undocumented: the secrets test checks that a key never prints; callers pass keys
+// as strings to the builders.
+#[doc(hidden)]
 pub use auth::ApiKey;
 pub use call_builder::{CallBuilder, WithResponse};
 pub use client::{API_KEY_ENV, BASE_URL_ENVS, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use datascience::{DataScience, Upload};
-pub use error::{AuthFailure, Error, ErrorKind, ServerError, StreamContext, ValidationIssue};
+pub use error::{
+    AuthFailure, Error, ErrorKind, HumanDuration, ServerError, StreamContext, ValidationIssue,
+};
 pub use files::{Download, Files, SavedFile};
 pub use outcome::{
     AgentKind, AgentOutcome, AgentStatus, Completion, HtmlReport, Plan, PlanToken, Unrecognized,
 };
+// Public, undocumented: the fuzz targets (`fuzz/`, run by the `fuzz_smoke` test) and the CLI's
+// error tests classify answers without a server; callers get outcomes from the agents.
+#[doc(hidden)]
+pub use outcome::{Expect, classify};
+// Public, undocumented: the CLI redacts its own log lines with the SDK's rule; the clients
+// redact what they hold by themselves.
+#[doc(hidden)]
 pub use redact::Secrets;
 /// The HTTP client the SDK is built on, re-exported: [`Error::status`] answers its
 /// `StatusCode`, and every client builder's `http_client` takes its `Client`.
 pub use reqwest;
 pub use retry::RetryPolicy;
-pub use transport::{CallOptions, Response, ResponseMeta, RetryEvent};
+pub use transport::{
+    Attempt, AttemptHook, AttemptOutcome, CallOptions, Response, ResponseMeta, RetryEvent,
+};
 
 /// The README's examples, compiled as doctests so that they cannot drift from the API.
 #[doc = include_str!("../../../README.md")]

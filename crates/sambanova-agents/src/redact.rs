@@ -12,9 +12,8 @@ pub(crate) const REDACTED: &str = "<redacted>";
 /// them out of text: every occurrence of each is replaced by `<redacted>`. Clones share the
 /// set, so a secret added to one is redacted by all; it prints as `Secrets(<redacted>)`.
 ///
-/// The SDK redacts what its clients hold from the errors they make. An application that
-/// writes server text elsewhere (its own log lines) can use the same rule for the secrets it
-/// knows:
+/// The SDK redacts what its clients hold from the errors they make; the CLI redacts its own
+/// log lines with the same rule (why this is reachable, undocumented, from outside):
 ///
 /// ```
 /// use sambanova_agents::Secrets;

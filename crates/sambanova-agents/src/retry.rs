@@ -23,8 +23,8 @@ use reqwest::header::HeaderMap;
 ///     .max_retries(4)
 ///     .initial_backoff(Duration::from_millis(200))
 ///     .retry_status(500);
-/// assert_eq!(policy.max_retries_value(), 4);
-/// assert_eq!(RetryPolicy::none().max_retries_value(), 0);
+/// assert_eq!(policy.get_max_retries(), 4);
+/// assert_eq!(RetryPolicy::none().get_max_retries(), 0);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -113,8 +113,9 @@ impl RetryPolicy {
         self
     }
 
-    /// The configured number of retries.
-    pub fn max_retries_value(&self) -> u32 {
+    /// The number of retries [`Self::max_retries`] set. Named as `std::process::Command`
+    /// names its getters (`get_current_dir` for `current_dir`): the setter has the plain name.
+    pub fn get_max_retries(&self) -> u32 {
         self.max_retries
     }
 

@@ -1,5 +1,7 @@
 //! The agent stream client against the mock backend (loopback, no sleeps).
 
+mod support;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -11,19 +13,12 @@ use sambanova_agents::agent_stream::{
 };
 use sambanova_agents::{AuthFailure, Error};
 use sambanova_agents_mock::{Fault, FaultRule, MockServer};
+use support::agent_stream_client;
 
 const LOGIN: &str = "/api/v1/auth/login";
 const GUIDE_LOGIN: &str = "/api/v1/admin/auth/login";
 const REFRESH: &str = "/api/v1/auth/refresh";
 const STREAM: &str = "/agent/agent/stream";
-
-fn client(server: &MockServer) -> AgentStreamClient {
-    AgentStreamClient::builder()
-        .base_url(server.url())
-        .credentials("demo", "demo")
-        .build()
-        .expect("a valid configuration")
-}
 
 /// Every item of a stream, errors included, until it ends.
 async fn drain(events: &mut AgentEventStream) -> Vec<Result<AgentEvent, Error>> {
@@ -83,7 +78,7 @@ fn label(event: &AgentEvent) -> String {
 #[tokio::test]
 async fn login_with_demo_demo() {
     let server = MockServer::start().await.unwrap();
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     assert!(client.access_token().is_none());
     let token = client.login().await.expect("demo/demo is accepted");
     assert!(token.expires_at().is_some(), "the mock's JWT carries exp");
@@ -134,7 +129,7 @@ async fn an_unknown_user_is_an_authentication_error_not_a_missing_path() {
 #[tokio::test]
 async fn a_run_is_a_stream_of_typed_events_in_order() {
     let server = MockServer::start().await.unwrap();
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     let (events, stream) = run(&client, &AgentRequest::new("hello there")).await;
     let labels: Vec<String> = events.iter().map(label).collect();
     assert_eq!(
@@ -173,7 +168,7 @@ async fn a_run_is_a_stream_of_typed_events_in_order() {
 #[tokio::test]
 async fn the_text_accumulator_joins_the_message_chunks() {
     let server = MockServer::start().await.unwrap();
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     let (events, _) = run(&client, &AgentRequest::new("build me a bridge")).await;
     let mut answer = TurnText::new();
     answer.extend(&events);
@@ -192,7 +187,7 @@ async fn the_text_accumulator_joins_the_message_chunks() {
 #[tokio::test]
 async fn a_follow_up_reuses_the_thread_the_run_named() {
     let server = MockServer::start().await.unwrap();
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     let (_, first) = run(
         &client,
         &AgentRequest::new("create hello.py").conversation("thread-42"),
@@ -216,7 +211,7 @@ async fn a_follow_up_reuses_the_thread_the_run_named() {
 #[tokio::test]
 async fn an_interrupt_is_answered_with_interrupt_feedback() {
     let server = MockServer::start().await.unwrap();
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     let request = AgentRequest::new("quantum batteries").module(AgentModule::Research);
     let (events, first) = run(&client, &request).await;
     let Some(AgentEvent::Interrupt(interrupt)) = events.last() else {
@@ -260,7 +255,7 @@ async fn an_expiring_token_is_refreshed_before_the_request() {
         .start()
         .await
         .unwrap();
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     run(&client, &AgentRequest::new("one")).await;
     assert_eq!(server.requests("POST", LOGIN), 1);
     assert_eq!(server.requests("POST", REFRESH), 0);
@@ -292,7 +287,7 @@ async fn an_expiring_token_is_refreshed_before_the_request() {
 #[tokio::test]
 async fn a_fresh_token_is_not_renewed() {
     let server = MockServer::start().await.unwrap();
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     run(&client, &AgentRequest::new("one")).await;
     run(&client, &AgentRequest::new("two")).await;
     assert_eq!(server.requests("POST", LOGIN), 1);
@@ -305,7 +300,7 @@ async fn a_401_renews_the_token_and_resends_once() {
     server
         .faults()
         .add(FaultRule::new("POST", STREAM, Fault::status(401)).times(1));
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     let (events, _) = run(&client, &AgentRequest::new("again")).await;
     assert!(matches!(events.last(), Some(AgentEvent::Status(s)) if s.kind == StatusKind::Complete));
     assert_eq!(server.requests("POST", STREAM), 2);
@@ -326,7 +321,7 @@ async fn a_401_with_an_expired_refresh_logs_in_again() {
     server
         .faults()
         .add(FaultRule::new("POST", REFRESH, Fault::status(401)).times(1));
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     run(&client, &AgentRequest::new("again")).await;
     assert_eq!(server.requests("POST", STREAM), 2);
     assert_eq!(server.requests("POST", REFRESH), 1);
@@ -339,7 +334,7 @@ async fn a_second_401_is_returned_not_retried() {
     server
         .faults()
         .add(FaultRule::new("POST", STREAM, Fault::status(401)));
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     let error = client.stream(&AgentRequest::new("x")).await.unwrap_err();
     assert!(matches!(error, Error::Authentication { .. }), "{error:?}");
     assert_eq!(server.requests("POST", STREAM), 2, "sent once, resent once");
@@ -348,10 +343,10 @@ async fn a_second_401_is_returned_not_retried() {
 #[tokio::test]
 async fn a_token_alone_works_until_refused() {
     let server = MockServer::start().await.unwrap();
-    let token = client(&server).login().await.unwrap();
+    let token = agent_stream_client(&server.url()).login().await.unwrap();
     let client = AgentStreamClient::builder()
         .base_url(server.url())
-        .token(token.expose_secret())
+        .access_token(token.expose_secret())
         .build()
         .unwrap();
     run(&client, &AgentRequest::new("with a stored token")).await;
@@ -381,7 +376,7 @@ async fn an_expired_token_alone_asks_for_a_login_before_sending() {
     let server = MockServer::start().await.unwrap();
     let client = AgentStreamClient::builder()
         .base_url(server.url())
-        .token(EXPIRED_JWT)
+        .access_token(EXPIRED_JWT)
         .build()
         .unwrap();
     let error = client.stream(&AgentRequest::new("hi")).await.unwrap_err();
@@ -395,12 +390,12 @@ async fn an_expired_token_alone_asks_for_a_login_before_sending() {
 #[tokio::test]
 async fn the_servers_own_refusal_of_a_revoked_token_is_reported() {
     let server = MockServer::start().await.unwrap();
-    let first = client(&server);
+    let first = agent_stream_client(&server.url());
     let revoked = first.login().await.unwrap();
     // Another client's token: a refresh on `first` revokes it.
     let holder = AgentStreamClient::builder()
         .base_url(server.url())
-        .token(revoked.expose_secret())
+        .access_token(revoked.expose_secret())
         .build()
         .unwrap();
     server
@@ -418,7 +413,7 @@ async fn the_servers_own_refusal_of_a_revoked_token_is_reported() {
 #[tokio::test]
 async fn the_sixth_login_in_a_minute_is_rate_limited_with_the_servers_wait() {
     let server = MockServer::start().await.unwrap();
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     for _ in 0..5 {
         client.login().await.unwrap();
     }
@@ -438,7 +433,10 @@ async fn a_rate_limited_login_is_not_retried() {
         LOGIN,
         Fault::too_many_requests_after_secs(60),
     ));
-    let error = client(&server).login().await.unwrap_err();
+    let error = agent_stream_client(&server.url())
+        .login()
+        .await
+        .unwrap_err();
     assert!(
         matches!(error, Error::RateLimited { retry_after: Some(after), .. } if after == Duration::from_secs(60)),
         "{error:?}"
@@ -538,7 +536,7 @@ async fn a_stream_cut_before_the_end_is_an_error() {
         STREAM,
         Fault::CloseStreamAfter { events: 4 },
     ));
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     let mut events = client.stream(&AgentRequest::new("cut")).await.unwrap();
     let items = drain(&mut events).await;
     assert_eq!(items.len(), 5, "{items:?}");
@@ -560,7 +558,7 @@ async fn a_response_that_is_not_an_event_stream_is_unexpected() {
             content_type: "text/html".into(),
         },
     ));
-    let error = client(&server)
+    let error = agent_stream_client(&server.url())
         .stream(&AgentRequest::new("x"))
         .await
         .unwrap_err();
@@ -603,7 +601,7 @@ async fn a_gateway_error_is_retried_and_a_server_error_is_typed() {
 #[tokio::test]
 async fn invalid_requests_are_refused_before_anything_is_sent() {
     let server = MockServer::start().await.unwrap();
-    let error = client(&server)
+    let error = agent_stream_client(&server.url())
         .stream(&AgentRequest::new("x").max_step_num(11))
         .await
         .unwrap_err();
@@ -614,7 +612,7 @@ async fn invalid_requests_are_refused_before_anything_is_sent() {
 #[tokio::test]
 async fn concurrent_first_runs_share_one_login() {
     let server = MockServer::start().await.unwrap();
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     let requests = [
         AgentRequest::new("a"),
         AgentRequest::new("b"),
@@ -635,7 +633,7 @@ async fn a_refused_stored_token_falls_back_to_the_credentials() {
     let server = MockServer::start().await.unwrap();
     let client = AgentStreamClient::builder()
         .base_url(server.url())
-        .token("a-token-the-server-never-issued")
+        .access_token("a-token-the-server-never-issued")
         .credentials("demo", "demo")
         .build()
         .unwrap();
@@ -660,7 +658,10 @@ fn clients_futures_and_streams_are_send() {
     send_sync::<AgentStreamClient>();
     send_sync::<AgentRequest>();
     send_sync::<AgentEventStream>();
-    let client = AgentStreamClient::builder().token("t").build().unwrap();
+    let client = AgentStreamClient::builder()
+        .access_token("t")
+        .build()
+        .unwrap();
     let request = AgentRequest::new("x");
     send(&client.stream(&request));
     send(&client.login());
@@ -896,7 +897,7 @@ async fn a_failed_early_refresh_falls_back_to_the_still_valid_token() {
         .start()
         .await
         .unwrap();
-    let client = client(&server);
+    let client = agent_stream_client(&server.url());
     let token = client.login().await.unwrap();
     // Within the 60 s margin but valid for 30 s: renewal is attempted, and both ways fail.
     server
@@ -945,4 +946,75 @@ async fn the_guide_form_login_is_tried_when_the_json_path_is_missing() {
     client.login().await.expect("and is remembered");
     missing.assert_calls_async(1).await;
     guide.assert_calls_async(2).await;
+}
+
+/// After the guide's form login (with the captcha), the refresh goes to the guide's path too,
+/// with the cookie that login set.
+#[tokio::test]
+async fn after_the_guide_login_the_refresh_uses_the_guide_path() {
+    use httpmock::Method::POST;
+    let server = httpmock::MockServer::start_async().await;
+    let missing = server
+        .mock_async(|when, then| {
+            when.method(POST).path_matches("^/api/v1/auth/");
+            then.status(404)
+                .header("content-type", "application/json")
+                .body(r#"{"detail":"Not Found"}"#);
+        })
+        .await;
+    let guide = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(GUIDE_LOGIN)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .form_urlencoded_tuple("username", "demo")
+                .form_urlencoded_tuple("password", "demo")
+                .form_urlencoded_tuple("uuid", "cap-1")
+                .form_urlencoded_tuple("captcha", "x7");
+            then.status(200)
+                .header("content-type", "application/json")
+                .header("set-cookie", "fba_refresh_token=r-g; HttpOnly; Path=/")
+                .body(format!(r#"{{"data":{{"access_token":"{EXPIRED_JWT}"}}}}"#));
+        })
+        .await;
+    let refresh = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/api/v1/admin/auth/token/refresh")
+                .header("cookie", "fba_refresh_token=r-g");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(r#"{"access_token":"tok-g2","token_type":"bearer","expires_in":1800}"#);
+        })
+        .await;
+    let run = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(STREAM)
+                .header("authorization", "Bearer tok-g2");
+            then.status(200)
+                .header("content-type", "text/event-stream")
+                .body(CHAT_EVENTS);
+        })
+        .await;
+    let client = AgentStreamClient::builder()
+        .base_url(server.base_url())
+        .credentials("demo", "demo")
+        .captcha("cap-1", "x7")
+        .build()
+        .unwrap();
+    client.login().await.expect("the guide's login answers");
+    let mut events = client
+        .stream(&AgentRequest::new("hi"))
+        .await
+        .expect("opens with the refreshed token");
+    assert!(drain(&mut events).await.iter().all(Result::is_ok));
+    missing.assert_calls_async(1).await;
+    guide.assert_calls_async(1).await;
+    refresh.assert_calls_async(1).await;
+    run.assert_async().await;
+    assert_eq!(
+        client.access_token().map(|t| t.expose_secret().to_owned()),
+        Some("tok-g2".to_owned())
+    );
 }

@@ -106,7 +106,7 @@ async fn serve<'a>(
 fn with_token(server: &MockServer) -> AgentStreamClient {
     AgentStreamClient::builder()
         .base_url(server.base_url())
-        .token("captured-access-token")
+        .access_token("captured-access-token")
         .build()
         .unwrap()
 }
@@ -329,7 +329,7 @@ async fn a_captured_chat_interrupt_is_answered_on_its_thread() {
     assert_eq!(stream.thread_id(), Some("hitl-1"));
     let answer = ChatRequest::answer(interrupt, "accepted");
     assert_eq!(
-        (answer.thread(), answer.feedback()),
+        (answer.get_thread_id(), answer.get_interrupt_feedback()),
         (Some("hitl-1"), Some("accepted"))
     );
     // The server's answer to it asks again.

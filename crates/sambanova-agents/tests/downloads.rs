@@ -5,6 +5,8 @@
 
 mod support;
 
+use support::client;
+
 use std::time::Duration;
 
 use sambanova_agents::{Client, Error, RetryPolicy};
@@ -13,15 +15,6 @@ use support::{Then, names_in, scripted_server, scripted_server_then};
 
 const KEY: &str = "00000000-0000-4000-8000-000000000000";
 const FILE: &str = "0123456789";
-
-fn client(base_url: &str, key: &str) -> Client {
-    Client::builder()
-        .api_key(key)
-        .base_url(base_url)
-        .download_retry(RetryPolicy::idempotent().initial_backoff(Duration::from_millis(1)))
-        .build()
-        .expect("client builds")
-}
 
 /// A 200 head for the whole file, with `extra` headers, announcing `FILE`'s length.
 fn whole_head(extra: &str) -> String {

@@ -48,11 +48,10 @@ fn sse(body: &str) -> (String, Then) {
     (format!("{SSE_HEAD}{body}"), Then::Close)
 }
 
-fn client(url: &str) -> SessionsClient {
-    SessionsClient::builder()
-        .base_url(url)
+/// The tests' Sessions client, sending each request once and reconnecting at most twice.
+fn reconnecting_twice(url: &str) -> SessionsClient {
+    support::sessions_client_builder(url)
         .retry(RetryPolicy::none())
-        .reconnect_backoff(Duration::from_millis(1), Duration::from_millis(5))
         .max_reconnect_attempts(Some(2))
         .stall_timeout(Duration::from_secs(30))
         .build()
@@ -61,7 +60,7 @@ fn client(url: &str) -> SessionsClient {
 
 /// (event type, id) of every event the typed stream delivers, and the error it ended with.
 async fn typed(url: &str) -> (Vec<(String, String)>, Option<Error>) {
-    let mut events = client(url).events(SID).until_turn_end();
+    let mut events = reconnecting_twice(url).events(SID).until_turn_end();
     let mut seen = Vec::new();
     while let Some(event) = events.next().await {
         match event {
@@ -75,7 +74,7 @@ async fn typed(url: &str) -> (Vec<(String, String)>, Option<Error>) {
 /// The same through the raw reader, which reconnects until the server is gone.
 async fn raw(url: &str) -> (Vec<(String, String)>, Option<Error>) {
     let stream_url = format!("{url}/api/v1/sessions/{SID}/stream");
-    let events = client(url).raw_events(&stream_url, RawStreamOptions::default());
+    let events = reconnecting_twice(url).raw_events(&stream_url, RawStreamOptions::default());
     futures_util::pin_mut!(events);
     let mut seen = Vec::new();
     while let Some(event) = events.next().await {
@@ -251,7 +250,7 @@ const TOKEN: &str =
 fn agent_client(url: &str) -> AgentStreamClient {
     AgentStreamClient::builder()
         .base_url(url)
-        .token(TOKEN)
+        .access_token(TOKEN)
         .retry(RetryPolicy::none())
         .build()
         .unwrap()

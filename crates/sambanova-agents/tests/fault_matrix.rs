@@ -10,6 +10,8 @@ use std::time::{Duration, SystemTime};
 use sambanova_agents::{AgentOutcome, Client, Error, RetryPolicy};
 use sambanova_agents_mock::{Fault, FaultRule, MockServer, TEST_API_KEY};
 
+mod support;
+
 const CODING: &str = "/api/agent/coding/interactive";
 const FILE_BYTES: &[u8] = b"col_a,col_b\n1,2\n3,4\n";
 /// Long enough for any loopback exchange, short enough for a test.
@@ -23,19 +25,9 @@ fn download_policy() -> RetryPolicy {
     RetryPolicy::idempotent().initial_backoff(Duration::from_millis(1))
 }
 
-fn client_for(base_url: &str) -> Client {
-    Client::builder()
-        .api_key(TEST_API_KEY)
-        .base_url(base_url)
-        .retry(agent_policy())
-        .download_retry(download_policy())
-        .build()
-        .expect("client builds")
-}
-
 async fn setup() -> (MockServer, Client) {
     let mock = MockServer::start().await.expect("mock starts");
-    let client = client_for(&mock.agents_url());
+    let client = support::client(&mock.agents_url(), TEST_API_KEY);
     (mock, client)
 }
 
@@ -65,16 +57,6 @@ fn stored_file(mock: &MockServer) -> (String, String) {
     (id, path)
 }
 
-/// A loopback address nothing listens on: bound, then released.
-async fn refusing_url() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    drop(listener);
-    format!("http://{address}/api")
-}
-
 fn assert_completed(outcome: Result<AgentOutcome, Error>) {
     match outcome {
         Ok(AgentOutcome::Completed(done)) => assert!(!done.text().is_empty()),
@@ -93,7 +75,7 @@ fn assert_server_error(outcome: Result<AgentOutcome, Error>, status: u16) {
 
 #[tokio::test]
 async fn agent_connection_refused_is_retried_then_a_connection_error_never_delivered() {
-    let client = client_for(&refusing_url().await);
+    let client = support::client(&format!("{}/api", support::refusing_url()), TEST_API_KEY);
     match coding(&client).await {
         Err(Error::Connection {
             maybe_delivered,
@@ -416,7 +398,7 @@ async fn agent_oversized_body_is_response_too_large() {
 
 #[tokio::test]
 async fn download_connection_refused_is_retried_then_a_connection_error() {
-    let client = client_for(&refusing_url().await);
+    let client = support::client(&format!("{}/api", support::refusing_url()), TEST_API_KEY);
     match client
         .files()
         .download("0d9c7a4e-0000-4000-8000-000000000000")
@@ -662,14 +644,6 @@ mod session_stream {
     use sambanova_agents::{Error, RetryPolicy};
     use sambanova_agents_mock::{DEMO_SANDBOX_ID, Fault, FaultRule, MockServer};
 
-    fn client_for(mock: &MockServer) -> SessionsClient {
-        SessionsClient::builder()
-            .base_url(mock.url())
-            .reconnect_backoff(Duration::from_millis(1), Duration::from_millis(5))
-            .build()
-            .expect("client builds")
-    }
-
     /// A session and the paths of its stream and its messages.
     async fn session(client: &SessionsClient) -> (String, String, String) {
         let session = client
@@ -718,7 +692,7 @@ mod session_stream {
     async fn closed_after_each_of_the_first_events_resumes_losing_and_repeating_nothing() {
         for after in [1, 2, 3, 5, 8] {
             let mock = MockServer::start().await.expect("mock starts");
-            let client = client_for(&mock);
+            let client = super::support::sessions_client(&mock.url());
             let (id, stream, _) = session(&client).await;
             mock.faults().add(
                 FaultRule::new("GET", &stream, Fault::CloseStreamAfter { events: after }).times(4),
@@ -788,7 +762,7 @@ mod session_stream {
     #[tokio::test]
     async fn a_message_reset_before_the_answer_is_not_sent_again() {
         let mock = MockServer::start().await.expect("mock starts");
-        let client = client_for(&mock);
+        let client = super::support::sessions_client(&mock.url());
         let (id, _, messages) = session(&client).await;
         mock.faults()
             .add(FaultRule::new("POST", &messages, Fault::Reset).times(1));
@@ -854,10 +828,9 @@ mod agent_stream {
 
     const STREAM: &str = "/agent/agent/stream";
 
-    fn client_for(mock: &MockServer) -> AgentStreamClient {
-        AgentStreamClient::builder()
-            .base_url(mock.url())
-            .credentials("demo", "demo")
+    /// The tests' agent-stream client, with a stall watchdog and a limit on an event's size.
+    fn watched_client(mock: &MockServer) -> AgentStreamClient {
+        super::support::agent_stream_client_builder(&mock.url())
             .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
             .stall_timeout(Duration::from_millis(300))
             .max_event_size(16 * 1024)
@@ -877,7 +850,7 @@ mod agent_stream {
     #[tokio::test]
     async fn a_normal_run_ends_with_a_terminal_event() {
         let mock = MockServer::start().await.expect("mock starts");
-        let all = items(&client_for(&mock)).await.expect("stream opens");
+        let all = items(&watched_client(&mock)).await.expect("stream opens");
         assert!(all.iter().all(Result::is_ok), "{all:?}");
         assert!(
             all.last()
@@ -896,7 +869,7 @@ mod agent_stream {
                 STREAM,
                 Fault::CloseStreamAfter { events: after },
             ));
-            let all = items(&client_for(&mock)).await.expect("stream opens");
+            let all = items(&watched_client(&mock)).await.expect("stream opens");
             assert_eq!(all.len(), after + 1, "closed after {after}: {all:?}");
             assert!(all[..after].iter().all(Result::is_ok));
             assert!(
@@ -916,7 +889,7 @@ mod agent_stream {
             STREAM,
             Fault::StallStream { after_events: 1 },
         ));
-        let all = items(&client_for(&mock)).await.expect("stream opens");
+        let all = items(&watched_client(&mock)).await.expect("stream opens");
         assert_eq!(all.len(), 2, "{all:?}");
         assert!(matches!(all[1], Err(Error::Stalled { .. })), "{:?}", all[1]);
         assert_eq!(mock.requests("POST", STREAM), 1);
@@ -932,7 +905,7 @@ mod agent_stream {
                 bytes: 4 * 1024 * 1024,
             },
         ));
-        let all = items(&client_for(&mock)).await.expect("stream opens");
+        let all = items(&watched_client(&mock)).await.expect("stream opens");
         assert!(
             matches!(all[0], Err(Error::ResponseTooLarge { limit, .. }) if limit == 16 * 1024),
             "{:?}",
@@ -947,7 +920,7 @@ mod agent_stream {
         let mock = MockServer::start().await.expect("mock starts");
         mock.faults()
             .add(FaultRule::new("POST", STREAM, Fault::Reset).times(1));
-        match items(&client_for(&mock)).await {
+        match items(&watched_client(&mock)).await {
             Err(Error::Connection {
                 maybe_delivered, ..
             }) => assert!(maybe_delivered),
@@ -959,7 +932,7 @@ mod agent_stream {
     #[tokio::test]
     async fn a_502_run_request_is_retried_and_a_500_is_not() {
         let mock = MockServer::start().await.expect("mock starts");
-        let client = client_for(&mock);
+        let client = watched_client(&mock);
         mock.faults()
             .add(FaultRule::new("POST", STREAM, Fault::status(502)).times(2));
         items(&client).await.expect("third attempt runs");

@@ -12,9 +12,8 @@ use std::time::Duration;
 
 use httpmock::Method::GET;
 use sambanova_agents::{Client, Coding, Error, RetryPolicy};
-use support::names_in;
+use support::{names_in, raw_server, recording_server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 const KEY: &str = "00000000-0000-4000-8000-000000000000";
 const FILE_BYTES: &[u8] = b"payload";
@@ -22,13 +21,10 @@ const FILE_BYTES: &[u8] = b"payload";
 /// that is answered surely has; a guard, never asserted on.
 const TIMEOUT: Duration = Duration::from_secs(2);
 
-fn client(base_url: &str) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(base_url)
+/// The tests' client, with this file's limits: a timeout and a bound on a response's size.
+fn limited_client(base_url: &str) -> Client {
+    support::client_builder(base_url, KEY)
         .timeout(TIMEOUT)
-        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
-        .download_retry(RetryPolicy::idempotent().initial_backoff(Duration::from_millis(1)))
         .max_response_bytes(1024 * 1024)
         .build()
         .expect("client builds")
@@ -50,7 +46,7 @@ async fn save_with_disposition(disposition: &str) -> String {
         .await;
     let parent = tempfile::tempdir().expect("temp dir");
     let dir = parent.path().join("downloads");
-    let saved = client(&server.base_url())
+    let saved = limited_client(&server.base_url())
         .files()
         .save("file-1", &dir)
         .await
@@ -198,48 +194,6 @@ async fn windows_device_names_with_superscript_digits_are_defused() {
 
 // ---- raw servers ----
 
-/// A server that reads each request head (and its body, by `Content-Length`) and hands the
-/// connection to `answer`. Returns the base URL and how many connections were answered.
-async fn raw_server<F, Fut>(answer: F) -> (String, Arc<AtomicU64>)
-where
-    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = listener.local_addr().expect("address");
-    let connections = Arc::new(AtomicU64::new(0));
-    let counted = connections.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            counted.fetch_add(1, Ordering::SeqCst);
-            if read_request(&mut stream).await.is_some() {
-                tokio::spawn(answer(stream));
-            }
-        }
-    });
-    (format!("http://{address}/api"), connections)
-}
-
-async fn read_request(stream: &mut TcpStream) -> Option<()> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte).await.ok()? == 0 {
-            return None;
-        }
-        head.push(byte[0]);
-    }
-    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
-    let length = text
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .and_then(|value| value.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).await.ok()?;
-    Some(())
-}
-
 #[tokio::test]
 async fn an_endless_chunked_body_is_response_too_large_and_reading_stops() {
     let written = Arc::new(AtomicU64::new(0));
@@ -259,7 +213,7 @@ async fn an_endless_chunked_body_is_response_too_large_and_reading_stops() {
         }
     })
     .await;
-    match client(&url).coding().run("print(1)", "run").await {
+    match limited_client(&url).coding().run("print(1)", "run").await {
         Err(Error::ResponseTooLarge { limit, .. }) => assert_eq!(limit, 1024 * 1024),
         other => panic!("expected response too large, got {other:?}"),
     }
@@ -283,7 +237,7 @@ async fn an_endless_body_until_close_is_response_too_large() {
         while stream.write_all(&chunk).await.is_ok() {}
     })
     .await;
-    match client(&url).coding().run("print(1)", "run").await {
+    match limited_client(&url).coding().run("print(1)", "run").await {
         Err(Error::ResponseTooLarge { limit, .. }) => assert_eq!(limit, 1024 * 1024),
         other => panic!("expected response too large, got {other:?}"),
     }
@@ -299,7 +253,7 @@ async fn a_huge_declared_length_is_refused_before_reading() {
         let _ = stream.read(&mut sink).await;
     })
     .await;
-    match client(&url).coding().run("print(1)", "run").await {
+    match limited_client(&url).coding().run("print(1)", "run").await {
         Err(Error::ResponseTooLarge { limit, .. }) => assert_eq!(limit, 1024 * 1024),
         other => panic!("expected response too large, got {other:?}"),
     }
@@ -321,9 +275,12 @@ async fn an_endless_header_section_is_a_typed_error() {
         }
     })
     .await;
-    let outcome = tokio::time::timeout(TIMEOUT * 10, client(&url).coding().run("print(1)", "run"))
-        .await
-        .expect("the client gave up by itself");
+    let outcome = tokio::time::timeout(
+        TIMEOUT * 10,
+        limited_client(&url).coding().run("print(1)", "run"),
+    )
+    .await
+    .expect("the client gave up by itself");
     match outcome {
         // hyper's limit on the response head ("message head is too large").
         Err(Error::Connection {
@@ -347,9 +304,12 @@ async fn an_endless_header_line_is_a_typed_error() {
         while stream.write_all(&filler).await.is_ok() {}
     })
     .await;
-    let outcome = tokio::time::timeout(TIMEOUT * 10, client(&url).files().download("file-1"))
-        .await
-        .expect("the client gave up by itself");
+    let outcome = tokio::time::timeout(
+        TIMEOUT * 10,
+        limited_client(&url).files().download("file-1"),
+    )
+    .await
+    .expect("the client gave up by itself");
     match outcome {
         // hyper's limit on the response head ("message head is too large").
         Err(Error::Connection {
@@ -369,7 +329,7 @@ async fn a_body_shorter_than_its_length_leaves_no_file_behind() {
     .await;
     let parent = tempfile::tempdir().expect("temp dir");
     let dir: PathBuf = parent.path().join("downloads");
-    match client(&url).files().save("file-1", &dir).await {
+    match limited_client(&url).files().save("file-1", &dir).await {
         Err(Error::Connection {
             maybe_delivered, ..
         }) => assert!(maybe_delivered),
@@ -399,7 +359,7 @@ async fn coding_against_half_a_body(configure: impl FnOnce(Coding) -> Coding) ->
         drop(stream);
     })
     .await;
-    let error = configure(client(&url).coding())
+    let error = configure(limited_client(&url).coding())
         .interactive("print(1)", "run it")
         .await
         .unwrap_err();
@@ -485,33 +445,6 @@ async fn an_attempt_that_times_out_is_retried_when_the_policy_allows_with_its_ow
     );
 }
 
-/// A server that answers every request with `response` and records the request heads.
-async fn recording_server(response: String) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = listener.local_addr().expect("address");
-    let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let recorded = heads.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                match stream.read(&mut byte).await {
-                    Ok(1) => head.push(byte[0]),
-                    _ => break,
-                }
-            }
-            recorded
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push(String::from_utf8_lossy(&head).into_owned());
-            let _ = stream.write_all(response.as_bytes()).await;
-            let _ = stream.shutdown().await;
-        }
-    });
-    (format!("http://{address}"), heads)
-}
-
 #[tokio::test]
 async fn a_redirect_to_another_server_does_not_take_the_key_or_secret_headers_along() {
     let (elsewhere, seen) = recording_server(
@@ -573,7 +506,7 @@ async fn a_redirect_on_the_same_server_is_followed() {
             then.status(200).body(FILE_BYTES);
         })
         .await;
-    let download = client(&server.base_url())
+    let download = limited_client(&server.base_url())
         .files()
         .download("file-1")
         .await

@@ -147,7 +147,10 @@ async fn stop_at_the_first_request(mock: &MockServer, text: &str) -> (String, St
     use futures_util::StreamExt;
     use sambanova_agents::sessions::{PendingRequest, SessionsClient};
 
-    let client = SessionsClient::new(mock.url()).unwrap();
+    let client = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     let session = client
         .create_session(sambanova_agents_mock::DEMO_SANDBOX_ID)
         .await
@@ -166,7 +169,10 @@ async fn attached_text(mock: &MockServer, session_id: &str) -> String {
     use futures_util::StreamExt;
     use sambanova_agents::sessions::{SessionsClient, TurnText};
 
-    let client = SessionsClient::new(mock.url()).unwrap();
+    let client = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     let mut events = client.attach(session_id).await.unwrap();
     let mut text = TurnText::new();
     while let Some(event) = events.next().await {
@@ -184,7 +190,10 @@ async fn a_tool_permission_is_answered_and_the_turn_followed_from_other_processe
     let pending = PendingRequest::from_json(&saved).unwrap();
     assert_eq!(pending.kind(), PendingKind::Permission);
     assert_eq!(pending.tool_name(), Some("Bash"));
-    let second = SessionsClient::new(mock.url()).unwrap();
+    let second = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     assert!(
         second
             .resume(&pending)
@@ -206,7 +215,10 @@ async fn a_question_is_answered_from_another_process() {
     let (session_id, saved) = stop_at_the_first_request(&mock, "#question").await;
     let pending = PendingRequest::from_json(&saved).unwrap();
     assert_eq!(pending.kind(), PendingKind::Question);
-    let second = SessionsClient::new(mock.url()).unwrap();
+    let second = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     assert!(second.resume(&pending).unwrap().approve().await.is_err());
     second
         .resume(&pending)
@@ -238,7 +250,10 @@ async fn wait_follows_a_turn_to_its_pause_then_to_its_end() {
     use sambanova_agents::sessions::{PendingKind, SessionsClient, TurnWait};
 
     let mock = MockServer::start().await.unwrap();
-    let first = SessionsClient::new(mock.url()).unwrap();
+    let first = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     let session = first
         .create_session(sambanova_agents_mock::DEMO_SANDBOX_ID)
         .await
@@ -249,13 +264,19 @@ async fn wait_follows_a_turn_to_its_pause_then_to_its_end() {
         .await
         .unwrap();
     let generous = || Instant::now() + Duration::from_secs(60);
-    let second = SessionsClient::new(mock.url()).unwrap();
+    let second = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     let TurnWait::Paused(pending) = second.wait(&session.id, generous()).await.unwrap() else {
         panic!("the turn waits on the permission");
     };
     assert_eq!(pending.kind(), PendingKind::Permission);
     second.resume(&pending).unwrap().approve().await.unwrap();
-    let third = SessionsClient::new(mock.url()).unwrap();
+    let third = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     // The answered request is replayed from the turn's start: it no longer stops the wait.
     let TurnWait::Ended { text, end } = third.wait(&session.id, generous()).await.unwrap() else {
         panic!("the turn ends");
@@ -272,7 +293,10 @@ async fn a_deadline_already_passed_fails_as_a_timeout_without_following() {
     use sambanova_agents::sessions::SessionsClient;
 
     let mock = MockServer::start().await.unwrap();
-    let client = SessionsClient::new(mock.url()).unwrap();
+    let client = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     let error = client
         .wait("31d0232d-0000-4000-8000-000000000000", Instant::now())
         .await

@@ -11,22 +11,17 @@ use futures_util::StreamExt;
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
 use sambanova_agents::agent_stream::{AgentRequest, AgentStreamClient, TurnText as AgentText};
-use sambanova_agents::sessions::{PendingRequest, SandboxSpec, SessionEvent, SessionsClient};
-use sambanova_agents::{Client, Error, ErrorKind, RetryPolicy};
+use sambanova_agents::sessions::{PendingRequest, SandboxSpec, SessionEvent};
+use sambanova_agents::{Error, ErrorKind, RetryPolicy};
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, Fault, FaultRule};
-use support::{json_response, scripted_server, session_event, turn_end};
+use support::{
+    agent_stream_client, agent_stream_client_builder, client, json_response, scripted_server,
+    session_event, sessions_client, sessions_client_builder, turn_end,
+};
 
 const KEY: &str = "00000000-0000-4000-8000-000000000000";
 
 const COMPLETED: &str = r#"{"status":"completed","result":"42","thread_id":null}"#;
-
-fn client_of(base_url: &str) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(base_url)
-        .build()
-        .expect("client builds")
-}
 
 #[tokio::test]
 async fn an_outcome_carries_the_status_headers_request_id_and_attempts_of_its_answer() {
@@ -41,7 +36,7 @@ async fn an_outcome_carries_the_status_headers_request_id_and_attempts_of_its_an
                 .body(COMPLETED);
         })
         .await;
-    let outcome = client_of(&server.base_url())
+    let outcome = client(&server.base_url(), KEY)
         .main_agent()
         .run("hello")
         .await
@@ -60,13 +55,7 @@ async fn an_outcome_carries_the_status_headers_request_id_and_attempts_of_its_an
 async fn a_retried_answer_counts_every_attempt() {
     let limited = "HTTP/1.1 429 Too Many Requests\r\nretry-after: 0\r\ncontent-length: 0\r\n\r\n";
     let (url, server) = scripted_server(vec![limited.into(), json_response(COMPLETED)]).await;
-    let client = Client::builder()
-        .api_key(KEY)
-        .base_url(&url)
-        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
-        .build()
-        .unwrap();
-    let outcome = client
+    let outcome = client(&url, KEY)
         .main_agent()
         .run("hello")
         .await
@@ -86,8 +75,7 @@ async fn a_header_set_for_a_call_reaches_the_wire() {
                 .body(COMPLETED);
         })
         .await;
-    let client = client_of(&server.base_url());
-    client
+    client(&server.base_url(), KEY)
         .main_agent()
         .header("x-team", "research")
         .run("hello")
@@ -107,8 +95,7 @@ async fn a_deadline_already_passed_fails_as_a_timeout_without_sending() {
                 .body(COMPLETED);
         })
         .await;
-    let client = client_of(&server.base_url());
-    let error = client
+    let error = client(&server.base_url(), KEY)
         .main_agent()
         .deadline_at(Instant::now())
         .run("hello")
@@ -127,8 +114,7 @@ async fn a_header_http_does_not_allow_fails_the_call_before_sending() {
             then.status(200);
         })
         .await;
-    let client = client_of(&server.base_url());
-    let error = client
+    let error = client(&server.base_url(), KEY)
         .main_agent()
         .header("bad header", "x")
         .run("hello")
@@ -139,13 +125,6 @@ async fn a_header_http_does_not_allow_fails_the_call_before_sending() {
 }
 
 // The Sessions API and the agent stream: every call is a builder.
-
-fn sessions_of(base_url: &str) -> SessionsClient {
-    SessionsClient::builder()
-        .base_url(base_url)
-        .build()
-        .expect("client builds")
-}
 
 /// A stored user message, stamped before the turn's events.
 const USER_MESSAGE: &str = r#"{"id":"m1","session_id":"s","role":"user","content":[{"type":"text","text":"hi"}],"timestamp":"2026-11-22T11:00:00Z"}"#;
@@ -162,7 +141,7 @@ async fn a_sessions_call_with_response_answers_its_status_request_id_and_attempt
                 .body("[]");
         })
         .await;
-    let sessions = sessions_of(&server.base_url());
+    let sessions = sessions_client(&server.base_url());
     let sandboxes = sessions
         .list_sandboxes()
         .with_response()
@@ -190,7 +169,7 @@ async fn a_header_set_on_a_sessions_call_reaches_the_wire() {
                 .body("{}");
         })
         .await;
-    let sessions = sessions_of(&server.base_url());
+    let sessions = sessions_client(&server.base_url());
     let event = SessionEvent::from_json(
         r#"{"event_type":"permission_request","data":{"request_id":"r-1","tool_name":"Bash"}}"#,
     );
@@ -216,7 +195,7 @@ async fn a_sessions_call_past_its_deadline_fails_as_a_timeout_without_sending() 
                 .body("[]");
         })
         .await;
-    let sessions = sessions_of(&server.base_url());
+    let sessions = sessions_client(&server.base_url());
     let error = sessions
         .list_sandboxes()
         .deadline_at(Instant::now())
@@ -251,8 +230,7 @@ async fn a_sessions_calls_retry_policy_is_its_own() {
                 .body(r#"{"detail":"busy"}"#);
         })
         .await;
-    let sessions = SessionsClient::builder()
-        .base_url(server.base_url())
+    let sessions = sessions_client_builder(&server.base_url())
         .retry(
             RetryPolicy::default()
                 .max_retries(2)
@@ -277,7 +255,7 @@ async fn a_sessions_calls_timeout_is_its_own() {
     let mock = sambanova_agents_mock::MockServer::start().await.unwrap();
     mock.faults()
         .add(FaultRule::new("GET", "/api/v1/sandboxes", Fault::Stall));
-    let sessions = sessions_of(&mock.url());
+    let sessions = sessions_client(&mock.url());
     let error = sessions
         .list_sandboxes()
         .timeout(Duration::from_millis(50))
@@ -291,7 +269,7 @@ async fn a_sessions_calls_timeout_is_its_own() {
 #[tokio::test]
 async fn a_turn_shows_its_messages_answer_and_its_streams_opening() {
     let mock = sambanova_agents_mock::MockServer::start().await.unwrap();
-    let sessions = sessions_of(&mock.url());
+    let sessions = sessions_client(&mock.url());
     let session = sessions.create_session(DEMO_SANDBOX_ID).await.unwrap();
 
     let turn = sessions.send_and_stream(&session.id, "hi").await.unwrap();
@@ -330,7 +308,7 @@ async fn a_session_stream_shows_its_opening_answer_once_connected() {
         turn_end(2)
     );
     let (url, server) = scripted_server(vec![body]).await;
-    let sessions = sessions_of(&url);
+    let sessions = sessions_client(&url);
     let mut events = sessions.events("s").until_turn_end();
     assert!(events.meta().is_none(), "not connected yet");
     events.next().await.expect("an event").expect("no error");
@@ -348,7 +326,7 @@ async fn a_header_set_on_send_and_stream_reaches_both_of_its_requests() {
         turn_end(2)
     );
     let (url, server) = scripted_server(vec![stream, json_response(USER_MESSAGE)]).await;
-    let sessions = sessions_of(&url);
+    let sessions = sessions_client(&url);
     let mut turn = sessions
         .send_and_stream("s", "hi")
         .header("x-team", "research")
@@ -380,9 +358,8 @@ async fn a_header_set_on_send_and_stream_reaches_both_of_its_requests() {
 const RUN_EVENTS: &str = "event: message\ndata: {\"type\":\"chunk\",\"content\":\"Hi.\"}\n\nevent: status\ndata: {\"type\":\"complete\"}\n\n";
 
 fn agent_stream_of(base_url: &str) -> AgentStreamClient {
-    AgentStreamClient::builder()
-        .base_url(base_url)
-        .token("tok-1")
+    agent_stream_client_builder(base_url)
+        .access_token("tok-1")
         .build()
         .expect("client builds")
 }
@@ -442,11 +419,7 @@ async fn an_agent_stream_past_its_deadline_sends_nothing_not_even_a_login() {
                 .body(RUN_EVENTS);
         })
         .await;
-    let client = AgentStreamClient::builder()
-        .base_url(server.base_url())
-        .credentials("demo", "demo")
-        .build()
-        .unwrap();
+    let client = agent_stream_client(&server.base_url());
     let request = AgentRequest::new("hi");
     let error = client
         .stream(&request)
@@ -461,9 +434,8 @@ async fn an_agent_stream_past_its_deadline_sends_nothing_not_even_a_login() {
 async fn the_agent_streams_retry_policy_and_timeout_are_the_calls() {
     let limited = "HTTP/1.1 429 Too Many Requests\r\nretry-after: 0\r\ncontent-length: 0\r\n\r\n";
     let (url, server) = scripted_server(vec![limited.into()]).await;
-    let client = AgentStreamClient::builder()
-        .base_url(&url)
-        .token("tok-1")
+    let client = agent_stream_client_builder(&url)
+        .access_token("tok-1")
         .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
         .build()
         .unwrap();

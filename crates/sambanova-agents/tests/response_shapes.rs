@@ -7,16 +7,9 @@ use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
 use sambanova_agents::{AgentOutcome, AgentStatus, Client, Error, RetryPolicy};
 
-const KEY: &str = "00000000-0000-4000-8000-000000000000";
+mod support;
 
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(server.base_url())
-        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
-        .build()
-        .unwrap()
-}
+const KEY: &str = "00000000-0000-4000-8000-000000000000";
 
 async fn respond<'a>(
     server: &'a MockServer,
@@ -36,7 +29,10 @@ async fn respond<'a>(
 }
 
 async fn call(server: &MockServer) -> Result<AgentOutcome, Error> {
-    client(server).deep_research().interactive("x").await
+    support::client(&server.base_url(), KEY)
+        .deep_research()
+        .interactive("x")
+        .await
 }
 
 #[tokio::test]
@@ -55,7 +51,7 @@ async fn sends_the_key_as_bearer_and_the_resume_fields() {
                 .body(r#"{"thread_id":"t-1","status":"completed","result":"report"}"#);
         })
         .await;
-    let done = client(&server)
+    let done = support::client(&server.base_url(), KEY)
         .deep_research()
         .resume("t-1", "approve")
         .await
@@ -182,7 +178,11 @@ async fn a_429_with_retry_after_is_retried_as_told() {
             then.status(429).header("retry-after", "0").body("");
         })
         .await;
-    let error = client(&server).financial().run("x").await.unwrap_err();
+    let error = support::client(&server.base_url(), KEY)
+        .financial()
+        .run("x")
+        .await
+        .unwrap_err();
     assert!(
         matches!(error, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::ZERO),
         "{error:?}"
@@ -199,7 +199,11 @@ async fn a_retry_after_beyond_the_policy_is_returned_not_waited() {
             then.status(429).header("retry-after", "3600");
         })
         .await;
-    let error = client(&server).financial().run("x").await.unwrap_err();
+    let error = support::client(&server.base_url(), KEY)
+        .financial()
+        .run("x")
+        .await
+        .unwrap_err();
     assert!(
         matches!(error, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(3600))
     );
@@ -210,7 +214,7 @@ async fn a_retry_after_beyond_the_policy_is_returned_not_waited() {
 async fn retries_can_be_disabled_per_call() {
     let server = MockServer::start_async().await;
     let mock = respond(&server, 503, "application/json", r#"{"detail":"busy"}"#).await;
-    let error = client(&server)
+    let error = support::client(&server.base_url(), KEY)
         .deep_research()
         .retry(RetryPolicy::none())
         .interactive("x")
@@ -229,7 +233,7 @@ async fn a_stalled_server_times_out_and_is_not_asked_again() {
             then.status(200).delay(Duration::from_secs(30)).body("{}");
         })
         .await;
-    let error = client(&server)
+    let error = support::client(&server.base_url(), KEY)
         .coding()
         .timeout(Duration::from_millis(300))
         .run("print(1)", "run")
@@ -307,7 +311,11 @@ async fn a_hostile_download_name_stays_inside_the_directory() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("inner");
-    let saved = client(&server).files().save("f1", &target).await.unwrap();
+    let saved = support::client(&server.base_url(), KEY)
+        .files()
+        .save("f1", &target)
+        .await
+        .unwrap();
     assert_eq!(saved.path, target.join("evil.sh"));
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
@@ -318,22 +326,14 @@ async fn a_hostile_download_name_stays_inside_the_directory() {
 
 #[tokio::test]
 async fn a_download_cut_short_leaves_no_file() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        // Every connection: promise 1000 bytes, send 10, hang up.
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let mut request = [0u8; 4096];
-            let _ = socket.read(&mut request).await;
-            let _ = socket
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 1000\r\ncontent-disposition: attachment; filename=\"a.bin\"\r\n\r\n0123456789")
-                .await;
-        }
-    });
+    // Every connection: promise 1000 bytes, send 10, hang up.
+    let (url, _) = support::recording_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 1000\r\ncontent-disposition: attachment; filename=\"a.bin\"\r\n\r\n0123456789",
+    )
+    .await;
     let client = Client::builder()
         .api_key(KEY)
-        .base_url(format!("http://{address}"))
+        .base_url(url)
         .download_retry(
             RetryPolicy::idempotent()
                 .max_retries(1)
@@ -353,12 +353,9 @@ async fn a_download_cut_short_leaves_no_file() {
 
 #[tokio::test]
 async fn a_refused_connection_is_retried_then_reported() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
     let client = Client::builder()
         .api_key(KEY)
-        .base_url(format!("http://{address}"))
+        .base_url(support::refusing_url())
         .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
         .build()
         .unwrap();

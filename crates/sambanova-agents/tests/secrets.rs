@@ -100,17 +100,9 @@ fn logged() -> String {
     String::from_utf8_lossy(&logs).into_owned()
 }
 
+/// The tests' client, sending a secret header as well as the key.
 fn builder(base_url: &str, key: &str) -> ClientBuilder {
-    Client::builder()
-        .api_key(key)
-        .base_url(base_url)
-        .header("x-team-secret", HEADER_SECRET)
-        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
-        .download_retry(RetryPolicy::idempotent().initial_backoff(Duration::from_millis(1)))
-}
-
-fn client(base_url: &str) -> Client {
-    builder(base_url, KEY).build().expect("client builds")
+    support::client_builder(base_url, key).header("x-team-secret", HEADER_SECRET)
 }
 
 fn show<T: std::fmt::Debug>(what: &str, value: &T) {
@@ -139,7 +131,9 @@ fn show_error(what: &str, error: &Error) {
 async fn successful_calls_log_no_secret() {
     logs();
     let mock = MockServer::start().await.expect("mock starts");
-    let client = client(&mock.agents_url());
+    let client = builder(&mock.agents_url(), KEY)
+        .build()
+        .expect("client builds");
     show("Client", &client);
 
     let coding = client.coding();
@@ -201,7 +195,7 @@ async fn failed_calls_log_no_secret() {
         "{outcome:?}"
     );
     show_outcome("401", &outcome);
-    let client = client(&url);
+    let client = builder(&url, KEY).build().expect("client builds");
     let faults = mock.faults();
     faults.add(FaultRule::new("POST", "/api/agent/mainagent", Fault::status(401)).times(1));
     show_outcome("401 fault", &client.main_agent().run("hi").await);
@@ -245,12 +239,7 @@ async fn failed_calls_log_no_secret() {
     }
 
     // Nothing listening.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    drop(listener);
-    let nowhere = builder(&format!("http://{address}/api"), KEY)
+    let nowhere = builder(&format!("{}/api", support::refusing_url()), KEY)
         .build()
         .expect("builds");
     show_outcome("refused", &nowhere.main_agent().run("x").await);
@@ -274,13 +263,24 @@ async fn a_key_echoed_as_the_request_id_shows_nowhere() {
     );
     let (url, _server) =
         support::scripted_server(vec![unavailable, refusal.clone(), refusal]).await;
-    let outcome = client(&url).main_agent().run("hi").await;
+    let outcome = builder(&url, KEY)
+        .build()
+        .expect("client builds")
+        .main_agent()
+        .run("hi")
+        .await;
     let Err(error) = &outcome else {
         panic!("a 401 is an error: {outcome:?}");
     };
     assert_eq!(error.request_id(), Some("<redacted>"));
     show_outcome("401 echoing the key as its request id", &outcome);
-    match client(&url).files().download("file-1").await {
+    match builder(&url, KEY)
+        .build()
+        .expect("client builds")
+        .files()
+        .download("file-1")
+        .await
+    {
         Err(error) => show_error("a download's 401", &error),
         Ok(download) => panic!("a 401 downloaded: {download:?}"),
     }
@@ -411,7 +411,7 @@ async fn session_and_agent_stream_clients_log_no_secret() {
     }
     let stored = AgentStreamClient::builder()
         .base_url(mock.url())
-        .token(token.expose_secret())
+        .access_token(token.expose_secret())
         .build()
         .expect("builds");
     show("AgentStreamClient with a stored token", &stored);

@@ -4,11 +4,12 @@
 //! in pieces keyed by content block index, no `tool_use_complete`).
 
 use futures_util::StreamExt;
-use sambanova_agents::sessions::{EventKind, SessionsClient, ToolCalls, ToolEvent};
+use sambanova_agents::sessions::{EventKind, SessionsClient, ToolCallTracker, ToolEvent};
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, MockServer};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use support::Then;
+
+mod support;
 
 /// The tool events of one turn, answering its permission request with `approve`.
 async fn tool_events_of(
@@ -20,7 +21,7 @@ async fn tool_events_of(
         .send_and_stream(session_id, "list #permission")
         .await
         .expect("turn starts");
-    let mut tools = ToolCalls::new();
+    let mut tools = ToolCallTracker::new();
     let mut seen = Vec::new();
     while let Some(event) = turn.events.next().await {
         let event = event.expect("no stream error");
@@ -44,7 +45,10 @@ async fn tool_events_of(
 #[tokio::test]
 async fn an_approved_call_comes_whole_then_its_output() {
     let mock = MockServer::start().await.expect("mock starts");
-    let client = SessionsClient::new(mock.url()).unwrap();
+    let client = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
 
     let seen = tool_events_of(&client, &session.id, true).await;
@@ -67,7 +71,10 @@ async fn an_approved_call_comes_whole_then_its_output() {
 #[tokio::test]
 async fn a_denied_call_has_no_output_and_the_reply_is_what_was_said_before() {
     let mock = MockServer::start().await.expect("mock starts");
-    let client = SessionsClient::new(mock.url()).unwrap();
+    let client = SessionsClient::builder()
+        .base_url(mock.url())
+        .build()
+        .unwrap();
     let session = client.create_session(DEMO_SANDBOX_ID).await.unwrap();
     let before = client.get_session(&session.id).await.unwrap();
     assert!(before.last_assistant_message().is_none());
@@ -84,34 +91,26 @@ async fn a_denied_call_has_no_output_and_the_reply_is_what_was_said_before() {
     );
 }
 
-/// Serves one stream connection with these events, then holds it open until the client leaves
-/// (the real server never ends a stream).
+/// Serves one stream connection with these events, then holds it open (the real server never
+/// ends a stream).
 async fn stream_server(events: Vec<serde_json::Value>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut answer = String::from(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\r\n",
+    );
+    for event in events {
+        answer.push_str(&format!(
+            "id: {}\nevent: {}\ndata: {event}\n\n",
+            event["id"].as_str().unwrap(),
+            event["event_type"].as_str().unwrap()
+        ));
+    }
+    let (url, server) = support::scripted_server_then(vec![(answer, Then::HoldOpen)]).await;
     tokio::spawn(async move {
-        let (mut socket, _) = listener.accept().await.unwrap();
-        let mut request = Vec::new();
-        let mut buffer = [0u8; 1024];
-        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-            let read = socket.read(&mut buffer).await.unwrap();
-            assert!(read > 0, "the request ended early");
-            request.extend_from_slice(&buffer[..read]);
-        }
-        let mut body = String::new();
-        for event in events {
-            body.push_str(&format!(
-                "id: {}\nevent: {}\ndata: {event}\n\n",
-                event["id"].as_str().unwrap(),
-                event["event_type"].as_str().unwrap()
-            ));
-        }
-        let head =
-            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\r\n";
-        socket.write_all(head.as_bytes()).await.unwrap();
-        socket.write_all(body.as_bytes()).await.unwrap();
-        // Until the client closes its side.
-        while socket.read(&mut buffer).await.is_ok_and(|read| read > 0) {}
+        let requests = server.await.unwrap();
+        assert!(
+            requests.iter().all(|request| request.ends_with("\r\n\r\n")),
+            "the request ended early"
+        );
     });
     url
 }
@@ -173,9 +172,9 @@ async fn a_call_relayed_like_the_real_server_is_joined_by_index_without_tool_use
         ),
     ])
     .await;
-    let client = SessionsClient::new(url).unwrap();
+    let client = SessionsClient::builder().base_url(url).build().unwrap();
     let mut events = client.events(sid).until_turn_end();
-    let mut tools = ToolCalls::new();
+    let mut tools = ToolCallTracker::new();
     let mut seen = Vec::new();
     while let Some(event) = events.next().await {
         let event = event.expect("no stream error");

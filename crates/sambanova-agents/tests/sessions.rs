@@ -15,17 +15,9 @@ use sambanova_agents::sessions::{
 use sambanova_agents_mock::{DEMO_SANDBOX_ID, Fault, FaultRule, MockServer};
 use support::{scripted_server, sse_response};
 
-fn client_for(url: &str) -> SessionsClient {
-    SessionsClient::builder()
-        .base_url(url)
-        .reconnect_backoff(Duration::from_millis(1), Duration::from_millis(20))
-        .build()
-        .expect("client builds")
-}
-
 async fn setup() -> (MockServer, SessionsClient) {
     let mock = MockServer::start().await.expect("mock starts");
-    let client = client_for(&mock.url());
+    let client = support::sessions_client(&mock.url());
     (mock, client)
 }
 
@@ -152,7 +144,7 @@ async fn a_turn_streams_typed_events_in_order_and_ends_with_it() {
     assert!(matches!(&events[0].kind, EventKind::QueueUpdated(q) if q.queue_length == 1));
     assert!(matches!(&events[5].kind, EventKind::ToolUseStart(t) if t.name == "Bash"));
     let mut text = TurnText::new();
-    events.iter().for_each(|event| text.push(event));
+    text.extend(&events);
     assert_eq!(text.streamed(), "Echo: hello world Done.");
     assert_eq!(text.text(), "Echo: hello world Done.");
 
@@ -279,7 +271,7 @@ async fn resumes_with_the_last_id_drops_replayed_duplicates_and_keeps_unknown_ty
     // Like the real server with an id it no longer holds: the whole buffer again.
     let (url, server) =
         scripted_server(vec![sse_response(&[e1, e2]), sse_response(&[e1, e2, e3])]).await;
-    let client = client_for(&url);
+    let client = support::sessions_client(&url);
     let sid = "31d0232d-0000-4000-8000-000000000000";
 
     let events = collect(client.events(sid).until_turn_end()).await;
@@ -323,7 +315,12 @@ async fn the_stream_content_type_is_matched_as_a_media_type() {
         "content-type: TEXT/Event-Stream; charset=utf-8",
     );
     let (url, _server) = scripted_server(vec![shouting]).await;
-    let first = client_for(&url).events(sid).next().await.unwrap().unwrap();
+    let first = support::sessions_client(&url)
+        .events(sid)
+        .next()
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.id, "e1");
 
     // A type that merely starts like one is another type.
@@ -332,7 +329,11 @@ async fn the_stream_content_type_is_matched_as_a_media_type() {
         "content-type: text/event-streams",
     );
     let (url, _server) = scripted_server(vec![other]).await;
-    let first = client_for(&url).events(sid).next().await.unwrap();
+    let first = support::sessions_client(&url)
+        .events(sid)
+        .next()
+        .await
+        .unwrap();
     assert!(
         matches!(first, Err(Error::UnexpectedResponse { ref content_type, .. })
         if content_type.as_deref() == Some("text/event-streams")),
@@ -398,7 +399,7 @@ async fn a_wrong_key_is_an_authentication_error_and_the_key_never_prints() {
         matches!(&error, Error::Authentication { message, .. } if message.contains("unauthorized")),
         "{error}"
     );
-    let no_key = client_for(&mock.url());
+    let no_key = support::sessions_client(&mock.url());
     assert!(matches!(
         no_key.list_sandboxes().await,
         Err(Error::Authentication { .. })
@@ -591,7 +592,7 @@ async fn attach_shows_the_last_turn_not_the_first_of_the_replay() {
 
     let replayed = collect(client.attach(&session.id).await.unwrap()).await;
     let mut text = TurnText::new();
-    replayed.iter().for_each(|event| text.push(event));
+    text.extend(&replayed);
     assert_eq!(
         text.streamed(),
         "Echo: second turn Done.",

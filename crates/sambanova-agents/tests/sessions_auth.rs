@@ -5,16 +5,9 @@ use httpmock::Method::GET;
 use httpmock::MockServer;
 use sambanova_agents::sessions::{SessionsAuth, SessionsClient};
 
-const KEY: &str = "sessions-key-0123456789";
+mod support;
 
-fn client(server: &MockServer, auth: SessionsAuth) -> SessionsClient {
-    SessionsClient::builder()
-        .base_url(server.base_url())
-        .api_key(KEY)
-        .auth(auth)
-        .build()
-        .unwrap()
-}
+const KEY: &str = "sessions-key-0123456789";
 
 #[tokio::test]
 async fn bearer_by_default_and_x_api_key_on_request() {
@@ -29,7 +22,11 @@ async fn bearer_by_default_and_x_api_key_on_request() {
                 .body("[]");
         })
         .await;
-    client(&server, SessionsAuth::Bearer)
+    support::sessions_client_builder(&server.base_url())
+        .api_key(KEY)
+        .auth(SessionsAuth::Bearer)
+        .build()
+        .unwrap()
         .list_sessions("sb")
         .await
         .unwrap();
@@ -47,7 +44,11 @@ async fn bearer_by_default_and_x_api_key_on_request() {
                 .body("[]");
         })
         .await;
-    client(&server, SessionsAuth::ApiKeyHeader)
+    support::sessions_client_builder(&server.base_url())
+        .api_key(KEY)
+        .auth(SessionsAuth::ApiKeyHeader)
+        .build()
+        .unwrap()
         .list_sessions("sb")
         .await
         .unwrap();
@@ -67,7 +68,11 @@ async fn query_token_on_event_streams() {
                 .body("id: e1\nevent: text_delta\ndata: {\"id\":\"e1\",\"session_id\":\"s1\",\"event_type\":\"text_delta\",\"data\":{\"text\":\"hi\"},\"timestamp\":\"2026-11-22T12:22:11Z\"}\n\n");
         })
         .await;
-    let client = client(&server, SessionsAuth::QueryToken);
+    let client = support::sessions_client_builder(&server.base_url())
+        .api_key(KEY)
+        .auth(SessionsAuth::QueryToken)
+        .build()
+        .unwrap();
     let mut events = client.events("s1");
     let first = events.next().await.unwrap().unwrap();
     assert_eq!(first.id, "e1");
@@ -76,11 +81,8 @@ async fn query_token_on_event_streams() {
 
 #[tokio::test]
 async fn a_failed_stream_never_shows_the_query_token() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
     let client = SessionsClient::builder()
-        .base_url(format!("http://{address}"))
+        .base_url(support::refusing_url())
         .api_key(KEY)
         .auth(SessionsAuth::QueryToken)
         .retry(sambanova_agents::RetryPolicy::none())

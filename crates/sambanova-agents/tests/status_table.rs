@@ -134,7 +134,7 @@ async fn the_agent_stream_maps_every_status_by_the_one_table() {
         let mock = serve(&server, "agent-stream", status).await;
         let client = AgentStreamClient::builder()
             .base_url(server.base_url())
-            .token("a-token-from-elsewhere")
+            .access_token("a-token-from-elsewhere")
             .retry(RetryPolicy::none())
             .build()
             .unwrap();

@@ -7,14 +7,14 @@
 //! document at the end, also when the run failed.
 
 use std::collections::HashSet;
-use std::io::{self, BufRead, IsTerminal};
+use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
 use sambanova_agents::agent_stream::{
     AGENT_STREAM_PASSWORD_ENV, AGENT_STREAM_TOKEN_ENV, AGENT_STREAM_USERNAME_ENV, AgentEvent,
     AgentEventStream, AgentModule, AgentRequest, AgentStreamClient, ChatRequest, Interrupt,
-    TurnText,
+    InterruptOption, TurnText,
 };
 use serde_json::{Value, json};
 
@@ -23,6 +23,7 @@ use crate::commands::with_spinner;
 use crate::context::Context;
 use crate::error::{CliError, Service};
 use crate::output::{LiveText, Output};
+use crate::prompt::{self, Choice, Numbering, Picker};
 use crate::shell::shell_word;
 use crate::terminal_text::terminal_safe;
 use crate::token::{self, TokenError};
@@ -206,10 +207,21 @@ async fn run_turns(
                     .note(&format!("answered: {}", terminal_safe(&feedback)));
                 feedback
             }
-            None => match ask(ctx.output, &interrupt)? {
-                Some(feedback) => feedback,
-                None => return Err(unanswered(printer, request.command(), "input ended")),
-            },
+            None => {
+                let asked = tokio::select! {
+                    // A Ctrl-C while the question waits stops the run, as it does mid-stream.
+                    biased;
+                    _ = &mut interrupted => {
+                        ctx.output.note("stopped");
+                        return Ok(());
+                    }
+                    asked = ask(ctx.output, &interrupt) => asked?,
+                };
+                match asked {
+                    Some(feedback) => feedback,
+                    None => return Err(unanswered(printer, request.command(), "input ended")),
+                }
+            }
         };
         answers += 1;
         printer.answers = answers;
@@ -241,7 +253,7 @@ pub async fn login(
 ) -> Result<(), CliError> {
     let token = match username {
         Some(username) => {
-            let password = password(ctx.output, username)?;
+            let password = password(ctx.output, username).await?;
             crate::logging::hide(&password);
             let mut builder = ctx.agent_stream().credentials(username, password);
             if let Some((uuid, answer)) = captcha {
@@ -300,7 +312,7 @@ fn client(ctx: &Context, token_file: Option<&Path>) -> Result<AgentStreamClient,
     match stored {
         Some(token) => {
             crate::logging::hide(&token);
-            builder = builder.token(token);
+            builder = builder.access_token(token);
         }
         None if !environment_has_credentials => return Err(TokenError::NotLoggedIn.into()),
         None => {}
@@ -308,7 +320,7 @@ fn client(ctx: &Context, token_file: Option<&Path>) -> Result<AgentStreamClient,
     Ok(builder.build()?)
 }
 
-fn password(output: Output, username: &str) -> Result<String, CliError> {
+async fn password(output: Output, username: &str) -> Result<String, CliError> {
     if let Ok(password) = std::env::var(AGENT_STREAM_PASSWORD_ENV)
         && !password.is_empty()
     {
@@ -321,8 +333,7 @@ fn password(output: Output, username: &str) -> Result<String, CliError> {
         ));
         rpassword::read_password()
     } else {
-        let mut line = String::new();
-        io::stdin().lock().read_line(&mut line).map(|_| line)
+        prompt::line("").await.map(Option::unwrap_or_default)
     }
     .map_err(|source| CliError::Input {
         path: PathBuf::from("<stdin>"),
@@ -343,62 +354,57 @@ fn describe_interrupt(interrupt: &Interrupt) -> String {
     for question in &interrupt.context.questions {
         text.push_str(&format!("\n  - {}", terminal_safe(question)));
     }
-    for (number, option) in interrupt.options.iter().enumerate() {
-        text.push_str(&format!(
-            "\n  {}) {} [{}]",
-            number + 1,
-            terminal_safe(option.text.as_deref().unwrap_or("")),
-            terminal_safe(option.value.as_deref().unwrap_or(""))
-        ));
+    for option in Picker::new(&interrupt.options).lines(Numbering::Parenthesis) {
+        text.push('\n');
+        text.push_str(&option);
     }
     text.trim().to_owned()
 }
 
 /// Shows what the agent asks and reads the answer from the terminal or stdin: an option's
 /// number, value or text, or any other text as is. `None` when input ends.
-fn ask(output: Output, interrupt: &Interrupt) -> Result<Option<String>, CliError> {
+async fn ask(output: Output, interrupt: &Interrupt) -> Result<Option<String>, CliError> {
     output.note(&describe_interrupt(interrupt));
-    if io::stdin().is_terminal() {
-        output.note("Answer with an option's number or value, or type your answer:");
-    }
-    let line = tokio::task::block_in_place(|| {
-        let mut stdin = io::stdin().lock();
-        loop {
-            let mut line = String::new();
-            if stdin.read_line(&mut line)? == 0 {
-                return Ok(None);
-            }
-            if !line.trim().is_empty() {
-                return Ok(Some(line.trim().to_owned()));
-            }
-        }
-    })
-    .map_err(|source: io::Error| CliError::Input {
-        path: PathBuf::from("<stdin>"),
-        source,
-    })?;
+    let asking = if io::stdin().is_terminal() {
+        "Answer with an option's number or value, or type your answer:\n"
+    } else {
+        ""
+    };
+    let line = prompt::answer(asking)
+        .await
+        .map_err(|source| CliError::Input {
+            path: PathBuf::from("<stdin>"),
+            source,
+        })?;
     Ok(line.map(|line| choose(interrupt, &line)))
 }
 
 /// The value an answer line stands for.
 fn choose(interrupt: &Interrupt, line: &str) -> String {
-    let options = &interrupt.options;
-    if let Ok(number) = line.parse::<usize>()
-        && let Some(option) = number.checked_sub(1).and_then(|index| options.get(index))
-        && let Some(value) = &option.value
-    {
-        return value.clone();
+    Picker::new(&interrupt.options).pick(line)
+}
+
+/// An option of an interrupt is listed as `text [value]`; its number, its value or its text
+/// (any case) picks its value.
+impl Choice for InterruptOption {
+    fn shown(&self) -> String {
+        format!(
+            "{} [{}]",
+            terminal_safe(self.text.as_deref().unwrap_or("")),
+            terminal_safe(self.value.as_deref().unwrap_or(""))
+        )
     }
-    options
-        .iter()
-        .find(|option| {
-            [&option.value, &option.text]
-                .into_iter()
-                .flatten()
-                .any(|candidate| candidate.eq_ignore_ascii_case(line))
-        })
-        .and_then(|option| option.value.clone())
-        .unwrap_or_else(|| line.to_owned())
+
+    fn answer(&self) -> Option<String> {
+        self.value.clone()
+    }
+
+    fn named_by(&self, typed: &str) -> bool {
+        [&self.value, &self.text]
+            .into_iter()
+            .flatten()
+            .any(|candidate| candidate.eq_ignore_ascii_case(typed))
+    }
 }
 
 /// Tool calls whose arguments may still be arriving at once; more than that is not a real run.

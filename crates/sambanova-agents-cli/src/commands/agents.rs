@@ -10,6 +10,7 @@ use crate::approval::{self, Answer};
 use crate::commands::with_spinner;
 use crate::context::Context;
 use crate::error::CliError;
+use crate::prompt;
 use crate::shell::shell_word;
 
 /// Whether a plan is approved without asking (`--yes`).
@@ -315,7 +316,7 @@ async fn settle_plans(
                 ctx.output.note("plan approved (--yes)");
                 Answer::Approve
             }
-            Approval::Ask => ask_for_answer(ctx)?,
+            Approval::Ask => ask_for_answer().await?,
         };
         outcome = match answer {
             Answer::Approve => with_spinner(&ctx.output, working, plan.approve()).await?,
@@ -400,19 +401,20 @@ fn continuation_hint(
     hint
 }
 
-fn ask_for_answer(ctx: &Context) -> Result<Answer, CliError> {
+async fn ask_for_answer() -> Result<Answer, CliError> {
     // A script piping answers needs no prompt; the plan's own text already says what to type.
-    if std::io::stdin().is_terminal() {
-        ctx.output
-            .note("Type \"approve\" to go ahead, or feedback to revise the plan:");
-    }
-    // Reading stdin blocks; let the runtime move other tasks (the embedded mock) off this thread.
-    let answer =
-        tokio::task::block_in_place(|| approval::next_answer(&mut std::io::stdin().lock()));
-    answer.map_err(|source| CliError::Input {
-        path: PathBuf::from("<stdin>"),
-        source,
-    })
+    let asking = if std::io::stdin().is_terminal() {
+        "Type \"approve\" to go ahead, or feedback to revise the plan:\n"
+    } else {
+        ""
+    };
+    let line = prompt::answer(asking)
+        .await
+        .map_err(|source| CliError::Input {
+            path: PathBuf::from("<stdin>"),
+            source,
+        })?;
+    Ok(approval::answer_of(line))
 }
 
 /// Prints a finished run: its text (or `result` in the JSON document), then, for a human,

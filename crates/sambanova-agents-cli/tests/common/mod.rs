@@ -1,7 +1,13 @@
-//! What the CLI tests share: a mock server on loopback in the test process, the binary with
-//! a clean environment, and checks on what a run printed.
+//! What the CLI tests share: a mock server on loopback in the test process, servers written
+//! in the tests for what the mock does not do ([`servers`]), the binary with a clean
+//! environment, and checks on what a run printed.
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
+
+mod servers;
+
+#[allow(unused_imports, reason = "each test binary uses a different part")]
+pub use servers::*;
 
 use assert_cmd::Command;
 use sambanova_agents_mock::{MockServer, MockServerBuilder, TEST_API_KEY};

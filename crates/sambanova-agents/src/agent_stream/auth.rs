@@ -6,13 +6,14 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::{Request, StatusCode};
+use sambanova_agents_raw::agent_stream::{self as raw, types as wire};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::builder::{AGENT_STREAM_PASSWORD_ENV, AGENT_STREAM_USERNAME_ENV, no_credentials};
 use super::client::{AgentStreamClient, Session};
 use super::token::AccessToken;
+use crate::call::built;
 use crate::dialect::{Dialect, unexpected};
 use crate::retry::RetryPolicy;
 use crate::transport::{CallSettings, ResponseMeta, read_body, sensitive};
@@ -21,34 +22,17 @@ use crate::{AuthFailure, Error};
 /// Auth bodies (a token and a user) are small; anything bigger is not one.
 const AUTH_BODY_LIMIT: usize = 1024 * 1024;
 
-/// The login and refresh paths: the running server's first (a JSON login), then the guide's
-/// (a form login), which the running server does not serve; tried when the first answers 404
-/// without a message of its own.
-struct AuthPaths {
-    login: &'static str,
-    login_body: LoginBody,
-    refresh: &'static str,
-}
-
-/// How a login sends the credentials.
+/// The spec's login and refresh operations: the running server's first (`login`, a JSON
+/// login, and `refresh_token`), then the guide's (`login_guide`, a form login, and
+/// `refresh_token_guide`), which the running server does not serve; tried when the first
+/// answers 404 without a message of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LoginBody {
-    Json,
-    Form,
+enum AuthPaths {
+    Server,
+    Guide,
 }
 
-const AUTH_PATHS: [AuthPaths; 2] = [
-    AuthPaths {
-        login: "/api/v1/auth/login",
-        login_body: LoginBody::Json,
-        refresh: "/api/v1/auth/refresh",
-    },
-    AuthPaths {
-        login: "/api/v1/admin/auth/login",
-        login_body: LoginBody::Form,
-        refresh: "/api/v1/admin/auth/token/refresh",
-    },
-];
+const AUTH_PATHS: [AuthPaths; 2] = [AuthPaths::Server, AuthPaths::Guide];
 
 impl AgentStreamClient {
     /// Logs in with the configured username and password now, and keeps the token (and the
@@ -162,30 +146,43 @@ impl AgentStreamClient {
                  {AGENT_STREAM_PASSWORD_ENV}, or pass them to the builder"
             )));
         };
-        let mut fields = vec![
-            ("username", username.as_str()),
-            ("password", password.0.as_str()),
-        ];
-        if let Some(captcha) = &self.inner.captcha {
-            fields.extend([
-                ("uuid", captcha.uuid.as_str()),
-                ("captcha", captcha.answer.0.as_str()),
-            ]);
-        }
-        let json: serde_json::Map<String, Value> = fields
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), Value::from(*value)))
-            .collect();
-        self.auth_exchange(AuthOperation::Login, |request, body| match body {
-            LoginBody::Json => request.json(&json),
-            LoginBody::Form => request.form(&fields),
+        let captcha = self.inner.captcha.as_ref();
+        let uuid = captcha.map(|captcha| captcha.uuid.clone());
+        let answer = captcha.map(|captcha| captcha.answer.0.clone());
+        self.auth_exchange(AuthOperation::Login, |client, paths| {
+            built(match paths {
+                AuthPaths::Server => client.login_request(&wire::LoginRequest {
+                    username: username.clone(),
+                    password: password.0.clone(),
+                    uuid: uuid.clone(),
+                    captcha: answer.clone(),
+                }),
+                AuthPaths::Guide => client.login_guide_request(&wire::LoginForm {
+                    username: username.clone(),
+                    password: password.0.clone(),
+                    uuid: uuid.clone(),
+                    captcha: answer.clone(),
+                }),
+            })
         })
         .await
     }
 
     async fn refresh_now(&self, cookies: &HeaderValue) -> Result<AccessToken, Error> {
-        self.auth_exchange(AuthOperation::Refresh, |request, _| {
-            request.header(header::COOKIE, cookies.clone())
+        let cookie = cookies
+            .to_str()
+            .map_err(|_| Error::invalid_input("the refresh cookie is not text"))?;
+        self.auth_exchange(AuthOperation::Refresh, |client, paths| {
+            let mut request = built(match paths {
+                AuthPaths::Server => client.refresh_token_request(Some(cookie)),
+                AuthPaths::Guide => client.refresh_token_guide_request(Some(cookie)),
+            })?;
+            // The generated builder copies the value into a plain header: the refresh token
+            // must never print.
+            if let Some(value) = request.headers_mut().get_mut(header::COOKIE) {
+                value.set_sensitive(true);
+            }
+            Ok(request)
         })
         .await
     }
@@ -196,37 +193,23 @@ impl AgentStreamClient {
     async fn auth_exchange(
         &self,
         operation: AuthOperation,
-        decorate: impl Fn(RequestBuilder, LoginBody) -> RequestBuilder,
+        build: impl Fn(&raw::Client, AuthPaths) -> Result<Request, Error>,
     ) -> Result<AccessToken, Error> {
-        let path_of = |paths: &AuthPaths| match operation {
-            AuthOperation::Login => paths.login,
-            AuthOperation::Refresh => paths.refresh,
-        };
         let call = CallSettings::new(
             self.inner.settings.timeout,
             RetryPolicy::none(),
             Some(AUTH_BODY_LIMIT),
         );
-        let http = &self.inner.transport.http;
         let mut index = self.inner.auth_paths.load(Ordering::Relaxed) % AUTH_PATHS.len();
         let mut tried = 0;
         loop {
             tried += 1;
-            let paths = &AUTH_PATHS[index];
-            let url = format!("{}{}", self.inner.base_url, path_of(paths));
-            let build = || {
-                decorate(
-                    http.post(&url).header(header::ACCEPT, "application/json"),
-                    paths.login_body,
-                )
-                .build()
-                .map_err(|error| Error::invalid_input(format!("cannot build the request: {error}")))
-            };
+            let paths = AUTH_PATHS[index];
             let operation_name = operation.name();
             let (meta, response) = self
                 .inner
                 .transport
-                .send(operation_name, build, &call)
+                .send(operation_name, || build(&self.inner.raw, paths), &call)
                 .await?;
             let cookies = set_cookies(meta.headers());
             let body = read_body(
@@ -286,8 +269,7 @@ impl AgentStreamClient {
             let token = token_of(&meta, &body)?;
             self.inner.transport.secrets.add(token.expose_secret());
             tracing::debug!(
-                operation = operation.name(),
-                path = path_of(&AUTH_PATHS[index]),
+                operation = operation.id(paths),
                 expires_at = ?token.expires_at(),
                 "new access token"
             );
@@ -310,9 +292,16 @@ enum AuthOperation {
 
 impl AuthOperation {
     fn name(self) -> &'static str {
-        match self {
-            AuthOperation::Login => "login",
-            AuthOperation::Refresh => "refresh_token",
+        self.id(AuthPaths::Server)
+    }
+
+    /// The spec's operation id at `paths`.
+    fn id(self, paths: AuthPaths) -> &'static str {
+        match (self, paths) {
+            (AuthOperation::Login, AuthPaths::Server) => "login",
+            (AuthOperation::Login, AuthPaths::Guide) => "login_guide",
+            (AuthOperation::Refresh, AuthPaths::Server) => "refresh_token",
+            (AuthOperation::Refresh, AuthPaths::Guide) => "refresh_token_guide",
         }
     }
 }

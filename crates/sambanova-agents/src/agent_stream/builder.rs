@@ -130,8 +130,9 @@ impl AgentStreamClientBuilder {
     }
 
     /// An access token obtained elsewhere (a stored login). With credentials too, the client
-    /// starts with it and logs in when it expires or is refused.
-    pub fn token(mut self, token: impl Into<String>) -> Self {
+    /// starts with it and logs in when it expires or is refused. The client's
+    /// [`access_token`](AgentStreamClient::access_token) answers the one in use.
+    pub fn access_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
         self
     }
@@ -197,7 +198,7 @@ impl AgentStreamClientBuilder {
     ///
     /// let missing = AgentStreamClient::builder().build().unwrap_err();
     /// assert!(matches!(missing, Error::Config { .. }));
-    /// let insecure = AgentStreamClient::builder().base_url("http://example.com").token("t").build();
+    /// let insecure = AgentStreamClient::builder().base_url("http://example.com").access_token("t").build();
     /// assert!(matches!(insecure, Err(Error::Config { .. })));
     /// ```
     pub fn build(self) -> Result<AgentStreamClient, Error> {
@@ -214,7 +215,9 @@ impl AgentStreamClientBuilder {
             .unwrap_or_else(|| DEFAULT_AGENT_STREAM_URL.to_owned());
         let base_url = checked_base_url(&base_url, self.connection.allow_insecure_http)?;
         let token = self.token.map(AccessToken::new).transpose()?;
-        let transport = self.connection.transport(Credential::None)?;
+        let (transport, raw) =
+            self.connection
+                .open(Credential::None, &base_url, raw::Client::new_with_client)?;
         if let Some(token) = &token {
             transport.secrets.add(token.expose_secret());
         }
@@ -224,11 +227,6 @@ impl AgentStreamClientBuilder {
         if let Some(captcha) = &self.captcha {
             transport.secrets.add(&captcha.answer.0);
         }
-        let raw = raw::Client::new_with_client(
-            &base_url,
-            transport.http.clone(),
-            sambanova_agents_raw::Executor::plain(),
-        );
         Ok(AgentStreamClient {
             inner: Arc::new(Inner {
                 transport,
@@ -264,7 +262,7 @@ mod tests {
             "{:?}",
             AgentStreamClient::builder()
                 .credentials("u", "hunter2")
-                .token("tok-secret")
+                .access_token("tok-secret")
                 .captcha("c-1", "captcha-secret")
         );
         for secret in ["hunter2", "tok-secret", "captcha-secret"] {

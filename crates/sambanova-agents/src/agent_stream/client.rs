@@ -138,7 +138,7 @@ impl AgentStreamClient {
     /// ```
     /// use sambanova_agents::agent_stream::AgentStreamClient;
     ///
-    /// let client = AgentStreamClient::builder().token("t").build().unwrap();
+    /// let client = AgentStreamClient::builder().access_token("t").build().unwrap();
     /// assert_eq!(client.base_url(), "http://localhost:8000");
     /// ```
     pub fn base_url(&self) -> &str {

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::sse::Event;
+use crate::wire_enum::wire_enum;
 
 /// One event of an agent run.
 ///
@@ -244,84 +245,43 @@ impl Status {
     }
 }
 
-/// The `type` of a `status` event.
-///
-/// ```
-/// use sambanova_agents::agent_stream::StatusKind;
-///
-/// assert_eq!(StatusKind::from("mcp_waiting"), StatusKind::McpWaiting);
-/// assert_eq!(StatusKind::from("brand_new").as_str(), "brand_new");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum StatusKind {
-    /// `processing`: the request was accepted.
-    #[default]
-    Processing,
-    /// `sandbox_ready` (with the sandbox id).
-    SandboxReady,
-    /// `mcp_check`.
-    McpCheck,
-    /// `mcp_waiting`: also sent as a keep-alive while the tools start.
-    McpWaiting,
-    /// `mcp_ready`.
-    McpReady,
-    /// `tool_registration`.
-    ToolRegistration,
-    /// `tool_probe`.
-    ToolProbe,
-    /// `skills_loaded` (with the skills' count and names).
-    SkillsLoaded,
-    /// `agent_start`: the agent began working.
-    AgentStart,
-    /// `vscode_ready`.
-    VscodeReady,
-    /// `codex_ready`.
-    CodexReady,
-    /// `complete`: the run finished (with the sandbox id to reuse).
-    Complete,
-    /// A `type` this SDK does not know.
-    Other(String),
-}
-
-impl StatusKind {
-    /// The wire name.
-    pub fn as_str(&self) -> &str {
-        match self {
-            StatusKind::Processing => "processing",
-            StatusKind::SandboxReady => "sandbox_ready",
-            StatusKind::McpCheck => "mcp_check",
-            StatusKind::McpWaiting => "mcp_waiting",
-            StatusKind::McpReady => "mcp_ready",
-            StatusKind::ToolRegistration => "tool_registration",
-            StatusKind::ToolProbe => "tool_probe",
-            StatusKind::SkillsLoaded => "skills_loaded",
-            StatusKind::AgentStart => "agent_start",
-            StatusKind::VscodeReady => "vscode_ready",
-            StatusKind::CodexReady => "codex_ready",
-            StatusKind::Complete => "complete",
-            StatusKind::Other(other) => other,
-        }
-    }
-}
-
-impl From<&str> for StatusKind {
-    fn from(kind: &str) -> Self {
-        match kind {
-            "processing" => StatusKind::Processing,
-            "sandbox_ready" => StatusKind::SandboxReady,
-            "mcp_check" => StatusKind::McpCheck,
-            "mcp_waiting" => StatusKind::McpWaiting,
-            "mcp_ready" => StatusKind::McpReady,
-            "tool_registration" => StatusKind::ToolRegistration,
-            "tool_probe" => StatusKind::ToolProbe,
-            "skills_loaded" => StatusKind::SkillsLoaded,
-            "agent_start" => StatusKind::AgentStart,
-            "vscode_ready" => StatusKind::VscodeReady,
-            "codex_ready" => StatusKind::CodexReady,
-            "complete" => StatusKind::Complete,
-            other => StatusKind::Other(other.to_owned()),
-        }
+wire_enum! {
+    /// The `type` of a `status` event.
+    ///
+    /// ```
+    /// use sambanova_agents::agent_stream::StatusKind;
+    ///
+    /// assert_eq!(StatusKind::from("mcp_waiting"), StatusKind::McpWaiting);
+    /// assert_eq!(StatusKind::from("brand_new"), StatusKind::Unknown("brand_new".into()));
+    /// assert_eq!(StatusKind::from("brand_new").as_str(), "brand_new");
+    /// ```
+    #[derive(Default)]
+    StatusKind {
+        /// `processing`: the request was accepted.
+        #[default]
+        Processing = "processing",
+        /// `sandbox_ready` (with the sandbox id).
+        SandboxReady = "sandbox_ready",
+        /// `mcp_check`.
+        McpCheck = "mcp_check",
+        /// `mcp_waiting`: also sent as a keep-alive while the tools start.
+        McpWaiting = "mcp_waiting",
+        /// `mcp_ready`.
+        McpReady = "mcp_ready",
+        /// `tool_registration`.
+        ToolRegistration = "tool_registration",
+        /// `tool_probe`.
+        ToolProbe = "tool_probe",
+        /// `skills_loaded` (with the skills' count and names).
+        SkillsLoaded = "skills_loaded",
+        /// `agent_start`: the agent began working.
+        AgentStart = "agent_start",
+        /// `vscode_ready`.
+        VscodeReady = "vscode_ready",
+        /// `codex_ready`.
+        CodexReady = "codex_ready",
+        /// `complete`: the run finished (with the sandbox id to reuse).
+        Complete = "complete",
     }
 }
 
@@ -390,26 +350,23 @@ pub struct ToolActivity {
     pub name: Option<String>,
 }
 
-/// Whether a tool started or ended.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum ToolPhase {
-    /// `start`.
-    #[default]
-    Start,
-    /// `end`.
-    End,
-    /// Another `type`.
-    Other(String),
-}
-
-impl From<&str> for ToolPhase {
-    fn from(kind: &str) -> Self {
-        match kind {
-            "start" => ToolPhase::Start,
-            "end" => ToolPhase::End,
-            other => ToolPhase::Other(other.to_owned()),
-        }
+wire_enum! {
+    /// The `type` of a `tool` event: whether a tool started or ended.
+    ///
+    /// ```
+    /// use sambanova_agents::agent_stream::ToolPhase;
+    ///
+    /// assert_eq!(ToolPhase::from("end"), ToolPhase::End);
+    /// assert_eq!(ToolPhase::from("paused"), ToolPhase::Unknown("paused".into()));
+    /// assert_eq!(ToolPhase::Start.to_string(), "start");
+    /// ```
+    #[derive(Default)]
+    ToolPhase {
+        /// `start`.
+        #[default]
+        Start = "start",
+        /// `end`.
+        End = "end",
     }
 }
 
@@ -979,7 +936,7 @@ mod tests {
     fn unknown_types_are_kept_as_text() {
         assert!(matches!(
             ev("status", r#"{"type":"warp_drive"}"#),
-            AgentEvent::Status(Status { kind: StatusKind::Other(ref k), .. }) if k == "warp_drive"
+            AgentEvent::Status(Status { kind: StatusKind::Unknown(ref k), .. }) if k == "warp_drive"
         ));
     }
 }

@@ -159,13 +159,15 @@ macro_rules! conversation_setters {
             self
         }
 
-        /// The thread this request continues, if set.
-        pub fn thread(&self) -> Option<&str> {
+        /// The thread this request continues, as [`Self::thread_id`] set it. A getter is named
+        /// `get_` and its setter's name, as `std::process::Command`'s are: the setter has the
+        /// plain name.
+        pub fn get_thread_id(&self) -> Option<&str> {
             self.conversation.thread_id.as_deref()
         }
 
-        /// The interrupt feedback, if set.
-        pub fn feedback(&self) -> Option<&str> {
+        /// The answer to an interrupt, as [`Self::interrupt_feedback`] set it.
+        pub fn get_interrupt_feedback(&self) -> Option<&str> {
             self.conversation.interrupt_feedback.as_deref()
         }
     };
@@ -207,7 +209,7 @@ fn answering<R>(
 ///     .module(AgentModule::General)
 ///     .web_search(false)
 ///     .locale("en-US");
-/// assert_eq!(next.thread(), Some("thread-1"));
+/// assert_eq!(next.get_thread_id(), Some("thread-1"));
 /// # let _ = first;
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -235,8 +237,8 @@ impl AgentRequest {
     ///     r#"{"thread_id":"t-7","content":"Plan…","options":[{"text":"Start","value":"accepted"}]}"#,
     /// ).unwrap();
     /// let answer = AgentRequest::answer(&interrupt, "accepted");
-    /// assert_eq!(answer.thread(), Some("t-7"));
-    /// assert_eq!(answer.feedback(), Some("accepted"));
+    /// assert_eq!(answer.get_thread_id(), Some("t-7"));
+    /// assert_eq!(answer.get_interrupt_feedback(), Some("accepted"));
     /// ```
     pub fn answer(interrupt: &Interrupt, feedback: impl Into<String>) -> Self {
         answering(
@@ -305,7 +307,7 @@ impl AgentRequest {
 ///     .clarification(true)
 ///     .max_clarification_rounds(2)
 ///     .interrupt_before_tool("crawl_tool");
-/// assert_eq!(request.thread(), Some("d806acf8-a96b-4c81-add1-f4e2f21e956f"));
+/// assert_eq!(request.get_thread_id(), Some("d806acf8-a96b-4c81-add1-f4e2f21e956f"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 #[must_use]
@@ -333,7 +335,7 @@ impl ChatRequest {
     ///     r#"{"thread_id":"hitl-1","options":[{"text":"Accept","value":"accepted"}],"context":{"questions":["Proceed with plan A?"]}}"#,
     /// ).unwrap();
     /// let answer = ChatRequest::answer(&interrupt, "accepted");
-    /// assert_eq!((answer.thread(), answer.feedback()), (Some("hitl-1"), Some("accepted")));
+    /// assert_eq!((answer.get_thread_id(), answer.get_interrupt_feedback()), (Some("hitl-1"), Some("accepted")));
     /// ```
     pub fn answer(interrupt: &Interrupt, feedback: impl Into<String>) -> Self {
         answering(
@@ -476,7 +478,10 @@ mod tests {
     fn an_answer_without_a_real_thread_starts_none() {
         let interrupt: Interrupt =
             serde_json::from_str(r#"{"thread_id":"__default__","options":[]}"#).unwrap();
-        assert_eq!(ChatRequest::answer(&interrupt, "accepted").thread(), None);
+        assert_eq!(
+            ChatRequest::answer(&interrupt, "accepted").get_thread_id(),
+            None
+        );
     }
 
     #[test]

@@ -48,7 +48,19 @@ impl TurnText {
         TurnText::default()
     }
 
-    /// Adds the event's text, if it is a new piece of the answer; returns the piece added.
+    /// Takes in one event; returns the text it added, if any: the event's text when it is a
+    /// new piece of the answer (events other than message pieces, and a chat piece's twin,
+    /// add none).
+    ///
+    /// ```
+    /// use sambanova_agents::agent_stream::{AgentEvent, MessageChunk, Notice, TurnText};
+    ///
+    /// let mut answer = TurnText::new();
+    /// let piece = AgentEvent::Message(MessageChunk::new("Hi", None));
+    /// assert_eq!(answer.push(&piece), Some("Hi"));
+    /// assert_eq!(answer.push(&AgentEvent::Warning(Notice::default())), None);
+    /// assert_eq!(answer.text(), "Hi");
+    /// ```
     pub fn push<'e>(&mut self, event: &'e AgentEvent) -> Option<&'e str> {
         let AgentEvent::Message(chunk) = event else {
             return None;

@@ -45,7 +45,7 @@ pub enum Expect {
 /// outcome or a typed error, never a panic (fuzzed in `fuzz/`).
 ///
 /// ```
-/// use sambanova_agents::outcome::{Expect, classify};
+/// use sambanova_agents::{Expect, classify};
 /// use sambanova_agents::{AgentOutcome, Error};
 ///
 /// let done = classify(Expect::Json, 200, Some("application/json"), None,

@@ -1,5 +1,5 @@
 //! What an agent call produced ([`AgentOutcome`]), and how an answer becomes one
-//! ([`classify()`]).
+//! ([`classify()`]). Private: the types are re-exported at the crate root, their one path.
 
 mod classify;
 mod token;

@@ -5,65 +5,37 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::Error;
 use crate::dialect::kept_body;
 use crate::transport::ResponseMeta;
+use crate::wire_enum::wire_enum;
+use crate::{Error, reports};
 
 /// Continues a plan's thread with a reply (set by the agent the plan came from, with that
 /// handle's settings).
 pub(crate) type Resume =
     Arc<dyn Fn(&Plan, String) -> BoxFuture<'static, Result<AgentOutcome, Error>> + Send + Sync>;
 
-/// The `status` of an agent's JSON body. The real server uses `completed`, `interrupted` and
-/// `error`; anything else is kept as [`AgentStatus::Unknown`] rather than rejected.
-///
-/// ```
-/// use sambanova_agents::AgentStatus;
-///
-/// assert_eq!(AgentStatus::from("interrupted"), AgentStatus::Interrupted);
-/// assert_eq!(AgentStatus::from("paused"), AgentStatus::Unknown("paused".into()));
-/// assert_eq!(AgentStatus::Completed.as_str(), "completed");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum AgentStatus {
-    /// The run finished (but see [`Error::Server`]: also used on some 500s).
-    Completed,
-    /// The run paused for approval of a plan.
-    Interrupted,
-    /// The run failed.
-    Error,
-    /// A value this SDK does not know.
-    Unknown(String),
-}
-
-impl AgentStatus {
-    /// The wire value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            AgentStatus::Completed => "completed",
-            AgentStatus::Interrupted => "interrupted",
-            AgentStatus::Error => "error",
-            AgentStatus::Unknown(other) => other,
-        }
-    }
-}
-
-impl From<&str> for AgentStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "completed" => AgentStatus::Completed,
-            "interrupted" => AgentStatus::Interrupted,
-            "error" => AgentStatus::Error,
-            other => AgentStatus::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl fmt::Display for AgentStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+wire_enum! {
+    /// The `status` of an agent's JSON body. The real server uses `completed`, `interrupted` and
+    /// `error`; anything else is kept as [`AgentStatus::Unknown`] rather than rejected.
+    ///
+    /// ```
+    /// use sambanova_agents::AgentStatus;
+    ///
+    /// assert_eq!(AgentStatus::from("interrupted"), AgentStatus::Interrupted);
+    /// assert_eq!(AgentStatus::from("paused"), AgentStatus::Unknown("paused".into()));
+    /// assert_eq!(AgentStatus::Completed.as_str(), "completed");
+    /// ```
+    AgentStatus {
+        /// The run finished (but see [`Error::Server`]: also used on some 500s).
+        Completed = "completed",
+        /// The run paused for approval of a plan.
+        Interrupted = "interrupted",
+        /// The run failed.
+        Error = "error",
     }
 }
 
@@ -185,6 +157,35 @@ impl AgentOutcome {
 }
 
 /// A finished run.
+///
+/// Its [`result`](Completion::result) is text whose shape depends on the agent; the typed
+/// views (see [`crate::reports`]) read the shapes that are stable:
+///
+/// - financial analysis: [`Completion::financial_report`], the server's own model;
+/// - deep research: [`Completion::research_report`], derived from the markdown's headings
+///   (as stable as the model's markdown, no more);
+/// - any JSON result: [`Completion::parse`] into a type of your own;
+/// - coding (a step log) and the main agent (the model's answer): free text with no stable
+///   shape; read [`Completion::text`].
+///
+/// ```
+/// use sambanova_agents::{Completion, ErrorKind};
+///
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Headline {
+///     ticker: String,
+///     company_name: String,
+/// }
+///
+/// let done = Completion::from_result(r#"{"ticker": "NVDA", "company_name": "NVIDIA"}"#);
+/// let headline: Headline = done.parse()?;
+/// assert_eq!((headline.ticker.as_str(), headline.company_name.as_str()), ("NVDA", "NVIDIA"));
+///
+/// // The financial agent's `Error: …` text is not a report.
+/// let failed = Completion::from_result("Error: no ticker found");
+/// assert_eq!(failed.parse::<Headline>().unwrap_err().kind(), ErrorKind::Decode);
+/// # Ok::<(), sambanova_agents::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Completion {
@@ -206,13 +207,26 @@ impl Completion {
         &self.meta
     }
 
+    /// A completion holding `result` and nothing else, not tied to a call: for tests, and to
+    /// read a result kept from an earlier run with the typed views.
+    pub fn from_result(result: impl Into<String>) -> Self {
+        Completion {
+            result: result.into(),
+            artifacts: Vec::new(),
+            thread_id: None,
+            request_id: None,
+            meta: ResponseMeta::detached(StatusCode::OK, None, None),
+        }
+    }
+
     /// The result text.
     pub fn text(&self) -> &str {
         &self.result
     }
 
     /// The result parsed as JSON (the financial agent's result is a JSON document in a
-    /// string; it can also be `"Error: …"` text, which is an [`Error::UnexpectedResponse`]).
+    /// string; it can also be `"Error: …"` text, which is an [`Error::UnexpectedResponse`]
+    /// here; [`Completion::parse`] makes it an [`Error::Decode`]).
     pub fn json(&self) -> Result<Value, Error> {
         serde_json::from_str(&self.result).map_err(|error| Error::UnexpectedResponse {
             status: StatusCode::OK,
@@ -222,6 +236,111 @@ impl Completion {
             request_id: self.request_id.clone(),
             attempts: 1,
         })
+    }
+
+    /// The result decoded into `T`, from the JSON document it holds.
+    ///
+    /// Every failure is an [`Error::Decode`] with this completion's request id: a result
+    /// whose shape does not fit `T` (its `path` says where decoding stopped, e.g. `risk.beta`),
+    /// and a result that is not JSON at all (the financial agent's `Error: <reason>` text; its
+    /// `path` is empty). Unlike [`Completion::json`], which answers
+    /// [`Error::UnexpectedResponse`] for text that is not JSON: the HTTP answer was fine, it
+    /// is the result that is not a `T`.
+    ///
+    /// ```
+    /// use sambanova_agents::{Completion, Error};
+    ///
+    /// #[derive(Debug, serde::Deserialize)]
+    /// struct Risk {
+    ///     beta: f64,
+    /// }
+    /// #[derive(Debug, serde::Deserialize)]
+    /// struct Report {
+    ///     risk: Risk,
+    /// }
+    ///
+    /// let done = Completion::from_result(r#"{"risk": {"beta": "high"}}"#);
+    /// match done.parse::<Report>() {
+    ///     Err(Error::Decode { path, .. }) => assert_eq!(path, "risk.beta"),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// ```
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let mut json = serde_json::Deserializer::from_str(&self.result);
+        let decoded = serde_path_to_error::deserialize(&mut json)
+            .map_err(|error| (error.path().to_string(), error.into_inner()))
+            // Text after the document (`{…} trailing`) is not a `T` either.
+            .and_then(|value| json.end().map(|()| value).map_err(|e| (String::new(), e)));
+        decoded.map_err(|(path, error)| {
+            let path = if path == "." { String::new() } else { path };
+            let message = if error.is_syntax() || error.is_eof() {
+                format!("the result is not JSON: {error}")
+            } else {
+                error.to_string()
+            };
+            self.decode_error::<T>(path, message)
+        })
+    }
+
+    /// The financial analysis agent's report, typed: see [`reports::FinancialReport`].
+    ///
+    /// A result that does not fit the server's model is an [`Error::Decode`]; so is the
+    /// `Error: <reason>` text the agent answers when its pipeline fails (the reason is in the
+    /// error's message).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sambanova_agents::Client) -> Result<(), sambanova_agents::Error> {
+    /// let done = client.financial().run("Analyse NVDA").await?.into_completion()?;
+    /// let report = done.financial_report()?;
+    /// println!("{} ({}): beta {}", report.company_name, report.ticker, report.risk.beta);
+    /// println!("{}", report.comprehensive_summary);
+    /// # Ok(()) }
+    /// ```
+    pub fn financial_report(&self) -> Result<reports::FinancialReport, Error> {
+        if let Some(reason) = self.result.trim_start().strip_prefix("Error:") {
+            return Err(self.decode_error::<reports::FinancialReport>(
+                String::new(),
+                format!(
+                    "the agent answered with an error instead of a report: {}",
+                    reason.trim()
+                ),
+            ));
+        }
+        self.parse()
+    }
+
+    /// The deep research agent's report, read from its markdown: see
+    /// [`reports::ResearchReport`] for how, and for what in it is not stable.
+    ///
+    /// A result with no markdown heading at all is not a report: an [`Error::Decode`].
+    ///
+    /// ```
+    /// use sambanova_agents::Completion;
+    ///
+    /// let done = Completion::from_result("# Introduction\nWhy.\n\n# Conclusion\nSo.");
+    /// let report = done.research_report()?;
+    /// assert_eq!(report.sections.len(), 2);
+    /// # Ok::<(), sambanova_agents::Error>(())
+    /// ```
+    pub fn research_report(&self) -> Result<reports::ResearchReport, Error> {
+        let report = reports::ResearchReport::from_markdown(&self.result);
+        if report.title.is_none() && report.sections.is_empty() {
+            return Err(self.decode_error::<reports::ResearchReport>(
+                String::new(),
+                "the result has no markdown heading: not a research report".into(),
+            ));
+        }
+        Ok(report)
+    }
+
+    fn decode_error<T>(&self, path: String, message: String) -> Error {
+        Error::Decode {
+            target: std::any::type_name::<T>(),
+            path,
+            message,
+            body: kept_body(&self.result),
+            request_id: self.request_id.clone(),
+        }
     }
 }
 

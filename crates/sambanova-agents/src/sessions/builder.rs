@@ -35,17 +35,15 @@ impl SessionsClient {
         SessionsClient::builder().from_env().build()
     }
 
-    /// A client for the server at this URL, with no key and every default.
+    /// A builder for every setting (one URL, every default: `builder().base_url(url).build()`).
     ///
     /// ```
-    /// let client = sambanova_agents::sessions::SessionsClient::new("http://127.0.0.1:8080/api/v1").unwrap();
+    /// use sambanova_agents::sessions::SessionsClient;
+    ///
+    /// let client = SessionsClient::builder().base_url("http://127.0.0.1:8080/api/v1").build()?;
     /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+    /// # Ok::<(), sambanova_agents::Error>(())
     /// ```
-    pub fn new(base_url: impl Into<String>) -> Result<Self, Error> {
-        SessionsClient::builder().base_url(base_url).build()
-    }
-
-    /// A builder for every setting.
     pub fn builder() -> SessionsClientBuilder {
         SessionsClientBuilder::default()
     }
@@ -246,12 +244,9 @@ impl SessionsClientBuilder {
             (_, Some(key)) => Credential::Bearer(key),
             (_, None) => Credential::None,
         };
-        let transport = self.connection.transport(credential)?;
-        let raw = raw::Client::new_with_client(
-            &base_url,
-            transport.http.clone(),
-            sambanova_agents_raw::Executor::plain(),
-        );
+        let (transport, raw) =
+            self.connection
+                .open(credential, &base_url, raw::Client::new_with_client)?;
         Ok(SessionsClient {
             inner: Arc::new(Inner {
                 transport: Arc::new(transport),
@@ -283,7 +278,11 @@ mod tests {
             "http://127.0.0.1:9",
         ] {
             assert_eq!(
-                SessionsClient::new(url).unwrap().base_url(),
+                SessionsClient::builder()
+                    .base_url(url)
+                    .build()
+                    .unwrap()
+                    .base_url(),
                 "http://127.0.0.1:9"
             );
         }
@@ -291,7 +290,12 @@ mod tests {
 
     #[test]
     fn plain_http_elsewhere_only_without_a_key_or_when_allowed() {
-        assert!(SessionsClient::new("http://ciab.internal:8080").is_ok());
+        assert!(
+            SessionsClient::builder()
+                .base_url("http://ciab.internal:8080")
+                .build()
+                .is_ok()
+        );
         let refused = SessionsClient::builder()
             .base_url("http://ciab.internal:8080")
             .api_key("k")

@@ -327,17 +327,46 @@ impl TurnText {
         TurnText::default()
     }
 
-    /// Takes in one event; events other than text are ignored.
-    pub fn push(&mut self, event: &SessionEvent) {
+    /// Takes in one event; returns the text it added, if any (events other than text add
+    /// none).
+    ///
+    /// A `text_delta` adds its text. A `text_complete` adds what its result has beyond the
+    /// text streamed so far (all of it when nothing streamed), so printing every piece this
+    /// returns prints the answer once; a result that does not continue the streamed text
+    /// replaces it in [`Self::text`] and adds nothing here.
+    ///
+    /// ```
+    /// use sambanova_agents::sessions::{SessionEvent, TurnText};
+    ///
+    /// let mut text = TurnText::new();
+    /// let mut printed = String::new();
+    /// for line in [
+    ///     r#"{"id":"1","event_type":"text_delta","data":{"text":"Echo: hi"}}"#,
+    ///     r#"{"id":"2","event_type":"tool_use_start","data":{"id":"t","name":"Bash","input":{}}}"#,
+    ///     r#"{"id":"3","event_type":"text_complete","data":{"text":"Echo: hi Done."}}"#,
+    /// ] {
+    ///     if let Some(piece) = text.push(&SessionEvent::from_json(line)) {
+    ///         printed.push_str(piece);
+    ///     }
+    /// }
+    /// assert_eq!(printed, "Echo: hi Done.");
+    /// assert_eq!(text.text(), "Echo: hi Done.");
+    /// assert_eq!(text.streamed(), "Echo: hi");
+    /// ```
+    pub fn push<'e>(&mut self, event: &'e SessionEvent) -> Option<&'e str> {
         match &event.kind {
-            EventKind::TextDelta(delta) => self.streamed.push_str(&delta.text),
-            EventKind::TextComplete(complete) => {
-                if let Some(text) = &complete.text {
-                    self.complete = Some(text.clone());
-                }
+            EventKind::TextDelta(delta) => {
+                self.streamed.push_str(&delta.text);
+                Some(delta.text.as_str())
             }
-            _ => {}
+            EventKind::TextComplete(complete) => {
+                let text = complete.text.as_deref()?;
+                self.complete = Some(text.to_owned());
+                text.strip_prefix(self.streamed.as_str())
+            }
+            _ => None,
         }
+        .filter(|piece| !piece.is_empty())
     }
 
     /// The text so far: the `text_complete` result if one arrived, else the deltas joined.
@@ -348,6 +377,14 @@ impl TurnText {
     /// The deltas joined, whatever `text_complete` said.
     pub fn streamed(&self) -> &str {
         &self.streamed
+    }
+}
+
+impl<'e> Extend<&'e SessionEvent> for TurnText {
+    fn extend<I: IntoIterator<Item = &'e SessionEvent>>(&mut self, events: I) {
+        for event in events {
+            self.push(event);
+        }
     }
 }
 
@@ -366,6 +403,60 @@ mod tests {
                 assert_eq!(data["txt"], 1);
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn turn_text_answers_what_each_event_added() {
+        let event = |event_type: &str, data: &str| {
+            SessionEvent::from_json(&format!(
+                r#"{{"id":"e","event_type":"{event_type}","data":{data}}}"#
+            ))
+        };
+        let mut text = TurnText::new();
+        assert_eq!(
+            text.push(&event("text_delta", r#"{"text":"Hel"}"#)),
+            Some("Hel")
+        );
+        assert_eq!(text.push(&event("text_delta", r#"{"text":""}"#)), None);
+        assert_eq!(text.push(&event("stats", r#"{"cpu":1}"#)), None);
+        assert_eq!(text.push(&event("text_complete", r#"{}"#)), None);
+        assert_eq!(text.text(), "Hel");
+        // The result repeats what streamed: only the rest is new.
+        let done = event("text_complete", r#"{"text":"Hello"}"#);
+        assert_eq!(text.push(&done), Some("lo"));
+        assert_eq!(text.text(), "Hello");
+        // A result that says something else replaces the text and adds no piece.
+        let other = event("text_complete", r#"{"text":"Bye"}"#);
+        assert_eq!(text.push(&other), None);
+        assert_eq!((text.text(), text.streamed()), ("Bye", "Hel"));
+
+        let mut nothing_streamed = TurnText::new();
+        assert_eq!(nothing_streamed.push(&done), Some("Hello"));
+    }
+
+    #[test]
+    fn a_pending_request_without_its_id_is_unknown_whichever_kind() {
+        for event_type in ["permission_request", "user_input_request"] {
+            let line = format!(
+                r#"{{"id":"e","event_type":"{event_type}","data":{{"tool_name":"Bash","questions":[]}}}}"#
+            );
+            match SessionEvent::from_json(&line).kind {
+                EventKind::Unknown { event, data } => {
+                    assert_eq!(event, event_type);
+                    assert_eq!(data["tool_name"], "Bash");
+                }
+                other => panic!("{event_type}: {other:?}"),
+            }
+            let line = format!(
+                r#"{{"id":"e","event_type":"{event_type}","data":{{"request_id":"r-1"}}}}"#
+            );
+            let request_id = match SessionEvent::from_json(&line).kind {
+                EventKind::PermissionRequest(request) => request.request_id,
+                EventKind::UserInputRequest(request) => request.request_id,
+                other => panic!("{event_type}: {other:?}"),
+            };
+            assert_eq!(request_id, "r-1");
         }
     }
 
@@ -405,6 +496,10 @@ mod tests {
             (
                 "result_error",
                 r#"{"cost_usd":0.0,"duration_ms":1,"error_type":"e","message":"m","session_id":"s"}"#,
+            ),
+            (
+                "user_input_request",
+                r#"{"request_id":"q","tool_use_id":"q","questions":[{"question":"Which?"}]}"#,
             ),
             ("error", r#"{"message":"sandbox stopped"}"#),
             ("provisioning_complete", r#"{"sandbox_id":"real"}"#),

@@ -54,7 +54,7 @@ pub use events::{EventKind, SessionEvent, TurnText, data};
 pub use pending::{PendingKind, PendingRequest, Resumed};
 pub use raw::RawStreamOptions;
 pub use stream::{SessionEventStream, Turn};
-pub use tools::{MAX_TOOL_INPUT_BYTES, ToolCall, ToolCalls, ToolEvent, ToolOutput};
+pub use tools::{MAX_TOOL_INPUT_BYTES, ToolCall, ToolCallTracker, ToolEvent, ToolOutput};
 pub use types::{
     ContentBlock, Message, PermissionMode, QueueStatus, Role, Sandbox, SandboxCreated, SandboxSpec,
     SandboxState, Session, SessionDetails, SessionState,

@@ -50,7 +50,9 @@ pub enum PendingKind {
 
 impl PendingRequest {
     /// The request an event of session `session_id` asks the user to answer, if it is a
-    /// `permission_request` or a `user_input_request` with a request id.
+    /// `permission_request` or a `user_input_request` (both carry the `request_id` that
+    /// answers them: one without it is decoded as [`EventKind::Unknown`]) whose id is not
+    /// empty.
     pub fn from_event(session_id: &str, event: &SessionEvent) -> Option<PendingRequest> {
         let (kind, request_id, tool_name) = match &event.kind {
             EventKind::PermissionRequest(request) => (
@@ -59,7 +61,7 @@ impl PendingRequest {
                 request.tool_name.clone(),
             ),
             EventKind::UserInputRequest(request) => {
-                (PendingKind::Question, request.request_id.clone()?, None)
+                (PendingKind::Question, request.request_id.clone(), None)
             }
             _ => return None,
         };

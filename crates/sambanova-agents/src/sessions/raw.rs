@@ -96,7 +96,7 @@ impl SessionsClient {
     ///     client.events_url("a/b").unwrap(),
     ///     "http://127.0.0.1:8080/api/v1/sessions/a%2Fb/stream"
     /// );
-    /// let rooted = SessionsClient::new("http://127.0.0.1:8080/api/v1/").unwrap();
+    /// let rooted = SessionsClient::builder().base_url("http://127.0.0.1:8080/api/v1/").build().unwrap();
     /// assert_eq!(
     ///     rooted.events_url("abc").unwrap(),
     ///     "http://127.0.0.1:8080/api/v1/sessions/abc/stream"

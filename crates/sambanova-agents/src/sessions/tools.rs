@@ -5,7 +5,7 @@
 //! `partial_json` text, keyed by the `index` of the agent's content block (which
 //! `tool_use_start` does not repeat). `tool_use_complete` may close the call, but agents do not
 //! always send it: a call is also complete once its joined input is one whole JSON value. Its
-//! `tool_result` comes later, after any permission request. [`ToolCalls`] joins all of that.
+//! `tool_result` comes later, after any permission request. [`ToolCallTracker`] joins all of that.
 
 use std::collections::VecDeque;
 
@@ -21,9 +21,9 @@ const MAX_TRACKED_CALLS: usize = 64;
 /// A tool call whose input is complete.
 ///
 /// ```
-/// use sambanova_agents::sessions::{SessionEvent, ToolCalls, ToolEvent};
+/// use sambanova_agents::sessions::{SessionEvent, ToolCallTracker, ToolEvent};
 ///
-/// let mut tools = ToolCalls::new();
+/// let mut tools = ToolCallTracker::new();
 /// tools.push(&SessionEvent::from_json(r#"{"id":"1","event_type":"tool_use_start","data":{"id":"t","name":"Bash","input":{}}}"#));
 /// tools.push(&SessionEvent::from_json(r#"{"id":"2","event_type":"tool_input_delta","data":{"index":1,"partial_json":"{\"command\":"}}"#));
 /// // The agent closed the call before its input was valid JSON: kept as it came.
@@ -63,9 +63,9 @@ impl ToolOutput {
     /// JSON.
     ///
     /// ```
-    /// use sambanova_agents::sessions::{SessionEvent, ToolCalls, ToolEvent};
+    /// use sambanova_agents::sessions::{SessionEvent, ToolCallTracker, ToolEvent};
     ///
-    /// let mut tools = ToolCalls::new();
+    /// let mut tools = ToolCallTracker::new();
     /// let result = SessionEvent::from_json(r#"{"id":"e","event_type":"tool_result",
     ///     "data":{"tool_use_id":"t","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}}"#);
     /// match tools.push(&result).pop() {
@@ -90,7 +90,7 @@ impl ToolOutput {
     }
 }
 
-/// What [`ToolCalls::push`] found complete.
+/// What [`ToolCallTracker::push`] found complete.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ToolEvent {
@@ -136,9 +136,9 @@ impl OpenCall {
 /// answers each call once its input is complete, then each result with its call.
 ///
 /// ```
-/// use sambanova_agents::sessions::{SessionEvent, ToolCalls, ToolEvent};
+/// use sambanova_agents::sessions::{SessionEvent, ToolCallTracker, ToolEvent};
 ///
-/// let mut tools = ToolCalls::new();
+/// let mut tools = ToolCallTracker::new();
 /// let mut seen = Vec::new();
 /// for line in [
 ///     r#"{"id":"1","event_type":"tool_use_start","data":{"id":"t1","name":"Bash","input":{},"streaming":true}}"#,
@@ -159,16 +159,16 @@ impl OpenCall {
 /// }
 /// ```
 #[derive(Debug, Default)]
-pub struct ToolCalls {
+pub struct ToolCallTracker {
     open: VecDeque<OpenCall>,
     /// Complete calls whose result has not come yet.
     awaiting: VecDeque<ToolCall>,
 }
 
-impl ToolCalls {
+impl ToolCallTracker {
     /// Nothing yet.
     pub fn new() -> Self {
-        ToolCalls::default()
+        ToolCallTracker::default()
     }
 
     /// Takes in one event; answers the calls and results it completed (usually none or one;
@@ -202,9 +202,9 @@ impl ToolCalls {
     /// Ends the stream: answers the calls still open, with the input that arrived.
     ///
     /// ```
-    /// use sambanova_agents::sessions::{SessionEvent, ToolCalls};
+    /// use sambanova_agents::sessions::{SessionEvent, ToolCallTracker};
     ///
-    /// let mut tools = ToolCalls::new();
+    /// let mut tools = ToolCallTracker::new();
     /// tools.push(&SessionEvent::from_json(r#"{"id":"1","event_type":"tool_use_start","data":{"id":"t","name":"Bash","input":{}}}"#));
     /// tools.push(&SessionEvent::from_json(r#"{"id":"2","event_type":"tool_input_delta","data":{"index":0,"partial_json":"{\"cmd"}}"#));
     /// let open = tools.finish();
@@ -395,7 +395,7 @@ mod tests {
 
     #[test]
     fn a_call_is_complete_when_its_pieces_close_the_json_without_tool_use_complete() {
-        let mut tools = ToolCalls::new();
+        let mut tools = ToolCallTracker::new();
         assert!(tools.push(&start("t")).is_empty());
         assert!(tools.push(&piece(1, "{\"command\": \"echo")).is_empty());
         assert!(
@@ -419,7 +419,7 @@ mod tests {
 
     #[test]
     fn tool_use_complete_closes_an_input_that_never_looked_complete() {
-        let mut tools = ToolCalls::new();
+        let mut tools = ToolCallTracker::new();
         tools.push(&start("t"));
         tools.push(&piece(0, "{\"a\":"));
         let done = calls(tools.push(&event("tool_use_complete", serde_json::json!({"id": "t"}))));
@@ -429,7 +429,7 @@ mod tests {
 
     #[test]
     fn pieces_follow_their_index_when_calls_overlap() {
-        let mut tools = ToolCalls::new();
+        let mut tools = ToolCallTracker::new();
         tools.push(&start("first"));
         tools.push(&piece(1, "{\"x\":"));
         // The first call has pieces: it stays open beside the second.
@@ -444,7 +444,7 @@ mod tests {
 
     #[test]
     fn a_call_that_got_no_piece_before_the_next_start_takes_no_input() {
-        let mut tools = ToolCalls::new();
+        let mut tools = ToolCallTracker::new();
         tools.push(&start("none"));
         let flushed = calls(tools.push(&start("next")));
         assert_eq!(flushed[0].id, "none");
@@ -454,7 +454,7 @@ mod tests {
 
     #[test]
     fn an_input_sent_whole_with_the_start_is_a_call_at_once() {
-        let mut tools = ToolCalls::new();
+        let mut tools = ToolCallTracker::new();
         let done = calls(tools.push(&event(
             "tool_use_start",
             serde_json::json!({"id": "t", "name": "Read", "input": {"path": "a"}}),
@@ -465,7 +465,7 @@ mod tests {
 
     #[test]
     fn a_result_comes_with_its_call_and_closes_a_call_still_open() {
-        let mut tools = ToolCalls::new();
+        let mut tools = ToolCallTracker::new();
         tools.push(&start("t"));
         tools.push(&piece(0, "{\"a\":1"));
         let events = tools.push(&event(
@@ -496,7 +496,7 @@ mod tests {
 
     #[test]
     fn hostile_pieces_are_bounded() {
-        let mut tools = ToolCalls::new();
+        let mut tools = ToolCallTracker::new();
         // A piece of no call is dropped.
         assert!(tools.push(&piece(0, "{}")).is_empty());
         tools.push(&start("t"));

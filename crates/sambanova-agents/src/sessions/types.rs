@@ -4,64 +4,13 @@
 //! breaks a caller; content blocks of unknown types keep their JSON.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-/// Declares a string enum whose unknown values are kept in `Unknown`.
-macro_rules! open_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)*
-            /// A value this SDK does not know, as the server sent it.
-            Unknown(String),
-        }
+use crate::wire_enum::wire_enum;
 
-        impl $name {
-            /// The value as the server spells it.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $($name::$variant => $wire,)*
-                    $name::Unknown(other) => other,
-                }
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(value: &str) -> Self {
-                match value {
-                    $($wire => $name::$variant,)*
-                    other => $name::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                Ok($name::from(text.as_str()))
-            }
-        }
-    };
-}
-
-open_enum! {
+wire_enum! {
     /// Where a sandbox is in its life.
     ///
     /// ```
@@ -91,7 +40,7 @@ open_enum! {
     }
 }
 
-open_enum! {
+wire_enum! {
     /// Where a session is: `Processing` while the agent runs, `WaitingForInput` during an
     /// approval, then `Active` again.
     ///
@@ -113,7 +62,7 @@ open_enum! {
     }
 }
 
-open_enum! {
+wire_enum! {
     /// Who wrote a message.
     ///
     /// ```
@@ -132,7 +81,7 @@ open_enum! {
     }
 }
 
-open_enum! {
+wire_enum! {
     /// Which tool calls need approval in a session.
     ///
     /// ```

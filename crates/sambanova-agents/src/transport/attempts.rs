@@ -84,7 +84,7 @@ impl Attempts {
     /// Whether another attempt may follow, after waiting `wait`: the policy's retries are not
     /// used up, and the deadline leaves time for the wait.
     pub fn allows(&self, policy: &RetryPolicy, wait: Duration) -> bool {
-        self.made <= policy.max_retries_value()
+        self.made <= policy.get_max_retries()
             && self.deadline.is_none_or(|deadline| deadline.fits(wait))
     }
 

@@ -62,6 +62,7 @@ pub(crate) struct Connection {
     pub http: Option<reqwest::Client>,
     pub allow_insecure_http: bool,
     pub on_retry: Option<RetryHook>,
+    pub on_attempt: Option<super::AttemptHooks>,
 }
 
 impl Default for Connection {
@@ -73,6 +74,7 @@ impl Default for Connection {
             http: None,
             allow_insecure_http: false,
             on_retry: None,
+            on_attempt: None,
         }
     }
 }
@@ -93,11 +95,26 @@ impl std::fmt::Debug for Connection {
             .field("own_http_client", &self.http.is_some())
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("on_retry", &self.on_retry.is_some())
+            .field("on_attempt", &self.on_attempt.is_some())
             .finish()
     }
 }
 
 impl Connection {
+    /// What every client builder opens: the [`Transport`] (see [`Self::transport`]) and the
+    /// generated raw client at `base_url` over the transport's HTTP client, which builds the
+    /// requests the transport sends. `raw` is the generated client's `new_with_client`.
+    pub(crate) fn open<R>(
+        self,
+        credential: Credential,
+        base_url: &str,
+        raw: fn(&str, reqwest::Client) -> R,
+    ) -> Result<(Transport, R), Error> {
+        let transport = self.transport(credential)?;
+        let raw = raw(base_url, transport.http.clone());
+        Ok((transport, raw))
+    }
+
     /// Checks the headers and builds the HTTP client (unless the caller brought one).
     ///
     /// What every request carries (the user agent, the caller's extra headers, the key) goes
@@ -164,6 +181,7 @@ impl Connection {
             headers_on_client,
             secrets,
             on_retry: self.on_retry,
+            on_attempt: self.on_attempt,
             timers: super::TimerPool::default(),
         })
     }
@@ -259,6 +277,15 @@ macro_rules! connection_setters {
         ) -> Self {
             self.connection.on_retry =
                 Some($crate::transport::RetryHook(std::sync::Arc::new(hook)));
+            self
+        }
+
+        /// Sees every attempt of every call, its request before it is sent and its answer
+        /// or failure after: the one seam for tracing, auditing or recording; see
+        /// [`AttemptHook`]($crate::AttemptHook).
+        pub fn on_attempt(mut self, hook: impl $crate::AttemptHook) -> Self {
+            self.connection.on_attempt =
+                Some($crate::transport::AttemptHooks(std::sync::Arc::new(hook)));
             self
         }
 

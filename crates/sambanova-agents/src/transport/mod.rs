@@ -7,6 +7,7 @@
 mod attempts;
 mod connection;
 mod deadline;
+mod hook;
 mod response;
 mod retrying;
 mod timers;
@@ -14,6 +15,8 @@ mod timers;
 pub(crate) use attempts::Attempts;
 pub(crate) use connection::{Connection, Credential, connection_setters, sensitive};
 pub(crate) use deadline::Deadline;
+pub(crate) use hook::AttemptHooks;
+pub use hook::{Attempt, AttemptHook, AttemptOutcome};
 pub(crate) use response::{
     Exchange, is_event_stream_content_type, is_json_content_type, is_media_type, media_type,
     read_body, transport_error,
@@ -236,6 +239,8 @@ pub(crate) struct Transport {
     /// Every secret this client holds, to redact from server text.
     pub secrets: Secrets,
     pub on_retry: Option<RetryHook>,
+    /// The caller's hook on every attempt.
+    pub on_attempt: Option<AttemptHooks>,
     /// The attempt timers of the calls that read a whole answer ([`Self::exchange`]).
     pub timers: TimerPool,
 }

@@ -13,8 +13,12 @@ use tracing::Instrument;
 
 use super::attempts::{AttemptTime, Attempts};
 use super::timers::LentTimer;
-use super::{CallDeadline, CallSettings, ResponseMeta, Transport, transport_error};
+use super::{
+    Attempt, AttemptHooks, AttemptOutcome, CallDeadline, CallSettings, ResponseMeta, Transport,
+    transport_error,
+};
 use crate::Error;
+use crate::redact::Secrets;
 use crate::retry::RetryPolicy;
 
 /// A retry about to happen, as the `on_retry` hook of every client builder sees it (and as the
@@ -45,15 +49,17 @@ pub struct RetryEvent {
     pub server_asked: bool,
 }
 
+/// One attempt number, the one that failed, as in the `attempt` field:
+/// `mainagent: attempt 1 failed: rate limited (429); retrying in 0.5 s`.
 impl fmt::Display for RetryEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: {}; retrying in {:.1} s (attempt {})",
+            "{}: attempt {} failed: {}; retrying in {:.1} s",
             self.operation,
+            self.attempt,
             self.reason,
             self.wait.as_secs_f64(),
-            self.attempt + 1
         )
     }
 }
@@ -141,6 +147,32 @@ fn retry_reason(
             Some((reason.to_owned(), None))
         }
     }
+}
+
+/// Shows an attempt's outcome to the caller's hook.
+fn tell(
+    hook: &AttemptHooks,
+    secrets: &Secrets,
+    attempt: &Attempt,
+    outcome: &Result<Response, Failure>,
+) {
+    let reason;
+    let seen = match outcome {
+        Ok(response) => AttemptOutcome::Answered(response),
+        Err(Failure::TimedOut) => AttemptOutcome::Failed {
+            reason: "the attempt timed out",
+            timed_out: true,
+        },
+        Err(Failure::Http(error)) => {
+            // The message names the URL, whose query may carry the key (`?token=`).
+            reason = secrets.redact(&error.to_string()).into_owned();
+            AttemptOutcome::Failed {
+                reason: &reason,
+                timed_out: error.is_timeout(),
+            }
+        }
+    };
+    hook.0.on_outcome(attempt, &seen);
 }
 
 /// `future`'s output, or `None` if `timer` (when there is one) fires first. The future is
@@ -233,8 +265,18 @@ impl Transport {
             // The answer lives in this block only: what waits for the next attempt below is
             // the next request and the wait, not this answer too (every call's future, and the
             // task a caller spawns for it, is that much smaller).
+            let seen = Attempt {
+                operation,
+                number: attempt,
+            };
+            if let Some(hook) = &self.on_attempt {
+                hook.0.on_request(&seen, &mut request);
+            }
             let (next, event) = {
                 let outcome = self.attempt(request, &span, timer).await;
+                if let Some(hook) = &self.on_attempt {
+                    tell(hook, &self.secrets, &seen, &outcome);
+                }
                 let next = retry_reason(&call.retry, &outcome).and_then(|(reason, asked)| {
                     let wait = asked.unwrap_or_else(|| attempts.backoff(&call.retry));
                     if !attempts.allows(&call.retry, wait) {
@@ -294,19 +336,52 @@ impl Transport {
             let started = Instant::now();
             let mut pending = pending.instrument(span.clone());
             let outcome = answer(before(timer, Pin::new(&mut pending)).await);
-            span.record("latency_ms", started.elapsed().as_millis() as u64);
-            if let Ok(response) = &outcome {
-                span.record("status", response.status().as_u16());
-                if let Some(id) = response
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                {
-                    // Redacted: a hostile server can echo a key as its request id.
-                    span.record("request_id", &*self.secrets.redact(id));
+            let latency_ms = started.elapsed().as_millis() as u64;
+            span.record("latency_ms", latency_ms);
+            match &outcome {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    span.record("status", status);
+                    if let Some(id) = response
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                    {
+                        // Redacted: a hostile server can echo a key as its request id.
+                        span.record("request_id", &*self.secrets.redact(id));
+                    }
+                    // The attempt's end as an event, so a plain `fmt()` subscriber shows it.
+                    tracing::info!(parent: span, status, latency_ms, "answered");
+                }
+                Err(Failure::TimedOut) => {
+                    tracing::info!(parent: span, latency_ms, "timed out");
+                }
+                Err(Failure::Http(error)) => {
+                    let error = self.secrets.redact(&error.to_string()).into_owned();
+                    tracing::info!(parent: span, latency_ms, %error, "failed");
                 }
             }
             outcome
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retry_event_shows_the_one_attempt_number_it_carries() {
+        let event = RetryEvent {
+            operation: "mainagent",
+            attempt: 1,
+            wait: Duration::from_millis(500),
+            reason: "rate limited (429)".into(),
+            server_asked: false,
+        };
+        assert_eq!(
+            event.to_string(),
+            "mainagent: attempt 1 failed: rate limited (429); retrying in 0.5 s"
+        );
     }
 }

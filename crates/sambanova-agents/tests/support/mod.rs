@@ -1,39 +1,15 @@
-//! Loopback servers the SDK's tests share: a scripted server that writes canned answers byte
-//! for byte, and the Sessions server's event framing.
+//! What the SDK's tests share: loopback servers that write canned answers byte for byte
+//! ([`servers`]), the Sessions server's event framing, and the clients the tests build.
 
 #![allow(dead_code)] // Each test file uses the part it needs.
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+mod clients;
+mod servers;
 
-/// A loopback server that answers each connection with the next canned response and closes
-/// it; gives back the requests it read.
-pub async fn scripted_server(
-    responses: Vec<String>,
-) -> (String, tokio::task::JoinHandle<Vec<String>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        let mut requests = Vec::new();
-        for response in responses {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut request = Vec::new();
-            let mut buffer = [0u8; 4096];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                let read = socket.read(&mut buffer).await.unwrap();
-                if read == 0 {
-                    break;
-                }
-                request.extend_from_slice(&buffer[..read]);
-            }
-            requests.push(String::from_utf8_lossy(&request).into_owned());
-            socket.write_all(response.as_bytes()).await.unwrap();
-            socket.shutdown().await.unwrap();
-        }
-        requests
-    });
-    (url, task)
-}
+#[allow(unused_imports, reason = "each test file uses the part it needs")]
+pub use clients::*;
+#[allow(unused_imports, reason = "each test file uses the part it needs")]
+pub use servers::*;
 
 /// A `200` answer with `body` as JSON.
 pub fn json_response(body: &str) -> String {
@@ -56,60 +32,6 @@ pub fn sse_response(events: &[(&str, &str, &str)]) -> String {
         body.push_str(": keepalive\n\n");
     }
     body
-}
-
-/// What a scripted connection does after writing its answer.
-pub enum Then {
-    /// Closes the connection.
-    Close,
-    /// Keeps it open, silent, until the test ends.
-    HoldOpen,
-}
-
-/// Like [`scripted_server`], each answer followed by what [`Then`] says.
-pub async fn scripted_server_then(
-    responses: Vec<(String, Then)>,
-) -> (String, tokio::task::JoinHandle<Vec<String>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        let mut requests = Vec::new();
-        for (response, then) in responses {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                break;
-            };
-            requests.push(read_head(&mut socket).await);
-            if socket.write_all(response.as_bytes()).await.is_err() {
-                continue;
-            }
-            match then {
-                Then::Close => {
-                    let _ = socket.shutdown().await;
-                }
-                // Open, silent, until the test's runtime ends.
-                Then::HoldOpen => {
-                    tokio::spawn(async move {
-                        let _open = socket;
-                        std::future::pending::<()>().await;
-                    });
-                }
-            }
-        }
-        requests
-    });
-    (url, task)
-}
-
-async fn read_head(socket: &mut tokio::net::TcpStream) -> String {
-    let mut request = Vec::new();
-    let mut buffer = [0u8; 4096];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-        match socket.read(&mut buffer).await {
-            Ok(0) | Err(_) => break,
-            Ok(read) => request.extend_from_slice(&buffer[..read]),
-        }
-    }
-    String::from_utf8_lossy(&request).into_owned()
 }
 
 /// The head of a Sessions event stream answer.
