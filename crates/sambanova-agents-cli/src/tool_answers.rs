@@ -295,7 +295,7 @@ impl Answers {
     async fn send(
         &self,
         request_id: &str,
-        call: impl Future<Output = Result<(), SdkError>>,
+        call: impl IntoFuture<Output = Result<(), SdkError>>,
     ) -> Result<(), CliError> {
         match call.await {
             Ok(()) => Ok(()),

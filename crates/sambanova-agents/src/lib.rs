@@ -229,6 +229,7 @@ pub mod agent_stream;
 mod agents;
 mod auth;
 mod call;
+mod call_builder;
 mod client;
 mod datascience;
 mod dialect;
@@ -254,6 +255,7 @@ pub use agents::{Coding, DeepResearch, Financial, MainAgent};
 // as strings to the builders.
 #[doc(hidden)]
 pub use auth::ApiKey;
+pub use call_builder::{CallBuilder, WithResponse};
 pub use client::{API_KEY_ENV, BASE_URL_ENVS, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use datascience::{DataScience, Upload};
 pub use error::{

@@ -7,8 +7,6 @@ pub mod raw_stream;
 pub mod sandboxes;
 pub mod sessions;
 
-use std::future::Future;
-
 use crate::cli::SessionsCommand;
 use crate::context::Context;
 use crate::error::CliError;
@@ -32,7 +30,11 @@ pub async fn sessions_command(ctx: &Context, command: SessionsCommand) -> Result
 }
 
 /// Runs `work` under a spinner with elapsed time (drawn only to a terminal), cleared after.
-pub async fn with_spinner<T>(output: &Output, message: &str, work: impl Future<Output = T>) -> T {
+pub async fn with_spinner<T>(
+    output: &Output,
+    message: &str,
+    work: impl IntoFuture<Output = T>,
+) -> T {
     let spinner = output.spinner(message);
     let result = work.await;
     spinner.finish_and_clear();

@@ -16,8 +16,8 @@ use crate::call::built;
 use crate::dialect::Dialect;
 use crate::event_source::{StreamSettings, open_event_stream};
 use crate::sse::Decoder;
-use crate::transport::Transport;
-use crate::{Error, RetryPolicy};
+use crate::transport::{CallDeadline, CallOptions, Response, Transport};
+use crate::{CallBuilder, Error, RetryPolicy};
 
 /// A client for the agent stream backend: logs in, keeps the access token fresh, and opens
 /// runs as streams of typed [`AgentEvent`](crate::agent_stream::AgentEvent)s. Cheap to
@@ -158,6 +158,10 @@ impl AgentStreamClient {
     /// did not run). Nothing else is ever sent twice once it may have reached the server: that
     /// would start a second run.
     ///
+    /// The call's options ([`CallBuilder`]) apply to the run's request; a deadline bounds the
+    /// login too, when one comes first. With [`CallBuilder::with_response`] the stream comes
+    /// with its answer's metadata (also at [`AgentEventStream::meta`]).
+    ///
     /// ```no_run
     /// # async fn demo(client: sambanova_agents::agent_stream::AgentStreamClient) -> Result<(), sambanova_agents::Error> {
     /// use futures_util::StreamExt;
@@ -177,8 +181,13 @@ impl AgentStreamClient {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn stream(&self, request: &AgentRequest) -> Result<AgentEventStream, Error> {
-        self.run(RunBody::Agent(request.to_wire()?)).await
+    pub fn stream<'a>(&'a self, request: &'a AgentRequest) -> CallBuilder<'a, AgentEventStream> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                let body = request.to_wire()?;
+                self.run(RunBody::Agent(body), options).await
+            })
+        })
     }
 
     /// Chats without a sandbox: `POST /agent/chat/stream`, for questions, explanations and
@@ -206,21 +215,41 @@ impl AgentStreamClient {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn chat_stream(&self, request: &ChatRequest) -> Result<AgentEventStream, Error> {
-        self.run(RunBody::Chat(request.to_wire()?)).await
+    pub fn chat_stream<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> CallBuilder<'a, AgentEventStream> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                let body = request.to_wire()?;
+                self.run(RunBody::Chat(body), options).await
+            })
+        })
     }
 
-    async fn run(&self, body: RunBody) -> Result<AgentEventStream, Error> {
-        let token = self.usable_token().await?;
-        match self.open(&body, token.as_ref()).await {
-            Err(refused @ Error::Authentication { .. }) => {
-                tracing::debug!(request_id = ?refused.request_id(), "token refused; renewing it to resend once");
-                match self.renew_after_refusal(token.as_ref()).await? {
-                    Some(renewed) => self.open(&body, Some(&renewed)).await,
-                    None => Err(refused),
+    /// Opens a run with the call's `options`; their deadline bounds the login too, when one
+    /// is needed first.
+    async fn run(
+        &self,
+        body: RunBody,
+        options: CallOptions,
+    ) -> Result<Response<AgentEventStream>, Error> {
+        let run = async {
+            let token = self.usable_token().await?;
+            match self.open(&body, token.as_ref(), &options).await {
+                Err(refused @ Error::Authentication { .. }) => {
+                    tracing::debug!(request_id = ?refused.request_id(), "token refused; renewing it to resend once");
+                    match self.renew_after_refusal(token.as_ref()).await? {
+                        Some(renewed) => self.open(&body, Some(&renewed), &options).await,
+                        None => Err(refused),
+                    }
                 }
+                other => other,
             }
-            other => other,
+        };
+        match options.deadline.map(CallDeadline::start) {
+            Some(deadline) => deadline.bound(body.operation(), run).await,
+            None => run.await,
         }
     }
 
@@ -229,12 +258,14 @@ impl AgentStreamClient {
         &self,
         body: &RunBody,
         token: Option<&AccessToken>,
-    ) -> Result<AgentEventStream, Error> {
+        options: &CallOptions,
+    ) -> Result<Response<AgentEventStream>, Error> {
         let settings = &self.inner.settings;
         let raw = &self.inner.raw;
-        let (operation, mut request) = match body {
-            RunBody::Agent(body) => ("agent_stream", built(raw.agent_stream_request(body))?),
-            RunBody::Chat(body) => ("chat_stream", built(raw.chat_stream_request(body))?),
+        let operation = body.operation();
+        let mut request = match body {
+            RunBody::Agent(body) => built(raw.agent_stream_request(body))?,
+            RunBody::Chat(body) => built(raw.chat_stream_request(body))?,
         };
         if let Some(token) = token {
             request
@@ -253,10 +284,12 @@ impl AgentStreamClient {
             build,
             settings.retry.clone(),
             settings.timeout,
+            options,
             Dialect::AgentStream,
         )
         .await?;
-        Ok(AgentEventStream::new(
+        let meta = opened.meta.clone();
+        let events = AgentEventStream::new(
             opened,
             StreamSettings {
                 stall_timeout: settings.stall_timeout,
@@ -266,7 +299,8 @@ impl AgentStreamClient {
                 ..StreamSettings::default()
             },
             matches!(body, RunBody::Chat(_)),
-        ))
+        );
+        Ok(Response::new(events, meta))
     }
 }
 
@@ -275,4 +309,13 @@ impl AgentStreamClient {
 pub(super) enum RunBody {
     Agent(raw::types::AgentStreamRequest),
     Chat(raw::types::ChatStreamRequest),
+}
+
+impl RunBody {
+    fn operation(&self) -> &'static str {
+        match self {
+            RunBody::Agent(_) => "agent_stream",
+            RunBody::Chat(_) => "chat_stream",
+        }
+    }
 }

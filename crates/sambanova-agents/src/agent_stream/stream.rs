@@ -14,7 +14,7 @@ use super::text::TurnText;
 use crate::Error;
 use crate::event_source::{EventMap, EventSource, Mapped, Opened, StreamSettings};
 use crate::sse::Event;
-use crate::transport::Deadline;
+use crate::transport::{Deadline, ResponseMeta};
 
 /// Types each decoded event.
 struct Typed;
@@ -109,6 +109,23 @@ impl AgentEventStream {
     /// The server's `X-Request-ID` for this run.
     pub fn request_id(&self) -> Option<&str> {
         self.source.context()?.request_id.as_deref()
+    }
+
+    /// What came back with the run's answer: its status, headers, request id and attempts.
+    /// Always there for a stream the client opened.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sambanova_agents::agent_stream::AgentStreamClient) -> Result<(), sambanova_agents::Error> {
+    /// use sambanova_agents::agent_stream::AgentRequest;
+    ///
+    /// let events = client.stream(&AgentRequest::new("Create hello.py")).await?;
+    /// if let Some(meta) = events.meta() {
+    ///     println!("{} after {} attempt(s)", meta.status(), meta.attempts());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn meta(&self) -> Option<&ResponseMeta> {
+        self.source.meta()
     }
 
     /// The thread the events named last: send it with the next request to continue the
@@ -268,7 +285,11 @@ mod tests {
         AgentEventStream::new(
             Opened {
                 body,
-                request_id: Some("req-1".into()),
+                meta: ResponseMeta::detached(
+                    reqwest::StatusCode::OK,
+                    Some("text/event-stream"),
+                    Some("req-1"),
+                ),
             },
             StreamSettings {
                 stall_timeout: idle,
@@ -312,7 +333,7 @@ mod tests {
                     vec!["event: status\ndata: {\"type\":\"processing\"}\n\n"],
                     true,
                 ),
-                request_id: None,
+                meta: ResponseMeta::detached(reqwest::StatusCode::OK, None, None),
             },
             StreamSettings {
                 stall_timeout: Duration::from_secs(3600),
@@ -359,7 +380,7 @@ mod tests {
             let mut events = AgentEventStream::new(
                 Opened {
                     body: body(chunks.clone(), false),
-                    request_id: None,
+                    meta: ResponseMeta::detached(reqwest::StatusCode::OK, None, None),
                 },
                 StreamSettings::default(),
                 chat,

@@ -33,7 +33,7 @@ use crate::error::StreamContext;
 use crate::retry::RetryPolicy;
 use crate::sse::feed::Feed;
 use crate::sse::{DecodeError, Decoder, Event};
-use crate::transport::{Attempts, RetryHook, transport_error};
+use crate::transport::{Attempts, ResponseMeta, RetryHook, transport_error};
 
 /// Opens the stream, asking for the events after the given id; `true` for the first
 /// connection (retried like any read), `false` for a reconnection (sent once: the stream's own
@@ -103,6 +103,8 @@ struct State {
     /// The id of the event being admitted (reused, so that an id costs no allocation).
     event_id: String,
     context: StreamContext,
+    /// What came back with the last connection's answer.
+    meta: Option<ResponseMeta>,
     /// The connections lost or refused since the last new event, within the caller's caps
     /// on their number and time (`None` while the stream delivers).
     reconnects: Option<Attempts>,
@@ -154,6 +156,7 @@ impl<M: EventMap> EventSource<M> {
                     reconnects: 0,
                     request_id: None,
                 },
+                meta: None,
                 reconnects: None,
                 reconnect_policy,
                 last_error: None,
@@ -192,9 +195,7 @@ impl<M: EventMap> EventSource<M> {
             None,
         );
         if let Some(state) = source.state.as_mut() {
-            state.context.request_id = opened.request_id;
-            state.body = Some(opened.body);
-            state.connected_once = true;
+            state.connected(opened);
         }
         source
     }
@@ -226,6 +227,12 @@ impl<M: EventMap> EventSource<M> {
     /// Where the stream is: its target, last event id, reconnections and request id.
     pub(crate) fn context(&self) -> Option<&StreamContext> {
         self.state.as_ref().map(|state| &state.context)
+    }
+
+    /// What came back with the last connection's answer; `None` before the stream connected
+    /// (and while it reconnects).
+    pub(crate) fn meta(&self) -> Option<&ResponseMeta> {
+        self.state.as_ref()?.meta.as_ref()
     }
 
     /// Changes the silence limit.
@@ -357,6 +364,14 @@ impl<M: EventMap> Stream for EventSource<M> {
 }
 
 impl State {
+    /// The stream reads `opened` from now on.
+    fn connected(&mut self, opened: Opened) {
+        self.context.request_id = opened.meta.request_id.clone();
+        self.meta = Some(opened.meta);
+        self.body = Some(opened.body);
+        self.connected_once = true;
+    }
+
     async fn reconnect_owned(mut self: Box<Self>) -> (Result<(), Error>, Box<Self>) {
         let result = self.reconnect().await;
         (result, self)
@@ -452,12 +467,10 @@ impl State {
             let resume_after = self.context.last_event_id.clone();
             match (self.connect)(resume_after, !self.connected_once).await {
                 Ok(opened) => {
-                    self.context.request_id = opened.request_id;
-                    self.body = Some(opened.body);
                     if self.connected_once {
                         self.replay.reconnected();
                     }
-                    self.connected_once = true;
+                    self.connected(opened);
                     return Ok(());
                 }
                 Err(error) if self.connected_once && reconnecting_may_help(&error) => {

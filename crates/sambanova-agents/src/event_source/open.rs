@@ -12,32 +12,35 @@ use reqwest::Request;
 use crate::Error;
 use crate::dialect::{Dialect, unexpected};
 use crate::retry::RetryPolicy;
-use crate::transport::{CallSettings, Transport, is_event_stream_content_type};
+use crate::transport::{
+    CallOptions, CallSettings, ResponseMeta, Transport, is_event_stream_content_type,
+};
 
 /// An event stream's body.
 pub(crate) type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send + Sync>>;
 
-/// An open event stream: its body, and the `X-Request-ID` of its answer.
+/// An open event stream: its body, and what came back with it.
 pub(crate) struct Opened {
     pub body: Body,
-    pub request_id: Option<String>,
+    pub meta: ResponseMeta,
 }
 
 /// How much of an answer that is not an event stream is read, for its error.
 const HEAD_BYTES: usize = 16 * 1024;
 
 /// Sends the request `build` makes, each attempt waiting at most `header_timeout` for the
-/// answer's head; the body then runs as long as the caller reads it (the stall watchdog and
-/// the stream's own limits watch it).
+/// answer's head (the call's `options` over these and `retry`); the body then runs as long as
+/// the caller reads it (the stall watchdog and the stream's own limits watch it).
 pub(crate) async fn open_event_stream(
     transport: &Transport,
     operation: &'static str,
     build: impl FnMut() -> Result<Request, Error>,
     retry: RetryPolicy,
     header_timeout: Duration,
+    options: &CallOptions,
     dialect: Dialect,
 ) -> Result<Opened, Error> {
-    let call = CallSettings::new(header_timeout, retry, None);
+    let call = CallSettings::merged(options, header_timeout, None, &retry, None);
     let opening = transport.open(operation, build, &call).await?;
     let meta = &opening.meta;
     if !meta.status.is_success() {
@@ -54,7 +57,7 @@ pub(crate) async fn open_event_stream(
         ));
     }
     Ok(Opened {
-        request_id: opening.meta.request_id,
+        meta: opening.meta,
         body: Box::pin(opening.response.bytes_stream()),
     })
 }

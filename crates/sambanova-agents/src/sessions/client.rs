@@ -16,7 +16,9 @@ use crate::Error;
 use crate::dialect::{Dialect, unexpected};
 use crate::event_source::{Connect, Opened, StreamSettings, open_event_stream};
 use crate::retry::RetryPolicy;
-use crate::transport::{CallSettings, Exchange, Transport, is_json_content_type};
+use crate::transport::{
+    CallOptions, CallSettings, Exchange, Response, Transport, is_json_content_type,
+};
 
 /// The prefix every route of the Sessions API carries.
 pub(crate) const API_PREFIX: &str = "/api/v1";
@@ -94,31 +96,36 @@ impl SessionsClient {
         &self.inner.base_url
     }
 
-    fn settings(&self, kind: Kind) -> CallSettings {
+    /// What a request is sent with: the client's settings, with the call's `options` over
+    /// them.
+    fn settings(&self, kind: Kind, options: &CallOptions) -> CallSettings {
         let retry = self.inner.retry.clone().unwrap_or_else(|| match kind {
             Kind::Read => RetryPolicy::idempotent(),
             Kind::Write => RetryPolicy::default(),
         });
-        CallSettings::new(
+        CallSettings::merged(
+            options,
             self.inner.timeout,
-            retry,
+            None,
+            &retry,
             Some(self.inner.max_response_bytes),
         )
     }
 
-    /// Sends one request (built by the generated client, again per attempt) and answers its
-    /// successful exchange, or the error its status means.
+    /// Sends one request (built by the generated client, again per attempt) with the call's
+    /// `options`, and answers its successful exchange, or the error its status means.
     pub(crate) async fn call(
         &self,
         operation: &'static str,
         kind: Kind,
+        options: &CallOptions,
         build: impl Fn(&raw::Client) -> Result<Request, Error>,
     ) -> Result<Exchange, Error> {
         let raw = &self.inner.raw;
         let exchange = self
             .inner
             .transport
-            .exchange(operation, || build(raw), &self.settings(kind))
+            .exchange(operation, || build(raw), &self.settings(kind, options))
             .await?;
         if !exchange.meta.status.is_success() {
             return Err(Dialect::Sessions.status_error(&exchange.meta, &exchange.body));
@@ -126,29 +133,26 @@ impl SessionsClient {
         Ok(exchange)
     }
 
-    /// [`Self::call`], its JSON body read into `T`.
+    /// [`Self::call`], its JSON body read into `T`, with the answer's metadata.
     pub(crate) async fn fetch<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         kind: Kind,
+        options: &CallOptions,
         build: impl Fn(&raw::Client) -> Result<Request, Error>,
-    ) -> Result<T, Error> {
-        let exchange = self.call(operation, kind, build).await?;
-        let meta = &exchange.meta;
+    ) -> Result<Response<T>, Error> {
+        let Exchange { meta, body } = self.call(operation, kind, options, build).await?;
         if !is_json_content_type(meta.content_type()) {
-            return Err(unexpected(
-                meta,
-                &exchange.body,
-                "the content type is not JSON",
-            ));
+            return Err(unexpected(&meta, &body, "the content type is not JSON"));
         }
-        serde_json::from_slice(&exchange.body).map_err(|error| {
-            unexpected(
-                meta,
-                &exchange.body,
+        match serde_json::from_slice(&body) {
+            Ok(value) => Ok(Response::new(value, meta)),
+            Err(error) => Err(unexpected(
+                &meta,
+                &body,
                 &format!("the body does not parse: {error}"),
-            )
-        })
+            )),
+        }
     }
 
     pub(crate) fn stream_settings(&self) -> &StreamSettings {
@@ -185,13 +189,23 @@ impl SessionsClient {
 
     /// How a stream of `target` opens (again): the generated request, with the resume id as
     /// `?last_event_id=` (all the server reads) and as `Last-Event-ID` (for proxies and other
-    /// servers).
-    pub(crate) fn connector(&self, target: StreamTarget) -> Connect {
+    /// servers). The first connection is sent with the call's `options`; a reconnection,
+    /// later and paced by the stream itself, with their headers only.
+    pub(crate) fn connector(&self, target: StreamTarget, options: CallOptions) -> Connect {
         let client = self.clone();
+        let reconnection = CallOptions {
+            headers: options.headers.clone(),
+            ..CallOptions::default()
+        };
         Arc::new(move |last_event_id: Option<String>, first: bool| {
             let client = client.clone();
             let target = target.clone();
-            Box::pin(async move { client.open_stream(&target, last_event_id, first).await })
+            let options = if first { &options } else { &reconnection }.clone();
+            Box::pin(async move {
+                client
+                    .open_stream(&target, last_event_id, first, &options)
+                    .await
+            })
         })
     }
 
@@ -200,6 +214,7 @@ impl SessionsClient {
         target: &StreamTarget,
         last_event_id: Option<String>,
         first: bool,
+        options: &CallOptions,
     ) -> Result<Opened, Error> {
         let inner = &self.inner;
         let token = inner.stream_token.as_deref();
@@ -230,6 +245,7 @@ impl SessionsClient {
             build,
             self.stream_retry(first),
             inner.timeout,
+            options,
             Dialect::Sessions,
         )
         .await

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::client::SessionsClient;
 use super::events::{EventKind, SessionEvent};
-use crate::Error;
 use crate::kept::{self, VERSION};
+use crate::{CallBuilder, Error};
 
 /// What a turn waits on, as a value to keep: a tool permission or a question, with the
 /// session and request ids that answer it. Save it (serde, e.g. [`Self::to_json`]) when a
@@ -126,36 +126,52 @@ pub struct Resumed<'a> {
 
 impl Resumed<'_> {
     /// Lets the tool run (a permission).
-    pub async fn approve(&self) -> Result<(), Error> {
-        self.permit(true).await
+    pub fn approve(&self) -> CallBuilder<'_, ()> {
+        self.permit(true)
     }
 
     /// Refuses the tool (a permission): the turn goes on without it.
-    pub async fn deny(&self) -> Result<(), Error> {
-        self.permit(false).await
+    pub fn deny(&self) -> CallBuilder<'_, ()> {
+        self.permit(false)
     }
 
     /// Answers the question.
-    pub async fn answer(&self, text: &str) -> Result<(), Error> {
-        if self.pending.kind != PendingKind::Question {
-            return Err(Error::invalid_input(
-                "this request is a tool permission: approve() or deny() it",
-            ));
-        }
-        self.client
-            .respond_to_user_input(&self.pending.session_id, &self.pending.request_id, text)
-            .await
+    pub fn answer<'a>(&'a self, text: &'a str) -> CallBuilder<'a, ()> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                if self.pending.kind != PendingKind::Question {
+                    return Err(Error::invalid_input(
+                        "this request is a tool permission: approve() or deny() it",
+                    ));
+                }
+                self.client
+                    .respond_to_user_input(&self.pending.session_id, &self.pending.request_id, text)
+                    .options(options)
+                    .with_response()
+                    .await
+            })
+        })
     }
 
-    async fn permit(&self, approved: bool) -> Result<(), Error> {
-        if self.pending.kind != PendingKind::Permission {
-            return Err(Error::invalid_input(
-                "this request is a question: answer() it",
-            ));
-        }
-        self.client
-            .respond_to_permission(&self.pending.session_id, &self.pending.request_id, approved)
-            .await
+    fn permit(&self, approved: bool) -> CallBuilder<'_, ()> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                if self.pending.kind != PendingKind::Permission {
+                    return Err(Error::invalid_input(
+                        "this request is a question: answer() it",
+                    ));
+                }
+                self.client
+                    .respond_to_permission(
+                        &self.pending.session_id,
+                        &self.pending.request_id,
+                        approved,
+                    )
+                    .options(options)
+                    .with_response()
+                    .await
+            })
+        })
     }
 }
 

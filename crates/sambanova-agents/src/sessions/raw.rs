@@ -16,6 +16,7 @@ use crate::dialect::Dialect;
 use crate::event_source::replay::OrderKey;
 use crate::event_source::{Connect, EventMap, EventSource, Mapped, Reconnect, open_event_stream};
 use crate::sse::Event;
+use crate::transport::CallOptions;
 
 /// How a raw stream reconnects.
 ///
@@ -165,6 +166,7 @@ impl SessionsClient {
                     build,
                     client.stream_retry(first),
                     client.timeout(),
+                    &CallOptions::default(),
                     Dialect::Sessions,
                 )
                 .await

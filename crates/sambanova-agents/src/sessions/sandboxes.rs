@@ -3,17 +3,22 @@
 use futures_util::StreamExt;
 use sambanova_agents_raw::sessions::types as wire;
 
-use super::client::{Kind, SessionsClient, non_empty};
+use super::client::{Kind, SessionsClient, StreamTarget, non_empty};
 use super::events::EventKind;
+use super::stream::SessionEventStream;
 use super::types::{Sandbox, SandboxCreated, SandboxSpec};
-use crate::Error;
 use crate::call::built;
-use crate::transport::{Attempts, Deadline, Repeat};
+use crate::transport::{Attempts, CallDeadline, CallOptions, Deadline, Repeat, Response};
+use crate::{CallBuilder, Error};
 
 impl SessionsClient {
     /// Every sandbox.
-    pub async fn list_sandboxes(&self) -> Result<Vec<Sandbox>, Error> {
-        self.fetch("list_sandboxes", Kind::Read, |raw| {
+    pub fn list_sandboxes(&self) -> CallBuilder<'_, Vec<Sandbox>> {
+        CallBuilder::new(move |options| Box::pin(async move { self.sandboxes(&options).await }))
+    }
+
+    async fn sandboxes(&self, options: &CallOptions) -> Result<Response<Vec<Sandbox>>, Error> {
+        self.fetch("list_sandboxes", Kind::Read, options, |raw| {
             built(raw.list_sandboxes_request(None, None, None))
         })
         .await
@@ -21,7 +26,17 @@ impl SessionsClient {
 
     /// Starts provisioning a sandbox. The id in the answer may be a placeholder: prefer
     /// [`Self::create_sandbox_and_wait`], which finds the real one.
-    pub async fn create_sandbox(&self, spec: &SandboxSpec) -> Result<SandboxCreated, Error> {
+    pub fn create_sandbox<'a>(&'a self, spec: &'a SandboxSpec) -> CallBuilder<'a, SandboxCreated> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move { self.start_sandbox(spec, &options).await })
+        })
+    }
+
+    async fn start_sandbox(
+        &self,
+        spec: &SandboxSpec,
+        options: &CallOptions,
+    ) -> Result<Response<SandboxCreated>, Error> {
         let body = wire::SandboxSpec {
             agent_config: spec.agent_config.clone(),
             agent_provider: spec.agent_provider.clone(),
@@ -34,7 +49,7 @@ impl SessionsClient {
             provisioning_scripts: Vec::new(),
             timeout_secs: spec.timeout_secs,
         };
-        self.fetch("create_sandbox", Kind::Write, |raw| {
+        self.fetch("create_sandbox", Kind::Write, options, |raw| {
             built(raw.create_sandbox_request(&body))
         })
         .await
@@ -44,34 +59,81 @@ impl SessionsClient {
     /// **real** id: the server's answer carries a placeholder id, so this reads the real one
     /// from the placeholder's `provisioning_complete` event, or else finds the sandbox by its
     /// name (a unique one is generated when the spec has none). Gives up after the
-    /// provisioning timeout ([`SessionsClientBuilder::provisioning_timeout`](super::SessionsClientBuilder::provisioning_timeout));
-    /// fails with [`Error::ProvisioningFailed`] when the server says provisioning failed.
+    /// provisioning timeout ([`SessionsClientBuilder::provisioning_timeout`](super::SessionsClientBuilder::provisioning_timeout)),
+    /// or at the call's [`deadline_at`](CallBuilder::deadline_at) instead when it sets one;
+    /// fails with [`Error::ProvisioningFailed`] when the server says provisioning failed. The
+    /// call's other options apply to each request it makes; with
+    /// [`with_response`](CallBuilder::with_response), the metadata is the last request's
+    /// (the one that found the sandbox).
     ///
     /// ```no_run
     /// # async fn demo(client: sambanova_agents::sessions::SessionsClient) -> Result<(), sambanova_agents::Error> {
+    /// use std::time::{Duration, Instant};
     /// use sambanova_agents::sessions::SandboxSpec;
     ///
-    /// let sandbox = client.create_sandbox_and_wait(&SandboxSpec::new("claude-code")).await?;
+    /// let sandbox = client
+    ///     .create_sandbox_and_wait(&SandboxSpec::new("claude-code"))
+    ///     .deadline_at(Instant::now() + Duration::from_secs(300))
+    ///     .await?;
     /// let session = client.create_session(&sandbox.id).await?;
     /// # let _ = session; Ok(()) }
     /// ```
-    pub async fn create_sandbox_and_wait(&self, spec: &SandboxSpec) -> Result<Sandbox, Error> {
+    pub fn create_sandbox_and_wait<'a>(
+        &'a self,
+        spec: &'a SandboxSpec,
+    ) -> CallBuilder<'a, Sandbox> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                const OPERATION: &str = "provisioning the sandbox";
+                match options.deadline.map(CallDeadline::start) {
+                    Some(deadline) => {
+                        deadline
+                            .bound(OPERATION, self.provision(spec, &options, None))
+                            .await
+                    }
+                    None => {
+                        let provisioning = Deadline::after(self.inner.provisioning_timeout);
+                        self.provision(spec, &options, Some((OPERATION, provisioning)))
+                            .await
+                    }
+                }
+            })
+        })
+    }
+
+    /// Creates the sandbox, and resolves it within `provisioning` when the call has no
+    /// deadline of its own.
+    async fn provision(
+        &self,
+        spec: &SandboxSpec,
+        options: &CallOptions,
+        provisioning: Option<(&str, Deadline)>,
+    ) -> Result<Response<Sandbox>, Error> {
         let mut spec = spec.clone();
         let name = spec
             .name
             .get_or_insert_with(|| format!("sdk-{:016x}", rand::random::<u64>()))
             .clone();
-        let created = self.create_sandbox(&spec).await?;
-        Deadline::after(self.inner.provisioning_timeout)
-            .bound(
-                "provisioning the sandbox",
-                self.resolve_sandbox(&created.placeholder_id, &name),
-            )
-            .await
+        let created = self.start_sandbox(&spec, options).await?;
+        let resolve = self.resolve_sandbox(&created.placeholder_id, &name, options);
+        match provisioning {
+            Some((operation, deadline)) => deadline.bound(operation, resolve).await,
+            None => resolve.await,
+        }
     }
 
-    async fn resolve_sandbox(&self, placeholder: &str, name: &str) -> Result<Sandbox, Error> {
-        let mut events = self.sandbox_events(placeholder);
+    async fn resolve_sandbox(
+        &self,
+        placeholder: &str,
+        name: &str,
+        options: &CallOptions,
+    ) -> Result<Response<Sandbox>, Error> {
+        let mut events = SessionEventStream::new(
+            self,
+            StreamTarget::Sandbox(placeholder.to_owned()),
+            None,
+            options.clone(),
+        );
         while let Some(event) = events.next().await {
             let event = match event {
                 Ok(event) => event,
@@ -82,7 +144,7 @@ impl SessionsClient {
             match event.kind {
                 EventKind::ProvisioningComplete(done) => {
                     let id = done.sandbox_id.unwrap_or_else(|| placeholder.to_owned());
-                    return self.get_sandbox(&id).await;
+                    return self.sandbox(&id, options).await;
                 }
                 EventKind::ProvisioningFailed(failed) => {
                     return Err(Error::ProvisioningFailed {
@@ -97,13 +159,12 @@ impl SessionsClient {
         let policy = self.stream_settings().reconnect_policy();
         let mut polls = Attempts::new("provisioning the sandbox", Repeat::Poll, None);
         loop {
-            let found = self
-                .list_sandboxes()
-                .await?
+            let (sandboxes, meta) = self.sandboxes(options).await?.into_parts();
+            let found = sandboxes
                 .into_iter()
                 .find(|sandbox| sandbox.name.as_deref() == Some(name));
             if let Some(sandbox) = found {
-                return Ok(sandbox);
+                return Ok(Response::new(sandbox, meta));
             }
             polls.failed();
             let wait = polls.backoff(&policy);
@@ -114,9 +175,13 @@ impl SessionsClient {
     }
 
     /// One sandbox.
-    pub async fn get_sandbox(&self, id: &str) -> Result<Sandbox, Error> {
+    pub fn get_sandbox<'a>(&'a self, id: &'a str) -> CallBuilder<'a, Sandbox> {
+        CallBuilder::new(move |options| Box::pin(async move { self.sandbox(id, &options).await }))
+    }
+
+    async fn sandbox(&self, id: &str, options: &CallOptions) -> Result<Response<Sandbox>, Error> {
         let id = non_empty("sandbox id", id)?;
-        self.fetch("get_sandbox", Kind::Read, |raw| {
+        self.fetch("get_sandbox", Kind::Read, options, |raw| {
             built(raw.get_sandbox_request(id))
         })
         .await
@@ -124,12 +189,15 @@ impl SessionsClient {
 
     /// Deletes a sandbox. The server answers 500 (`database_error`) when it still has
     /// sessions, after removing the sandbox itself.
-    pub async fn delete_sandbox(&self, id: &str) -> Result<(), Error> {
-        let id = non_empty("sandbox id", id)?;
-        self.call("delete_sandbox", Kind::Write, |raw| {
-            built(raw.delete_sandbox_request(id))
+    pub fn delete_sandbox<'a>(&'a self, id: &'a str) -> CallBuilder<'a, ()> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                let id = non_empty("sandbox id", id)?;
+                self.done("delete_sandbox", &options, |raw| {
+                    built(raw.delete_sandbox_request(id))
+                })
+                .await
+            })
         })
-        .await?;
-        Ok(())
     }
 }

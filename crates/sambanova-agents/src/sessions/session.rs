@@ -8,14 +8,14 @@ use serde_json::{Map, Value};
 
 use super::client::{Kind, SessionsClient, non_empty};
 use super::types::{Message, PermissionMode, QueueStatus, Session, SessionDetails};
-use crate::Error;
 use crate::call::built;
+use crate::transport::{CallOptions, Response};
+use crate::{CallBuilder, Error};
 
 impl SessionsClient {
     /// Creates a session in a sandbox.
-    pub async fn create_session(&self, sandbox_id: &str) -> Result<Session, Error> {
+    pub fn create_session<'a>(&'a self, sandbox_id: &'a str) -> CallBuilder<'a, Session> {
         self.create_session_with_metadata(sandbox_id, Map::new())
-            .await
     }
 
     /// Creates a session in a sandbox, with metadata stored alongside it.
@@ -28,32 +28,50 @@ impl SessionsClient {
     /// assert_eq!(session.metadata["purpose"], "code-review");
     /// # Ok(()) }
     /// ```
-    pub async fn create_session_with_metadata(
-        &self,
-        sandbox_id: &str,
+    pub fn create_session_with_metadata<'a>(
+        &'a self,
+        sandbox_id: &'a str,
         metadata: Map<String, Value>,
-    ) -> Result<Session, Error> {
-        let sandbox_id = non_empty("sandbox id", sandbox_id)?;
-        let body = wire::CreateSessionRequest { metadata };
-        self.fetch("create_session", Kind::Write, |raw| {
-            built(raw.create_session_request(sandbox_id, &body))
+    ) -> CallBuilder<'a, Session> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                let sandbox_id = non_empty("sandbox id", sandbox_id)?;
+                let body = wire::CreateSessionRequest { metadata };
+                self.fetch("create_session", Kind::Write, &options, |raw| {
+                    built(raw.create_session_request(sandbox_id, &body))
+                })
+                .await
+            })
         })
-        .await
     }
 
     /// The sessions of a sandbox.
-    pub async fn list_sessions(&self, sandbox_id: &str) -> Result<Vec<Session>, Error> {
-        let sandbox_id = non_empty("sandbox id", sandbox_id)?;
-        self.fetch("list_sessions", Kind::Read, |raw| {
-            built(raw.list_sessions_request(sandbox_id))
+    pub fn list_sessions<'a>(&'a self, sandbox_id: &'a str) -> CallBuilder<'a, Vec<Session>> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                let sandbox_id = non_empty("sandbox id", sandbox_id)?;
+                self.fetch("list_sessions", Kind::Read, &options, |raw| {
+                    built(raw.list_sessions_request(sandbox_id))
+                })
+                .await
+            })
         })
-        .await
     }
 
     /// A session with every stored message.
-    pub async fn get_session(&self, session_id: &str) -> Result<SessionDetails, Error> {
+    pub fn get_session<'a>(&'a self, session_id: &'a str) -> CallBuilder<'a, SessionDetails> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move { self.session_details(session_id, &options).await })
+        })
+    }
+
+    pub(super) async fn session_details(
+        &self,
+        session_id: &str,
+        options: &CallOptions,
+    ) -> Result<Response<SessionDetails>, Error> {
         let session_id = non_empty("session id", session_id)?;
-        self.fetch("get_session", Kind::Read, |raw| {
+        self.fetch("get_session", Kind::Read, options, |raw| {
             built(raw.get_session_request(session_id))
         })
         .await
@@ -63,12 +81,27 @@ impl SessionsClient {
     /// agent's reply arrives as events: see [`Self::events`] and [`Self::send_and_stream`]).
     /// A slash command the server handles itself (`/help`, `/clear`, `/skills`) is answered
     /// with the assistant's message instead.
-    pub async fn send_message(&self, session_id: &str, text: &str) -> Result<Message, Error> {
+    pub fn send_message<'a>(
+        &'a self,
+        session_id: &'a str,
+        text: &'a str,
+    ) -> CallBuilder<'a, Message> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move { self.post_message(session_id, text, &options).await })
+        })
+    }
+
+    pub(super) async fn post_message(
+        &self,
+        session_id: &str,
+        text: &str,
+        options: &CallOptions,
+    ) -> Result<Response<Message>, Error> {
         let session_id = non_empty("session id", session_id)?;
         let body = wire::SendMessageRequest::SimpleMessage(wire::SimpleMessage {
             message: text.to_owned(),
         });
-        self.fetch("send_message", Kind::Write, |raw| {
+        self.fetch("send_message", Kind::Write, options, |raw| {
             built(raw.send_message_request(session_id, &body))
         })
         .await
@@ -77,84 +110,105 @@ impl SessionsClient {
     /// Stops the running turn (the partial text is stored as the assistant's message). The
     /// server answers the same when nothing runs, and no event marks the interrupt: an empty
     /// `queue_updated` follows.
-    pub async fn interrupt(&self, session_id: &str) -> Result<(), Error> {
-        let session_id = non_empty("session id", session_id)?;
-        self.done("interrupt_session", |raw| {
-            built(raw.interrupt_session_request(session_id))
+    pub fn interrupt<'a>(&'a self, session_id: &'a str) -> CallBuilder<'a, ()> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                let session_id = non_empty("session id", session_id)?;
+                self.done("interrupt_session", &options, |raw| {
+                    built(raw.interrupt_session_request(session_id))
+                })
+                .await
+            })
         })
-        .await
     }
 
     /// The session's queue.
-    pub async fn queue(&self, session_id: &str) -> Result<QueueStatus, Error> {
-        let session_id = non_empty("session id", session_id)?;
-        self.fetch("get_queue", Kind::Read, |raw| {
-            built(raw.get_queue_request(session_id))
+    pub fn queue<'a>(&'a self, session_id: &'a str) -> CallBuilder<'a, QueueStatus> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                let session_id = non_empty("session id", session_id)?;
+                self.fetch("get_queue", Kind::Read, &options, |raw| {
+                    built(raw.get_queue_request(session_id))
+                })
+                .await
+            })
         })
-        .await
     }
 
     /// Answers a `permission_request`.
-    pub async fn respond_to_permission(
-        &self,
-        session_id: &str,
-        request_id: &str,
+    pub fn respond_to_permission<'a>(
+        &'a self,
+        session_id: &'a str,
+        request_id: &'a str,
         approved: bool,
-    ) -> Result<(), Error> {
-        let session_id = non_empty("session id", session_id)?;
-        let request_id = non_empty("request id", request_id)?;
-        let body = wire::PermissionAnswer { approved };
-        self.done("respond_to_permission", |raw| {
-            built(raw.respond_to_permission_request(session_id, request_id, &body))
+    ) -> CallBuilder<'a, ()> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                let session_id = non_empty("session id", session_id)?;
+                let request_id = non_empty("request id", request_id)?;
+                let body = wire::PermissionAnswer { approved };
+                self.done("respond_to_permission", &options, |raw| {
+                    built(raw.respond_to_permission_request(session_id, request_id, &body))
+                })
+                .await
+            })
         })
-        .await
     }
 
     /// Sets which tool calls need approval in a session (each then sends a
     /// `permission_request` to answer with [`Self::respond_to_permission`]).
-    pub async fn set_permission_mode(
-        &self,
-        session_id: &str,
-        mode: &PermissionMode,
-    ) -> Result<(), Error> {
-        let session_id = non_empty("session id", session_id)?;
-        let body = wire::SetPermissionModeRequest {
-            always_allow: Vec::new(),
-            always_require_approval: Vec::new(),
-            mode: wire_mode(mode)?,
-        };
-        self.done("set_permission_mode", |raw| {
-            built(raw.set_permission_mode_request(session_id, &body))
+    pub fn set_permission_mode<'a>(
+        &'a self,
+        session_id: &'a str,
+        mode: &'a PermissionMode,
+    ) -> CallBuilder<'a, ()> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                let session_id = non_empty("session id", session_id)?;
+                let body = wire::SetPermissionModeRequest {
+                    always_allow: Vec::new(),
+                    always_require_approval: Vec::new(),
+                    mode: wire_mode(mode)?,
+                };
+                self.done("set_permission_mode", &options, |raw| {
+                    built(raw.set_permission_mode_request(session_id, &body))
+                })
+                .await
+            })
         })
-        .await
     }
 
     /// Answers a `user_input_request` (a question the agent asked).
-    pub async fn respond_to_user_input(
-        &self,
-        session_id: &str,
-        request_id: &str,
-        answer: &str,
-    ) -> Result<(), Error> {
-        let session_id = non_empty("session id", session_id)?;
-        let request_id = non_empty("request id", request_id)?;
-        let body = wire::UserInputAnswer {
-            answer: answer.to_owned(),
-        };
-        self.done("respond_to_user_input", |raw| {
-            built(raw.respond_to_user_input_request(session_id, request_id, &body))
+    pub fn respond_to_user_input<'a>(
+        &'a self,
+        session_id: &'a str,
+        request_id: &'a str,
+        answer: &'a str,
+    ) -> CallBuilder<'a, ()> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                let session_id = non_empty("session id", session_id)?;
+                let request_id = non_empty("request id", request_id)?;
+                let body = wire::UserInputAnswer {
+                    answer: answer.to_owned(),
+                };
+                self.done("respond_to_user_input", &options, |raw| {
+                    built(raw.respond_to_user_input_request(session_id, request_id, &body))
+                })
+                .await
+            })
         })
-        .await
     }
 
-    /// A write whose answer says nothing the caller needs.
-    async fn done(
+    /// A write whose answer says nothing the caller needs but its metadata.
+    pub(super) async fn done(
         &self,
         operation: &'static str,
+        options: &CallOptions,
         build: impl Fn(&raw::Client) -> Result<Request, Error>,
-    ) -> Result<(), Error> {
-        self.call(operation, Kind::Write, build).await?;
-        Ok(())
+    ) -> Result<Response<()>, Error> {
+        let exchange = self.call(operation, Kind::Write, options, build).await?;
+        Ok(Response::new((), exchange.meta))
     }
 }
 

@@ -11,10 +11,11 @@ use futures_util::{Stream, StreamExt};
 use super::client::{SessionsClient, StreamTarget};
 use super::events::{EventKind, SessionEvent};
 use super::types::{Message, Role};
-use crate::Error;
 use crate::event_source::replay::OrderKey;
 use crate::event_source::{EventMap, EventSource, Mapped, Reconnect};
 use crate::sse::Event;
+use crate::transport::{CallOptions, Response, ResponseMeta};
+use crate::{CallBuilder, Error};
 
 /// Types each decoded event.
 struct Typed;
@@ -101,9 +102,16 @@ impl fmt::Debug for SessionEventStream {
 }
 
 impl SessionEventStream {
-    fn new(client: &SessionsClient, target: StreamTarget, last_event_id: Option<String>) -> Self {
+    /// A stream whose first connection is sent with `options` (a reconnection with their
+    /// headers only).
+    pub(super) fn new(
+        client: &SessionsClient,
+        target: StreamTarget,
+        last_event_id: Option<String>,
+        options: CallOptions,
+    ) -> Self {
         let source = EventSource::new(
-            client.connector(target.clone()),
+            client.connector(target.clone(), options),
             Typed,
             Reconnect::OnLoss,
             client.stream_settings().clone(),
@@ -151,6 +159,24 @@ impl SessionEventStream {
     /// [`SessionsClient::events_after`]); `None` before the first.
     pub fn last_event_id(&self) -> Option<&str> {
         self.source.context()?.last_event_id.as_deref()
+    }
+
+    /// What came back with the answer of the stream's last connection (status, headers,
+    /// request id, attempts); `None` before it connected, and while it reconnects.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sambanova_agents::sessions::SessionsClient) -> Result<(), sambanova_agents::Error> {
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut events = client.events("31d0232d-0000-4000-8000-000000000000");
+    /// let first = events.next().await;
+    /// if let Some(meta) = events.meta() {
+    ///     println!("stream {}", meta.request_id().unwrap_or("-"));
+    /// }
+    /// # let _ = first; Ok(()) }
+    /// ```
+    pub fn meta(&self) -> Option<&ResponseMeta> {
+        self.source.meta()
     }
 
     /// How many times the stream reconnected so far.
@@ -224,12 +250,34 @@ pub struct Turn {
     pub events: SessionEventStream,
 }
 
+impl Turn {
+    /// What came back with the turn's event stream when it opened (the message's own answer
+    /// is the call's, with [`with_response`](crate::CallBuilder::with_response)); see
+    /// [`SessionEventStream::meta`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sambanova_agents::sessions::SessionsClient, session_id: &str) -> Result<(), sambanova_agents::Error> {
+    /// let turn = client.send_and_stream(session_id, "hi").with_response().await?;
+    /// println!("message: request {:?}", turn.meta().request_id());
+    /// println!("stream: request {:?}", turn.events.meta().and_then(|meta| meta.request_id()));
+    /// # Ok(()) }
+    /// ```
+    pub fn meta(&self) -> Option<&ResponseMeta> {
+        self.events.meta()
+    }
+}
+
 impl SessionsClient {
     /// The session's live events, from the start of the server's buffer (the server replays
     /// it to every new stream), resuming across dropped connections, each event once. Runs
     /// until dropped, or until the end of a turn with [`SessionEventStream::until_turn_end`].
     pub fn events(&self, session_id: &str) -> SessionEventStream {
-        SessionEventStream::new(self, StreamTarget::Session(session_id.to_owned()), None)
+        SessionEventStream::new(
+            self,
+            StreamTarget::Session(session_id.to_owned()),
+            None,
+            CallOptions::default(),
+        )
     }
 
     /// Re-attaches to a session: the events of its turn in progress from the turn's start
@@ -238,6 +286,12 @@ impl SessionsClient {
     /// Dropping the stream detaches and leaves the turn running: another process can attach
     /// to the turn another started. Built on the replay-safe stream: each event once, across
     /// reconnections.
+    ///
+    /// The call's options apply to the session read and to the stream's connections (a
+    /// reconnection takes their headers only); the stream connects when first polled, after
+    /// the call, so the call's deadline does not bound it. With
+    /// [`with_response`](CallBuilder::with_response), the metadata is the session read's; the
+    /// stream's own is [`SessionEventStream::meta`].
     ///
     /// ```no_run
     /// # async fn demo(client: sambanova_agents::sessions::SessionsClient) -> Result<(), sambanova_agents::Error> {
@@ -249,18 +303,38 @@ impl SessionsClient {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn attach(&self, session_id: &str) -> Result<SessionEventStream, Error> {
-        let details = self.get_session(session_id).await?;
-        let started = details
-            .messages
-            .iter()
-            .rev()
-            .find(|message| message.role == Role::User)
-            .map(|message| message.timestamp.clone());
-        let events = self.events(session_id).until_turn_end();
-        Ok(match started {
-            Some(timestamp) => events.since(&timestamp),
-            None => events,
+    pub fn attach<'a>(&'a self, session_id: &'a str) -> CallBuilder<'a, SessionEventStream> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                let (details, meta) = self
+                    .session_details(session_id, &options)
+                    .await?
+                    .into_parts();
+                let started = details
+                    .messages
+                    .iter()
+                    .rev()
+                    .find(|message| message.role == Role::User)
+                    .map(|message| message.timestamp.clone());
+                // The stream connects when first polled, after this call: its timeout, retry
+                // policy and headers apply, not the call's deadline.
+                let stream_options = CallOptions {
+                    deadline: None,
+                    ..options
+                };
+                let events = SessionEventStream::new(
+                    self,
+                    StreamTarget::Session(session_id.to_owned()),
+                    None,
+                    stream_options,
+                )
+                .until_turn_end();
+                let events = match started {
+                    Some(timestamp) => events.since(&timestamp),
+                    None => events,
+                };
+                Ok(Response::new(events, meta))
+            })
         })
     }
 
@@ -271,12 +345,18 @@ impl SessionsClient {
             self,
             StreamTarget::Session(session_id.to_owned()),
             Some(last_event_id.to_owned()),
+            CallOptions::default(),
         )
     }
 
     /// Every event of a sandbox (provisioning, state changes and all its sessions').
     pub fn sandbox_events(&self, sandbox_id: &str) -> SessionEventStream {
-        SessionEventStream::new(self, StreamTarget::Sandbox(sandbox_id.to_owned()), None)
+        SessionEventStream::new(
+            self,
+            StreamTarget::Sandbox(sandbox_id.to_owned()),
+            None,
+            CallOptions::default(),
+        )
     }
 
     /// Sends a message and streams that turn's events, ending after its last one. The stream
@@ -285,6 +365,11 @@ impl SessionsClient {
     /// stored message). A slash command the server answers itself (`/help`) runs no turn:
     /// its stream is empty. If a turn is already running, the stream ends with that turn: the
     /// server's events do not say which message a turn answers.
+    ///
+    /// The call's options apply to both of its requests, the stream's connection and the
+    /// message (a reconnection of the stream takes their headers only). With
+    /// [`with_response`](CallBuilder::with_response), the metadata is the message's; the
+    /// stream's is [`Turn::meta`].
     ///
     /// ```no_run
     /// # async fn demo(client: sambanova_agents::sessions::SessionsClient, session_id: &str) -> Result<(), sambanova_agents::Error> {
@@ -299,16 +384,33 @@ impl SessionsClient {
     /// println!("{}", text.text());
     /// # Ok(()) }
     /// ```
-    pub async fn send_and_stream(&self, session_id: &str, text: &str) -> Result<Turn, Error> {
-        let mut events = self.events(session_id).until_turn_end();
-        events.connect().await?;
-        let message = self.send_message(session_id, text).await?;
-        if message.role == Role::User {
-            events.skip_before(&message.timestamp);
-        } else {
-            // A slash command the server answered itself: no turn runs, no event follows.
-            events.end();
-        }
-        Ok(Turn { message, events })
+    pub fn send_and_stream<'a>(
+        &'a self,
+        session_id: &'a str,
+        text: &'a str,
+    ) -> CallBuilder<'a, Turn> {
+        CallBuilder::new(move |options| {
+            Box::pin(async move {
+                let mut events = SessionEventStream::new(
+                    self,
+                    StreamTarget::Session(session_id.to_owned()),
+                    None,
+                    options.clone(),
+                )
+                .until_turn_end();
+                events.connect().await?;
+                let (message, meta) = self
+                    .post_message(session_id, text, &options)
+                    .await?
+                    .into_parts();
+                if message.role == Role::User {
+                    events.skip_before(&message.timestamp);
+                } else {
+                    // A slash command the server answered itself: no turn runs, no event follows.
+                    events.end();
+                }
+                Ok(Response::new(Turn { message, events }, meta))
+            })
+        })
     }
 }

@@ -50,6 +50,18 @@ pub struct ResponseMeta {
 }
 
 /// A call's result with what came back with it ([`ResponseMeta`]). It derefs to the result.
+/// The Sessions and agent stream calls answer one with `.with_response()`
+/// ([`crate::CallBuilder::with_response`]).
+///
+/// ```no_run
+/// # async fn demo(sessions: sambanova_agents::sessions::SessionsClient) -> Result<(), sambanova_agents::Error> {
+/// let sandboxes = sessions.list_sandboxes().with_response().await?;
+/// println!("{} sandboxes, request {}", sandboxes.len(), sandboxes.meta().request_id().unwrap_or("-"));
+/// let (sandboxes, meta) = sandboxes.into_parts();
+/// assert!(meta.status().is_success());
+/// # let _ = sandboxes;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response<T> {
     value: T,
@@ -57,7 +69,6 @@ pub struct Response<T> {
 }
 
 impl<T> Response<T> {
-    #[allow(dead_code)] // The per-call builders make them.
     pub(crate) fn new(value: T, meta: ResponseMeta) -> Self {
         Response { value, meta }
     }
