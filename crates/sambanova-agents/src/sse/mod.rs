@@ -52,7 +52,7 @@
 //! This decoder follows the spec to the letter, replaces invalid UTF-8 instead
 //! of failing, bounds memory with a per-event size limit
 //! ([`Decoder::with_max_event_size`]), never rescans bytes it has already seen,
-//! and avoids per-byte work: line ends are found eight bytes at a time or with
+//! and avoids per-byte work: line ends are found sixteen bytes at a time or with
 //! `memchr`, UTF-8 is validated once per chunk with SIMD (`simdutf8`), field
 //! values are copied once, straight into the event's strings, and the short
 //! event type and id are kept inline in the [`Event`], without an
