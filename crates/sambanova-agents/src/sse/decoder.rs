@@ -511,6 +511,7 @@ impl Decoder {
     }
 
     /// Applies one complete line (without its terminator) to the event.
+    #[inline(always)]
     fn interpret_line(&mut self, line: &str, out: &mut Vec<Result<Event, DecodeError>>) {
         // Read before it is written: most lines are not the stream's first.
         let line = if self.at_stream_start {
@@ -575,12 +576,12 @@ impl Decoder {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn set_event_type(&mut self, value: &str) {
         self.event_type = CompactString::from(value);
     }
 
-    #[inline]
+    #[inline(always)]
     fn set_id(&mut self, value: &str) {
         // An id containing NUL is ignored.
         // Ids are short: a plain loop beats starting a `memchr` search.
