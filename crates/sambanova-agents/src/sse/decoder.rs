@@ -216,6 +216,34 @@ impl Decoder {
         }
     }
 
+    /// Whether a line begun in an earlier chunk is still unfinished.
+    pub(crate) fn continues_line(&self) -> bool {
+        !self.partial_line.is_empty() || self.streamed_line.is_some()
+    }
+
+    /// Feeds `chunk` up to the end of the unfinished line (its terminator
+    /// included), or all of it if the line does not end there, and answers
+    /// how many bytes that was. The [`Feed`](super::feed::Feed) uses it so
+    /// that the rest of the chunk is sliced from a line start, without a
+    /// search over a long line's bytes for a place to cut.
+    pub(crate) fn feed_to_line_end(
+        &mut self,
+        chunk: &[u8],
+        out: &mut Vec<Result<Event, DecodeError>>,
+    ) -> usize {
+        if self.after_cr || !self.continues_line() {
+            // Not in a line: nothing is pending, any cut will do.
+            self.feed(chunk, out);
+            return chunk.len();
+        }
+        let Some(end) = find_line_end(chunk) else {
+            self.extend_line(chunk, out);
+            return chunk.len();
+        };
+        self.end_line(&chunk[..end], out);
+        chunk.len() - self.skip_line_end(chunk, end).len()
+    }
+
     /// Decodes complete lines of unchecked bytes.
     fn decode_lines(&mut self, mut rest: &[u8], out: &mut Vec<Result<Event, DecodeError>>) {
         while let Some(line_end) = find_line_end(rest) {
@@ -599,13 +627,16 @@ impl Decoder {
             self.event_type.clear();
             return;
         }
-        let data = mem::take(&mut self.data);
-        out.push(Ok(Event {
-            event_type: message_if_empty(mem::take(&mut self.event_type)),
-            data,
-            id: self.last_event_id.clone(),
-            sets_id,
-        }));
+        // The event is pushed empty and then filled in its slot: built whole
+        // and pushed, it is assembled on the stack and copied, and the copy's
+        // wide loads stall on the assembly's narrow stores.
+        out.push(Ok(Event::EMPTY));
+        if let Some(Ok(event)) = out.last_mut() {
+            event.event_type = message_if_empty(mem::take(&mut self.event_type));
+            event.data = mem::take(&mut self.data);
+            event.id = self.last_event_id.clone();
+            event.sets_id = sets_id;
+        }
     }
 
     fn clear_line(&mut self) {

@@ -112,6 +112,14 @@ impl std::hash::Hash for Event {
 }
 
 impl Event {
+    /// A placeholder the decoder fills in place.
+    const EMPTY: Event = Event {
+        event_type: CompactString::const_new(""),
+        data: String::new(),
+        id: CompactString::const_new(""),
+        sets_id: false,
+    };
+
     /// An event as the decoder would dispatch it; an empty `event_type` is
     /// `message`. A non-empty `id` is the event's own ([`Self::sets_id`]).
     pub fn new(event_type: &str, data: impl Into<String>, id: &str) -> Self {
