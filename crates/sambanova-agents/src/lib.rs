@@ -224,6 +224,9 @@
 //! `time` features and never starts a runtime of its own.
 
 #![warn(missing_docs)]
+// One exception, the SSE decoder's SIMD line scan, allowed where it is and checked against
+// its portable twin.
+#![deny(unsafe_code)]
 
 pub mod agent_stream;
 mod agents;

@@ -187,16 +187,19 @@ impl Decoder {
             }
             self.after_cr = false;
         }
-        // The first line may continue bytes of earlier chunks (even half a
-        // character), so it is decoded on its own.
-        let Some(first_end) = find_line_end(rest) else {
-            if !rest.is_empty() {
-                self.extend_line(rest, out);
-            }
-            return;
-        };
-        self.end_line(&rest[..first_end], out);
-        rest = self.skip_line_end(rest, first_end);
+        // A line begun in an earlier chunk (perhaps inside a character) is
+        // completed on its own; a chunk that starts a line, as the feed's
+        // slices mostly do, is validated in one pass from its first byte.
+        if !self.partial_line.is_empty() || self.streamed_line.is_some() {
+            let Some(first_end) = find_line_end(rest) else {
+                if !rest.is_empty() {
+                    self.extend_line(rest, out);
+                }
+                return;
+            };
+            self.end_line(&rest[..first_end], out);
+            rest = self.skip_line_end(rest, first_end);
+        }
         // The lines wholly inside the chunk are validated as UTF-8 in one pass.
         let complete_len = memrchr2(b'\n', b'\r', rest).map_or(0, |last_end| last_end + 1);
         let (complete, unfinished) = rest.split_at(complete_len);
@@ -205,11 +208,40 @@ impl Decoder {
             None => self.decode_lines(complete, out),
         }
         if !unfinished.is_empty() {
-            // It starts right after a line end but is no LF (memrchr2 would
-            // have found it), so it does not complete a CRLF.
+            // It starts the chunk (whose leading LF, if any, was taken above)
+            // or follows a line end, and is no LF (memrchr2 would have found
+            // it), so it does not complete a CRLF.
             self.after_cr = false;
             self.extend_line(unfinished, out);
         }
+    }
+
+    /// Whether a line begun in an earlier chunk is still unfinished.
+    pub(crate) fn continues_line(&self) -> bool {
+        !self.partial_line.is_empty() || self.streamed_line.is_some()
+    }
+
+    /// Feeds `chunk` up to the end of the unfinished line (its terminator
+    /// included), or all of it if the line does not end there, and answers
+    /// how many bytes that was. The [`Feed`](super::feed::Feed) uses it so
+    /// that the rest of the chunk is sliced from a line start, without a
+    /// search over a long line's bytes for a place to cut.
+    pub(crate) fn feed_to_line_end(
+        &mut self,
+        chunk: &[u8],
+        out: &mut Vec<Result<Event, DecodeError>>,
+    ) -> usize {
+        if self.after_cr || !self.continues_line() {
+            // Not in a line: nothing is pending, any cut will do.
+            self.feed(chunk, out);
+            return chunk.len();
+        }
+        let Some(end) = find_line_end(chunk) else {
+            self.extend_line(chunk, out);
+            return chunk.len();
+        };
+        self.end_line(&chunk[..end], out);
+        chunk.len() - self.skip_line_end(chunk, end).len()
     }
 
     /// Decodes complete lines of unchecked bytes.
@@ -507,8 +539,11 @@ impl Decoder {
     }
 
     /// Applies one complete line (without its terminator) to the event.
+    #[inline(always)]
     fn interpret_line(&mut self, line: &str, out: &mut Vec<Result<Event, DecodeError>>) {
-        let line = if mem::take(&mut self.at_stream_start) {
+        // Read before it is written: most lines are not the stream's first.
+        let line = if self.at_stream_start {
+            self.at_stream_start = false;
             line.strip_prefix(BYTE_ORDER_MARK).unwrap_or(line)
         } else {
             line
@@ -554,6 +589,7 @@ impl Decoder {
         }
     }
 
+    #[inline]
     fn push_data(&mut self, value: &str, out: &mut Vec<Result<Event, DecodeError>>) {
         if mem::replace(&mut self.has_data, true) {
             self.data.push('\n');
@@ -568,13 +604,16 @@ impl Decoder {
         }
     }
 
+    #[inline(always)]
     fn set_event_type(&mut self, value: &str) {
         self.event_type = CompactString::from(value);
     }
 
+    #[inline(always)]
     fn set_id(&mut self, value: &str) {
         // An id containing NUL is ignored.
-        if !value.as_bytes().contains(&0) {
+        // Ids are short: a plain loop beats starting a `memchr` search.
+        if !value.bytes().any(|byte| byte == 0) {
             self.id_buffer = CompactString::from(value);
             self.id_buffer_set = true;
         }
@@ -588,13 +627,16 @@ impl Decoder {
             self.event_type.clear();
             return;
         }
-        let data = mem::take(&mut self.data);
-        out.push(Ok(Event {
-            event_type: message_if_empty(mem::take(&mut self.event_type)),
-            data,
-            id: self.last_event_id.clone(),
-            sets_id,
-        }));
+        // The event is pushed empty and then filled in its slot: built whole
+        // and pushed, it is assembled on the stack and copied, and the copy's
+        // wide loads stall on the assembly's narrow stores.
+        out.push(Ok(Event::EMPTY));
+        if let Some(Ok(event)) = out.last_mut() {
+            event.event_type = message_if_empty(mem::take(&mut self.event_type));
+            event.data = mem::take(&mut self.data);
+            event.id = self.last_event_id.clone();
+            event.sets_id = sets_id;
+        }
     }
 
     fn clear_line(&mut self) {
@@ -703,39 +745,141 @@ fn decode_utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
 
 /// The index of the first CR or LF in `bytes`.
 ///
-/// Most lines are short: their first bytes are scanned eight at a time in
-/// plain code, which beats the fixed cost of starting a SIMD search; the rest
-/// of a longer line is left to `memchr2`.
+/// Most lines are short: their first bytes are scanned sixteen at a time in
+/// plain code, which beats the fixed cost of starting a `memchr2` search; the
+/// rest of a longer line is left to `memchr2`.
 fn find_line_end(bytes: &[u8]) -> Option<usize> {
-    const WORD_SCANNED_LEN: usize = 64;
-    let head = &bytes[..bytes.len().min(WORD_SCANNED_LEN)];
-    let (words, rest) = head.as_chunks::<8>();
+    const BLOCK_SCANNED_LEN: usize = 64;
+    let head = &bytes[..bytes.len().min(BLOCK_SCANNED_LEN)];
+    let (blocks, rest) = head.as_chunks::<16>();
+    for (index, block) in blocks.iter().enumerate() {
+        let line_ends = line_end_bits(block);
+        if line_ends != 0 {
+            return Some(index * 16 + line_ends.trailing_zeros() as usize);
+        }
+    }
+    if let Some(end) = rest.iter().position(|&byte| byte == b'\n' || byte == b'\r') {
+        return Some(blocks.len() * 16 + end);
+    }
+    let tail = bytes.get(BLOCK_SCANNED_LEN..)?;
+    memchr2(b'\n', b'\r', tail).map(|end| BLOCK_SCANNED_LEN + end)
+}
+
+/// Bit `i` is set where `block[i]` is CR or LF.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[allow(unsafe_code)] // Four SSE2 intrinsics; `line_end_bits_portable` is its tested twin.
+fn line_end_bits(block: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: the build enables SSE2 (every x86-64 processor has it), and the
+    // unaligned load reads exactly the 16 bytes of `block`.
+    let bits = unsafe {
+        let bytes = _mm_loadu_si128(block.as_ptr().cast());
+        let line_ends = _mm_or_si128(
+            _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\n' as i8)),
+            _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\r' as i8)),
+        );
+        _mm_movemask_epi8(line_ends)
+    };
+    // One bit per byte, in the low 16 bits: never negative.
+    bits as u32
+}
+
+/// Bit `i` is set where `block[i]` is CR or LF.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+fn line_end_bits(block: &[u8; 16]) -> u32 {
+    line_end_bits_portable(block)
+}
+
+/// [`line_end_bits`] in plain code, eight bytes at a time.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+fn line_end_bits_portable(block: &[u8; 16]) -> u32 {
+    let (words, _) = block.as_chunks::<8>();
+    let mut bits = 0;
     for (index, word) in words.iter().enumerate() {
         let word = u64::from_le_bytes(*word);
         let line_ends = zero_bytes(word ^ u64::from_ne_bytes([b'\n'; 8]))
             | zero_bytes(word ^ u64::from_ne_bytes([b'\r'; 8]));
-        if line_ends != 0 {
-            return Some(index * 8 + line_ends.trailing_zeros() as usize / 8);
-        }
+        // Gathers the high bit of byte `k` into bit `k` (the products of the
+        // shifted bits land on distinct powers of two, so nothing carries).
+        let gathered = ((line_ends >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
+        bits |= gathered << (8 * index);
     }
-    if let Some(end) = rest.iter().position(|&byte| byte == b'\n' || byte == b'\r') {
-        return Some(words.len() * 8 + end);
-    }
-    let tail = bytes.get(WORD_SCANNED_LEN..)?;
-    memchr2(b'\n', b'\r', tail).map(|end| WORD_SCANNED_LEN + end)
+    bits
 }
 
-/// The high bit of each zero byte of `word` is set, and no bit below the
-/// first zero byte (higher bytes may be wrong, but only the first counts).
+/// The high bit of each zero byte of `word` is set, and no other bit.
 fn zero_bytes(word: u64) -> u64 {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
-    word.wrapping_sub(ONES) & !word & HIGH_BITS
+    const LOW_SEVEN_BITS: u64 = u64::from_ne_bytes([0x7F; 8]);
+    // Adding 0x7F to the low seven bits sets the high bit of each byte whose
+    // low bits are not all zero, and carries into no other byte.
+    !(((word & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | word | LOW_SEVEN_BITS)
 }
 
 /// Drops a buffer's allocation if a rare huge line or event grew it.
 fn release_if_grown<T>(buffer: &mut Vec<T>) {
     if buffer.capacity() > RETAINED_CAPACITY {
         *buffer = Vec::new();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every byte value at every position, and every pair of CR and LF.
+    #[test]
+    fn line_end_bits_mark_exactly_the_cr_and_lf_bytes() {
+        let mut blocks = Vec::new();
+        for byte in 0..=u8::MAX {
+            for position in 0..16 {
+                let mut block = [b'x'; 16];
+                block[position] = byte;
+                blocks.push(block);
+                let mut block = [byte; 16];
+                block[position] = b'\n';
+                blocks.push(block);
+            }
+        }
+        for first in 0..16 {
+            for second in 0..16 {
+                let mut block = [0x80; 16];
+                block[first] = b'\r';
+                block[second] = b'\n';
+                blocks.push(block);
+            }
+        }
+        for block in blocks {
+            let expected = block
+                .iter()
+                .enumerate()
+                .filter(|&(_, &byte)| byte == b'\n' || byte == b'\r')
+                .fold(0u32, |bits, (index, _)| bits | 1 << index);
+            assert_eq!(line_end_bits(&block), expected, "{block:?}");
+            assert_eq!(line_end_bits_portable(&block), expected, "{block:?}");
+        }
+    }
+
+    #[test]
+    fn find_line_end_finds_the_first_cr_or_lf_at_any_offset() {
+        for len in 0..200 {
+            for end in 0..=len {
+                let mut bytes = vec![b'a'; len];
+                if end < len {
+                    bytes[end] = if end % 2 == 0 { b'\n' } else { b'\r' };
+                    bytes
+                        .iter_mut()
+                        .skip(end + 1)
+                        .step_by(3)
+                        .for_each(|byte| *byte = b'\n');
+                }
+                assert_eq!(
+                    find_line_end(&bytes),
+                    (end < len).then_some(end),
+                    "{len} {end}"
+                );
+            }
+        }
     }
 }

@@ -13,7 +13,8 @@ use super::{DecodeError, Decoder, Event};
 /// before the next slice's are made: allocators recycle memory far better
 /// that way than when a whole large chunk's events are alive at once. A slice
 /// that starts with a longer line runs to the end of its chunk (see
-/// [`next_slice_len`]).
+/// [`next_slice_len`]); a line left unfinished by an earlier chunk is first
+/// fed up to its end.
 pub(crate) const FEED_SLICE_LEN: usize = 1024;
 
 /// The chunk being decoded and how much of it the decoder has seen.
@@ -74,9 +75,19 @@ impl<B: AsRef<[u8]>> Feed<B> {
         };
         let bytes = chunk.as_ref();
         let rest = bytes.get(self.fed..).unwrap_or_default();
+        // A line left open by an earlier chunk is ended first, so that the
+        // slice after it starts at a line start.
+        let line_end_len = if decoder.continues_line() {
+            decoder.feed_to_line_end(rest, out)
+        } else {
+            0
+        };
+        let rest = &rest[line_end_len..];
         let slice_len = next_slice_len(rest);
-        decoder.feed(&rest[..slice_len], out);
-        self.fed += slice_len;
+        if slice_len > 0 {
+            decoder.feed(&rest[..slice_len], out);
+        }
+        self.fed += line_end_len + slice_len;
         if self.fed >= bytes.len() {
             self.clear();
         }
@@ -159,6 +170,28 @@ mod tests {
         let mut expected = vec!["a".to_owned(); 1000];
         expected.push("end".to_owned());
         assert_eq!(data(decoded), expected);
+    }
+
+    #[test]
+    fn a_line_left_open_is_ended_first_and_the_rest_still_sliced() {
+        let mut feed = Feed::new();
+        let mut decoder = Decoder::new();
+        let mut out = Vec::new();
+        let long = "x".repeat(3 * FEED_SLICE_LEN);
+        feed.push(bytes::Bytes::from(format!("data: {long}")));
+        assert!(feed.feed_next(&mut decoder, &mut out) && feed.is_empty());
+        assert!(out.is_empty() && decoder.continues_line());
+        let small = "data: a\n\n".repeat(FEED_SLICE_LEN);
+        let end_of_long = "y".repeat(2 * FEED_SLICE_LEN);
+        feed.push(bytes::Bytes::from(format!("{end_of_long}\r\n\r\n{small}")));
+        assert!(feed.feed_next(&mut decoder, &mut out));
+        // The long event, then one slice of small ones, not the whole chunk.
+        assert!(!feed.is_empty() && out.len() > 1 && out.len() <= FEED_SLICE_LEN / 9 + 1);
+        while feed.feed_next(&mut decoder, &mut out) {}
+        let decoded = data(out);
+        assert_eq!(decoded.len(), 1 + FEED_SLICE_LEN);
+        assert_eq!(decoded[0], long + &end_of_long);
+        assert!(decoded[1..].iter().all(|data| data == "a"));
     }
 
     #[test]

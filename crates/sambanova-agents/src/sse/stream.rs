@@ -98,8 +98,31 @@ where
 {
     type Item = Result<Event, StreamError<S::Error>>;
 
+    #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        // Most polls find an event decoded already: that path stays small,
+        // and the loop that feeds the decoder is out of line.
+        match this.ready.pop_front() {
+            Some(decoded) => Poll::Ready(Some(decoded.map_err(StreamError::Decode))),
+            None => this.poll_decode(cx),
+        }
+    }
+}
+
+impl<S> EventStream<S>
+where
+    S: TryStream,
+    S::Ok: AsRef<[u8]>,
+{
+    /// Feeds the decoder until it has an event for the caller or the byte
+    /// stream has nothing more to give now.
+    #[inline(never)]
+    fn poll_decode(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Event, StreamError<S::Error>>>> {
+        let this = self;
         loop {
             if let Some(decoded) = this.ready.pop_front() {
                 return Poll::Ready(Some(decoded.map_err(StreamError::Decode)));
