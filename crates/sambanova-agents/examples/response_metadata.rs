@@ -79,7 +79,11 @@ async fn each_call_shows_its_status_and_attempts() {
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(lines[0].starts_with("main agent: 200 OK"), "{}", lines[0]);
     assert!(lines[0].ends_with("2 attempt(s)"), "{}", lines[0]);
-    assert!(lines[1].starts_with("list_sandboxes: 200 OK"), "{}", lines[1]);
+    assert!(
+        lines[1].starts_with("list_sandboxes: 200 OK"),
+        "{}",
+        lines[1]
+    );
     assert!(lines[1].ends_with("1 attempt(s)"), "{}", lines[1]);
     assert!(lines[2].starts_with("agent stream: 200 OK"), "{}", lines[2]);
 }
