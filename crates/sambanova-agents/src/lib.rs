@@ -160,6 +160,41 @@
 //! concurrency, error handling, permissions, tool call and tracing ones show the recipes above
 //! at length.
 //!
+//! # Per-call options and deadlines
+//!
+//! Every call can set its own timeout (per attempt), deadline, retry policy and headers: on an
+//! agent handle (`client.financial().timeout(..)`), and on the builder every Sessions and agent
+//! stream call returns ([`CallBuilder`]), which is sent when awaited. Deadlines are instants,
+//! so one bounds a whole batch; a call made after it passed fails as [`Error::Timeout`]
+//! without sending, and one that runs past it says so.
+//!
+//! ```no_run
+//! # async fn demo(client: sambanova_agents::Client, sessions: sambanova_agents::sessions::SessionsClient) -> Result<(), sambanova_agents::Error> {
+//! use std::time::{Duration, Instant};
+//!
+//! let by = Instant::now() + Duration::from_secs(3600);
+//! for company in ["NVIDIA", "AMD"] {
+//!     let report = client
+//!         .financial()
+//!         .deadline_at(by)
+//!         .run(&format!("Analyse {company}"))
+//!         .await?
+//!         .into_completion()?
+//!         .financial_report()?;
+//!     println!("{}: {}", report.company_name, report.comprehensive_summary);
+//! }
+//! let sandboxes = sessions.list_sandboxes().deadline_at(by).with_response().await?;
+//! println!("{} sandboxes, request {:?}", sandboxes.len(), sandboxes.meta().request_id());
+//! # Ok(()) }
+//! ```
+//!
+//! # Typed results
+//!
+//! A completion's result is text; [`Completion::parse`] reads it into your own type, and
+//! [`Completion::financial_report`] and [`Completion::research_report`] into the
+//! [`reports`] the real server's agents write. A result of another shape is an
+//! [`Error::Decode`] naming where it did not fit.
+//!
 //! # What came back, and every attempt
 //!
 //! Every answer carries a [`ResponseMeta`]: its status, headers, `X-Request-ID`, how many
