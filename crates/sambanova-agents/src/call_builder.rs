@@ -62,13 +62,14 @@ pub struct WithResponse<'a, T> {
 
 impl<'a, T: 'a> CallBuilder<'a, T> {
     /// A call that `call` makes with the options set on the builder.
-    pub(crate) fn new<F>(call: F) -> Self
+    pub(crate) fn new<F, Fut>(call: F) -> Self
     where
-        F: FnOnce(CallOptions) -> BoxFuture<'a, Result<Response<T>, Error>> + Send + 'a,
+        F: FnOnce(CallOptions) -> Fut + Send + 'a,
+        Fut: Future<Output = Result<Response<T>, Error>> + Send + 'a,
     {
         CallBuilder {
             options: CallOptions::default(),
-            call: Box::new(call),
+            call: Box::new(move |options| Box::pin(call(options))),
         }
     }
 

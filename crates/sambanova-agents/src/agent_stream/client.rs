@@ -182,11 +182,9 @@ impl AgentStreamClient {
     /// # Ok(()) }
     /// ```
     pub fn stream<'a>(&'a self, request: &'a AgentRequest) -> CallBuilder<'a, AgentEventStream> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                let body = request.to_wire()?;
-                self.run(RunBody::Agent(body), options).await
-            })
+        CallBuilder::new(move |options| async move {
+            let body = request.to_wire()?;
+            self.run(RunBody::Agent(body), options).await
         })
     }
 
@@ -219,11 +217,9 @@ impl AgentStreamClient {
         &'a self,
         request: &'a ChatRequest,
     ) -> CallBuilder<'a, AgentEventStream> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                let body = request.to_wire()?;
-                self.run(RunBody::Chat(body), options).await
-            })
+        CallBuilder::new(move |options| async move {
+            let body = request.to_wire()?;
+            self.run(RunBody::Chat(body), options).await
         })
     }
 

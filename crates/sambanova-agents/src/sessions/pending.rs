@@ -137,40 +137,32 @@ impl Resumed<'_> {
 
     /// Answers the question.
     pub fn answer<'a>(&'a self, text: &'a str) -> CallBuilder<'a, ()> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                if self.pending.kind != PendingKind::Question {
-                    return Err(Error::invalid_input(
-                        "this request is a tool permission: approve() or deny() it",
-                    ));
-                }
-                self.client
-                    .respond_to_user_input(&self.pending.session_id, &self.pending.request_id, text)
-                    .options(options)
-                    .with_response()
-                    .await
-            })
+        CallBuilder::new(move |options| async move {
+            if self.pending.kind != PendingKind::Question {
+                return Err(Error::invalid_input(
+                    "this request is a tool permission: approve() or deny() it",
+                ));
+            }
+            self.client
+                .respond_to_user_input(&self.pending.session_id, &self.pending.request_id, text)
+                .options(options)
+                .with_response()
+                .await
         })
     }
 
     fn permit(&self, approved: bool) -> CallBuilder<'_, ()> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                if self.pending.kind != PendingKind::Permission {
-                    return Err(Error::invalid_input(
-                        "this request is a question: answer() it",
-                    ));
-                }
-                self.client
-                    .respond_to_permission(
-                        &self.pending.session_id,
-                        &self.pending.request_id,
-                        approved,
-                    )
-                    .options(options)
-                    .with_response()
-                    .await
-            })
+        CallBuilder::new(move |options| async move {
+            if self.pending.kind != PendingKind::Permission {
+                return Err(Error::invalid_input(
+                    "this request is a question: answer() it",
+                ));
+            }
+            self.client
+                .respond_to_permission(&self.pending.session_id, &self.pending.request_id, approved)
+                .options(options)
+                .with_response()
+                .await
         })
     }
 }

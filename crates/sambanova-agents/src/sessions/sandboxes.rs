@@ -14,7 +14,7 @@ use crate::{CallBuilder, Error};
 impl SessionsClient {
     /// Every sandbox.
     pub fn list_sandboxes(&self) -> CallBuilder<'_, Vec<Sandbox>> {
-        CallBuilder::new(move |options| Box::pin(async move { self.sandboxes(&options).await }))
+        CallBuilder::new(move |options| async move { self.sandboxes(&options).await })
     }
 
     async fn sandboxes(&self, options: &CallOptions) -> Result<Response<Vec<Sandbox>>, Error> {
@@ -27,9 +27,7 @@ impl SessionsClient {
     /// Starts provisioning a sandbox. The id in the answer may be a placeholder: prefer
     /// [`Self::create_sandbox_and_wait`], which finds the real one.
     pub fn create_sandbox<'a>(&'a self, spec: &'a SandboxSpec) -> CallBuilder<'a, SandboxCreated> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move { self.start_sandbox(spec, &options).await })
-        })
+        CallBuilder::new(move |options| async move { self.start_sandbox(spec, &options).await })
     }
 
     async fn start_sandbox(
@@ -82,22 +80,20 @@ impl SessionsClient {
         &'a self,
         spec: &'a SandboxSpec,
     ) -> CallBuilder<'a, Sandbox> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                const OPERATION: &str = "provisioning the sandbox";
-                match options.deadline.map(CallDeadline::start) {
-                    Some(deadline) => {
-                        deadline
-                            .bound(OPERATION, self.provision(spec, &options, None))
-                            .await
-                    }
-                    None => {
-                        let provisioning = Deadline::after(self.inner.provisioning_timeout);
-                        self.provision(spec, &options, Some((OPERATION, provisioning)))
-                            .await
-                    }
+        CallBuilder::new(move |options| async move {
+            const OPERATION: &str = "provisioning the sandbox";
+            match options.deadline.map(CallDeadline::start) {
+                Some(deadline) => {
+                    deadline
+                        .bound(OPERATION, self.provision(spec, &options, None))
+                        .await
                 }
-            })
+                None => {
+                    let provisioning = Deadline::after(self.inner.provisioning_timeout);
+                    self.provision(spec, &options, Some((OPERATION, provisioning)))
+                        .await
+                }
+            }
         })
     }
 
@@ -176,7 +172,7 @@ impl SessionsClient {
 
     /// One sandbox.
     pub fn get_sandbox<'a>(&'a self, id: &'a str) -> CallBuilder<'a, Sandbox> {
-        CallBuilder::new(move |options| Box::pin(async move { self.sandbox(id, &options).await }))
+        CallBuilder::new(move |options| async move { self.sandbox(id, &options).await })
     }
 
     async fn sandbox(&self, id: &str, options: &CallOptions) -> Result<Response<Sandbox>, Error> {
@@ -190,14 +186,12 @@ impl SessionsClient {
     /// Deletes a sandbox. The server answers 500 (`database_error`) when it still has
     /// sessions, after removing the sandbox itself.
     pub fn delete_sandbox<'a>(&'a self, id: &'a str) -> CallBuilder<'a, ()> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                let id = non_empty("sandbox id", id)?;
-                self.done("delete_sandbox", &options, |raw| {
-                    built(raw.delete_sandbox_request(id))
-                })
-                .await
+        CallBuilder::new(move |options| async move {
+            let id = non_empty("sandbox id", id)?;
+            self.done("delete_sandbox", &options, |raw| {
+                built(raw.delete_sandbox_request(id))
             })
+            .await
         })
     }
 }

@@ -33,36 +33,32 @@ impl SessionsClient {
         sandbox_id: &'a str,
         metadata: Map<String, Value>,
     ) -> CallBuilder<'a, Session> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                let sandbox_id = non_empty("sandbox id", sandbox_id)?;
-                let body = wire::CreateSessionRequest { metadata };
-                self.fetch("create_session", Kind::Write, &options, |raw| {
-                    built(raw.create_session_request(sandbox_id, &body))
-                })
-                .await
+        CallBuilder::new(move |options| async move {
+            let sandbox_id = non_empty("sandbox id", sandbox_id)?;
+            let body = wire::CreateSessionRequest { metadata };
+            self.fetch("create_session", Kind::Write, &options, |raw| {
+                built(raw.create_session_request(sandbox_id, &body))
             })
+            .await
         })
     }
 
     /// The sessions of a sandbox.
     pub fn list_sessions<'a>(&'a self, sandbox_id: &'a str) -> CallBuilder<'a, Vec<Session>> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                let sandbox_id = non_empty("sandbox id", sandbox_id)?;
-                self.fetch("list_sessions", Kind::Read, &options, |raw| {
-                    built(raw.list_sessions_request(sandbox_id))
-                })
-                .await
+        CallBuilder::new(move |options| async move {
+            let sandbox_id = non_empty("sandbox id", sandbox_id)?;
+            self.fetch("list_sessions", Kind::Read, &options, |raw| {
+                built(raw.list_sessions_request(sandbox_id))
             })
+            .await
         })
     }
 
     /// A session with every stored message.
     pub fn get_session<'a>(&'a self, session_id: &'a str) -> CallBuilder<'a, SessionDetails> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move { self.session_details(session_id, &options).await })
-        })
+        CallBuilder::new(
+            move |options| async move { self.session_details(session_id, &options).await },
+        )
     }
 
     pub(super) async fn session_details(
@@ -86,8 +82,8 @@ impl SessionsClient {
         session_id: &'a str,
         text: &'a str,
     ) -> CallBuilder<'a, Message> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move { self.post_message(session_id, text, &options).await })
+        CallBuilder::new(move |options| async move {
+            self.post_message(session_id, text, &options).await
         })
     }
 
@@ -111,27 +107,23 @@ impl SessionsClient {
     /// server answers the same when nothing runs, and no event marks the interrupt: an empty
     /// `queue_updated` follows.
     pub fn interrupt<'a>(&'a self, session_id: &'a str) -> CallBuilder<'a, ()> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                let session_id = non_empty("session id", session_id)?;
-                self.done("interrupt_session", &options, |raw| {
-                    built(raw.interrupt_session_request(session_id))
-                })
-                .await
+        CallBuilder::new(move |options| async move {
+            let session_id = non_empty("session id", session_id)?;
+            self.done("interrupt_session", &options, |raw| {
+                built(raw.interrupt_session_request(session_id))
             })
+            .await
         })
     }
 
     /// The session's queue.
     pub fn queue<'a>(&'a self, session_id: &'a str) -> CallBuilder<'a, QueueStatus> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                let session_id = non_empty("session id", session_id)?;
-                self.fetch("get_queue", Kind::Read, &options, |raw| {
-                    built(raw.get_queue_request(session_id))
-                })
-                .await
+        CallBuilder::new(move |options| async move {
+            let session_id = non_empty("session id", session_id)?;
+            self.fetch("get_queue", Kind::Read, &options, |raw| {
+                built(raw.get_queue_request(session_id))
             })
+            .await
         })
     }
 
@@ -142,16 +134,14 @@ impl SessionsClient {
         request_id: &'a str,
         approved: bool,
     ) -> CallBuilder<'a, ()> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                let session_id = non_empty("session id", session_id)?;
-                let request_id = non_empty("request id", request_id)?;
-                let body = wire::PermissionAnswer { approved };
-                self.done("respond_to_permission", &options, |raw| {
-                    built(raw.respond_to_permission_request(session_id, request_id, &body))
-                })
-                .await
+        CallBuilder::new(move |options| async move {
+            let session_id = non_empty("session id", session_id)?;
+            let request_id = non_empty("request id", request_id)?;
+            let body = wire::PermissionAnswer { approved };
+            self.done("respond_to_permission", &options, |raw| {
+                built(raw.respond_to_permission_request(session_id, request_id, &body))
             })
+            .await
         })
     }
 
@@ -162,19 +152,17 @@ impl SessionsClient {
         session_id: &'a str,
         mode: &'a PermissionMode,
     ) -> CallBuilder<'a, ()> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                let session_id = non_empty("session id", session_id)?;
-                let body = wire::SetPermissionModeRequest {
-                    always_allow: Vec::new(),
-                    always_require_approval: Vec::new(),
-                    mode: wire_mode(mode)?,
-                };
-                self.done("set_permission_mode", &options, |raw| {
-                    built(raw.set_permission_mode_request(session_id, &body))
-                })
-                .await
+        CallBuilder::new(move |options| async move {
+            let session_id = non_empty("session id", session_id)?;
+            let body = wire::SetPermissionModeRequest {
+                always_allow: Vec::new(),
+                always_require_approval: Vec::new(),
+                mode: wire_mode(mode)?,
+            };
+            self.done("set_permission_mode", &options, |raw| {
+                built(raw.set_permission_mode_request(session_id, &body))
             })
+            .await
         })
     }
 
@@ -185,18 +173,16 @@ impl SessionsClient {
         request_id: &'a str,
         answer: &'a str,
     ) -> CallBuilder<'a, ()> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                let session_id = non_empty("session id", session_id)?;
-                let request_id = non_empty("request id", request_id)?;
-                let body = wire::UserInputAnswer {
-                    answer: answer.to_owned(),
-                };
-                self.done("respond_to_user_input", &options, |raw| {
-                    built(raw.respond_to_user_input_request(session_id, request_id, &body))
-                })
-                .await
+        CallBuilder::new(move |options| async move {
+            let session_id = non_empty("session id", session_id)?;
+            let request_id = non_empty("request id", request_id)?;
+            let body = wire::UserInputAnswer {
+                answer: answer.to_owned(),
+            };
+            self.done("respond_to_user_input", &options, |raw| {
+                built(raw.respond_to_user_input_request(session_id, request_id, &body))
             })
+            .await
         })
     }
 

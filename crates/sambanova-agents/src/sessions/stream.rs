@@ -304,37 +304,35 @@ impl SessionsClient {
     /// # Ok(()) }
     /// ```
     pub fn attach<'a>(&'a self, session_id: &'a str) -> CallBuilder<'a, SessionEventStream> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                let (details, meta) = self
-                    .session_details(session_id, &options)
-                    .await?
-                    .into_parts();
-                let started = details
-                    .messages
-                    .iter()
-                    .rev()
-                    .find(|message| message.role == Role::User)
-                    .map(|message| message.timestamp.clone());
-                // The stream connects when first polled, after this call: its timeout, retry
-                // policy and headers apply, not the call's deadline.
-                let stream_options = CallOptions {
-                    deadline: None,
-                    ..options
-                };
-                let events = SessionEventStream::new(
-                    self,
-                    StreamTarget::Session(session_id.to_owned()),
-                    None,
-                    stream_options,
-                )
-                .until_turn_end();
-                let events = match started {
-                    Some(timestamp) => events.since(&timestamp),
-                    None => events,
-                };
-                Ok(Response::new(events, meta))
-            })
+        CallBuilder::new(move |options| async move {
+            let (details, meta) = self
+                .session_details(session_id, &options)
+                .await?
+                .into_parts();
+            let started = details
+                .messages
+                .iter()
+                .rev()
+                .find(|message| message.role == Role::User)
+                .map(|message| message.timestamp.clone());
+            // The stream connects when first polled, after this call: its timeout, retry
+            // policy and headers apply, not the call's deadline.
+            let stream_options = CallOptions {
+                deadline: None,
+                ..options
+            };
+            let events = SessionEventStream::new(
+                self,
+                StreamTarget::Session(session_id.to_owned()),
+                None,
+                stream_options,
+            )
+            .until_turn_end();
+            let events = match started {
+                Some(timestamp) => events.since(&timestamp),
+                None => events,
+            };
+            Ok(Response::new(events, meta))
         })
     }
 
@@ -389,28 +387,26 @@ impl SessionsClient {
         session_id: &'a str,
         text: &'a str,
     ) -> CallBuilder<'a, Turn> {
-        CallBuilder::new(move |options| {
-            Box::pin(async move {
-                let mut events = SessionEventStream::new(
-                    self,
-                    StreamTarget::Session(session_id.to_owned()),
-                    None,
-                    options.clone(),
-                )
-                .until_turn_end();
-                events.connect().await?;
-                let (message, meta) = self
-                    .post_message(session_id, text, &options)
-                    .await?
-                    .into_parts();
-                if message.role == Role::User {
-                    events.skip_before(&message.timestamp);
-                } else {
-                    // A slash command the server answered itself: no turn runs, no event follows.
-                    events.end();
-                }
-                Ok(Response::new(Turn { message, events }, meta))
-            })
+        CallBuilder::new(move |options| async move {
+            let mut events = SessionEventStream::new(
+                self,
+                StreamTarget::Session(session_id.to_owned()),
+                None,
+                options.clone(),
+            )
+            .until_turn_end();
+            events.connect().await?;
+            let (message, meta) = self
+                .post_message(session_id, text, &options)
+                .await?
+                .into_parts();
+            if message.role == Role::User {
+                events.skip_before(&message.timestamp);
+            } else {
+                // A slash command the server answered itself: no turn runs, no event follows.
+                events.end();
+            }
+            Ok(Response::new(Turn { message, events }, meta))
         })
     }
 }
