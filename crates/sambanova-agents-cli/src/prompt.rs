@@ -6,7 +6,10 @@
 //! `block_in_place`) would hold the runtime, and a Ctrl-C, until a line came; a thread of its
 //! own is left behind when the command ends.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use crate::error::CliError;
 
 /// A prompt shown, then lines read: stdin and stderr in the binary, bytes in tests.
 pub struct Dialogue<R, W> {
@@ -94,6 +97,20 @@ pub async fn answer(prompt: impl Into<String>) -> io::Result<Option<String>> {
     Ok(on_stdin(move |terminal| terminal.answer(&prompt))
         .await?
         .flatten())
+}
+
+/// [`answer`], its prompt shown only at a terminal (a script piping answers needs none: what
+/// it is answering already says what to type); a failed read is the CLI's error.
+pub async fn answer_at_terminal(asking: &str) -> Result<Option<String>, CliError> {
+    let asking = if io::stdin().is_terminal() {
+        asking
+    } else {
+        ""
+    };
+    answer(asking).await.map_err(|source| CliError::Input {
+        path: PathBuf::from("<stdin>"),
+        source,
+    })
 }
 
 /// One option a dialogue offers by number.

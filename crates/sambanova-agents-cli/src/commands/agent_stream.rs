@@ -365,17 +365,10 @@ fn describe_interrupt(interrupt: &Interrupt) -> String {
 /// number, value or text, or any other text as is. `None` when input ends.
 async fn ask(output: Output, interrupt: &Interrupt) -> Result<Option<String>, CliError> {
     output.note(&describe_interrupt(interrupt));
-    let asking = if io::stdin().is_terminal() {
-        "Answer with an option's number or value, or type your answer:\n"
-    } else {
-        ""
-    };
-    let line = prompt::answer(asking)
-        .await
-        .map_err(|source| CliError::Input {
-            path: PathBuf::from("<stdin>"),
-            source,
-        })?;
+    let line = prompt::answer_at_terminal(
+        "Answer with an option's number or value, or type your answer:\n",
+    )
+    .await?;
     Ok(line.map(|line| choose(interrupt, &line)))
 }
 

@@ -402,18 +402,11 @@ fn continuation_hint(
 }
 
 async fn ask_for_answer() -> Result<Answer, CliError> {
-    // A script piping answers needs no prompt; the plan's own text already says what to type.
-    let asking = if std::io::stdin().is_terminal() {
-        "Type \"approve\" to go ahead, or feedback to revise the plan:\n"
-    } else {
-        ""
-    };
-    let line = prompt::answer(asking)
-        .await
-        .map_err(|source| CliError::Input {
-            path: PathBuf::from("<stdin>"),
-            source,
-        })?;
+    // The plan's own text already says what to type.
+    let line = prompt::answer_at_terminal(
+        "Type \"approve\" to go ahead, or feedback to revise the plan:\n",
+    )
+    .await?;
     Ok(approval::answer_of(line))
 }
 
