@@ -677,15 +677,16 @@ impl Error {
         }
     }
 
-    /// This error, a timeout named as the deadline's when `deadline` is what ran out.
-    pub(crate) fn named_by(self, expiry: crate::transport::Expiry) -> Self {
+    /// This error, a timeout named as the deadline's when `deadline` says the deadline is
+    /// what ran out.
+    pub(crate) fn named_by_deadline(self, deadline: bool) -> Self {
         match self {
             Error::Timeout {
                 after,
                 operation,
                 attempts,
                 ..
-            } if expiry.deadline => Error::deadline(after, operation, attempts),
+            } if deadline => Error::deadline(after, operation, attempts),
             other => other,
         }
     }

@@ -66,7 +66,7 @@ impl Expiry {
     /// The error of `operation` running out of this time, after `attempts` attempts.
     pub fn error(&self, operation: &str, attempts: u32) -> Error {
         let error = Error::timeout(self.after, operation, attempts);
-        error.named_by(*self)
+        error.named_by_deadline(self.deadline)
     }
 }
 

@@ -292,7 +292,7 @@ impl Transport {
         };
         match body {
             Some(body) => Ok(Exchange {
-                body: body.map_err(|error| error.named_by(expires))?,
+                body: body.map_err(|error| error.named_by_deadline(expires.deadline))?,
                 meta,
             }),
             None => Err(expires.error(operation, meta.attempts)),

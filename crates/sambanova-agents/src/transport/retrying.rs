@@ -307,7 +307,7 @@ impl Transport {
                         )),
                         Err(Failure::Http(error)) => {
                             Err(transport_error(error, expires.after, operation, attempt)
-                                .named_by(expires))
+                                .named_by_deadline(expires.deadline))
                         }
                         Err(Failure::TimedOut) => Err(expires.error(operation, attempt)),
                     };
