@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,7 +18,7 @@ use crate::Error;
 use crate::call::{Call, built, call_options};
 use crate::dialect::Dialect;
 use crate::filename::{content_disposition_file_name, sanitize_file_name};
-use crate::transport::{Attempts, CallDeadline, CallSettings, Repeat, read_body, transport_error};
+use crate::transport::{Attempts, CallDeadline, CallSettings, Opening, Repeat, transport_error};
 
 /// Files: the artifacts of coding and main agent runs, and data science uploads. Files are
 /// scoped to the API key that created them.
@@ -57,8 +57,8 @@ impl Files {
         let client = &self.call.client;
         let transport = client.transport();
         let raw = client.raw();
-        let (meta, response) = transport
-            .send(
+        let mut opening = transport
+            .open(
                 "download_file",
                 || {
                     let mut request = built(raw.download_file_request(file_id))?;
@@ -70,11 +70,14 @@ impl Files {
                 settings,
             )
             .await?;
-        if !meta.status.is_success() {
-            let limit = client.max_response_bytes();
-            let body = read_body(response, limit, settings.timeout, "download_file", &meta).await?;
+        if !opening.meta.status.is_success() {
+            let meta = opening.meta.clone();
+            let body = opening.head(client.max_response_bytes()).await;
             return Err(Dialect::Agents.status_error(&meta, &body));
         }
+        // The attempt's time covers the body too, as the caller reads it.
+        let ends = Box::pin(tokio::time::sleep_until(opening.attempt_ends()));
+        let Opening { meta, response, .. } = opening;
         let headers = meta.headers();
         let header = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
         let suggested = header(CONTENT_DISPOSITION).and_then(content_disposition_file_name);
@@ -97,6 +100,8 @@ impl Files {
             validator,
             content_range: header(CONTENT_RANGE).map(str::to_owned),
             timeout: settings.timeout,
+            ends,
+            timed_out: false,
             max_in_memory: client.max_response_bytes(),
             body: Box::pin(response.bytes_stream()),
         })
@@ -499,6 +504,10 @@ pub struct Download {
     validator: Option<String>,
     content_range: Option<String>,
     timeout: std::time::Duration,
+    /// When the attempt's time is up: the body must have arrived by then.
+    ends: Pin<Box<tokio::time::Sleep>>,
+    /// The attempt's time ran out: the download is over.
+    timed_out: bool,
     max_in_memory: usize,
     body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send + Sync>>,
 }
@@ -564,11 +573,22 @@ impl Stream for Download {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let (timeout, attempts) = (self.timeout, self.attempts);
-        self.body.poll_next_unpin(cx).map(|item| {
-            item.map(|chunk| {
+        if self.timed_out {
+            return Poll::Ready(None);
+        }
+        // What has arrived is handed out first; the time runs out only on a wait.
+        if let Poll::Ready(item) = self.body.poll_next_unpin(cx) {
+            return Poll::Ready(item.map(|chunk| {
                 chunk.map_err(|error| transport_error(error, timeout, "download_file", attempts))
-            })
-        })
+            }));
+        }
+        ready!(self.ends.as_mut().poll(cx));
+        self.timed_out = true;
+        Poll::Ready(Some(Err(Error::timeout(
+            timeout,
+            "download_file",
+            attempts,
+        ))))
     }
 }
 

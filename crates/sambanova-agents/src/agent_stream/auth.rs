@@ -16,7 +16,7 @@ use super::token::AccessToken;
 use crate::call::built;
 use crate::dialect::{Dialect, unexpected};
 use crate::retry::RetryPolicy;
-use crate::transport::{CallSettings, ResponseMeta, read_body, sensitive};
+use crate::transport::{CallSettings, Exchange, ResponseMeta, sensitive};
 use crate::{AuthFailure, Error};
 
 /// Auth bodies (a token and a user) are small; anything bigger is not one.
@@ -206,20 +206,12 @@ impl AgentStreamClient {
             tried += 1;
             let paths = AUTH_PATHS[index];
             let operation_name = operation.name();
-            let (meta, response) = self
+            let Exchange { meta, body } = self
                 .inner
                 .transport
-                .send(operation_name, || build(&self.inner.raw, paths), &call)
+                .exchange(operation_name, || build(&self.inner.raw, paths), &call)
                 .await?;
             let cookies = set_cookies(meta.headers());
-            let body = read_body(
-                response,
-                AUTH_BODY_LIMIT,
-                call.timeout,
-                operation_name,
-                &meta,
-            )
-            .await?;
             let path_is_missing = meta.status == StatusCode::NOT_FOUND
                 && says_not_found(Dialect::AgentStream.read(&meta, &body).message.as_deref());
             if path_is_missing && tried < AUTH_PATHS.len() {

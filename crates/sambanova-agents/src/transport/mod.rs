@@ -24,7 +24,7 @@ pub(crate) use response::{
 pub use response::{Response, ResponseMeta};
 pub use retrying::RetryEvent;
 pub(crate) use retrying::RetryHook;
-use retrying::{Clock, before};
+use retrying::before;
 pub(crate) use timers::TimerPool;
 
 use std::time::Duration;
@@ -200,6 +200,13 @@ pub(crate) struct Opening<'t> {
 }
 
 impl Opening<'_> {
+    /// When the last attempt's time is up: a body the caller reads must have arrived by then.
+    pub(crate) fn attempt_ends(&mut self) -> tokio::time::Instant {
+        self.timer
+            .sleep()
+            .map_or_else(tokio::time::Instant::now, |timer| timer.deadline())
+    }
+
     /// The first `limit` bytes of the body, within what is left of the last attempt's time:
     /// for the error of an answer that is not what was asked for (what a broken or slow body
     /// holds beyond that is lost, not waited for).
@@ -278,9 +285,8 @@ impl Transport {
         let mut timer = self.timers.lend(call.timeout);
         // Only the duration is kept while the body is read (every call's future is that much
         // smaller): it is the call's timeout unless the deadline cut the attempt short.
-        let (meta, response, Expiry { after: expires, .. }) = self
-            .send_on(operation, build, call, Clock::Timer(&mut timer))
-            .await?;
+        let (meta, response, Expiry { after: expires, .. }) =
+            self.send(operation, build, call, &mut timer).await?;
         let limit = call.max_body.unwrap_or(usize::MAX);
         let body = {
             let read = std::pin::pin!(read_body(response, limit, expires, operation, &meta));
@@ -310,9 +316,7 @@ impl Transport {
         call: &CallSettings,
     ) -> Result<Opening<'_>, Error> {
         let mut timer = self.timers.lend(call.timeout);
-        let (meta, response, _) = self
-            .send_on(operation, build, call, Clock::Timer(&mut timer))
-            .await?;
+        let (meta, response, _) = self.send(operation, build, call, &mut timer).await?;
         Ok(Opening {
             meta,
             response,

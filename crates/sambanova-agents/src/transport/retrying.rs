@@ -94,24 +94,10 @@ impl fmt::Debug for RetryHook {
 
 /// Why an attempt gave no answer.
 pub(super) enum Failure {
-    /// reqwest's: the connection, or reqwest's own timeout.
+    /// reqwest's: the connection (or the timeout of an HTTP client the caller brought).
     Http(reqwest::Error),
-    /// The attempt's [`Clock::Timer`] fired.
+    /// The attempt's timer fired.
     TimedOut,
-}
-
-/// How an attempt's time is kept.
-pub(super) enum Clock<'t, 'p> {
-    /// By reqwest, per request: its time goes on covering the body while the caller reads it
-    /// (a stream, a download).
-    PerRequest,
-    /// By this timer, set to the call's timeout from its start and reset for each later
-    /// attempt, which the caller then races the answer's body against too. One timer for the
-    /// whole call, lent by the transport's pool: reqwest's own is a map in the request's
-    /// extensions, a boxed timer and the body boxed again to watch it, per request (a thousand
-    /// instructions of the six thousand the SDK added to an agent call), and a fresh timer
-    /// takes the runtime's timer lock twice (see `timers`).
-    Timer(&'t mut LentTimer<'p>),
 }
 
 /// Why `outcome` may be worth another attempt, and the wait the server asked for (`Retry-After`),
@@ -196,28 +182,20 @@ pub(super) async fn before<F: Future>(
 impl Transport {
     /// Sends the request `build` makes, again as the policy allows and the deadline leaves
     /// time for (`build` runs once per attempt, so a request is copied only for a retry).
-    /// Returns the response of the last attempt, whatever its status, and its metadata; the
-    /// attempt's time, set by reqwest, covers reading the body too.
-    pub(crate) async fn send(
-        &self,
-        operation: &'static str,
-        build: impl FnMut() -> Result<Request, Error>,
-        call: &CallSettings,
-    ) -> Result<(ResponseMeta, Response), Error> {
-        let (meta, response, _) = self
-            .send_on(operation, build, call, Clock::PerRequest)
-            .await?;
-        Ok((meta, response))
-    }
-
-    /// [`Self::send`], with the attempts' time kept by `clock`. Also returns the time the last
-    /// attempt was given, which a timeout reading its body names.
-    pub(super) async fn send_on(
+    /// Returns the response of the last attempt, whatever its status, its metadata, and the
+    /// time the last attempt was given, which a timeout reading its body names.
+    ///
+    /// Each attempt's time is kept by `timer`, lent by the transport's pool for the whole call:
+    /// set to the call's timeout from its start, reset for each later attempt, and raced by
+    /// the caller against the answer's body too. reqwest's own per-request timeout would cost a
+    /// map in the request's extensions, a boxed timer and the body boxed again to watch it, and
+    /// a fresh timer takes the runtime's timer lock twice (see `timers`).
+    pub(super) async fn send(
         &self,
         operation: &'static str,
         mut build: impl FnMut() -> Result<Request, Error>,
         call: &CallSettings,
-        mut clock: Clock<'_, '_>,
+        timer: &mut LentTimer<'_>,
     ) -> Result<(ResponseMeta, Response, Expiry), Error> {
         if let Some(invalid) = call.headers.as_ref().and_then(|own| own.invalid.as_ref()) {
             return Err(Error::invalid_input(invalid.clone()));
@@ -236,20 +214,12 @@ impl Transport {
             } = attempts.begin(call.timeout)?;
             let attempt = attempts.made();
             self.prepare(&mut request, call);
-            let timer = match &mut clock {
-                Clock::PerRequest => {
-                    *request.timeout_mut() = Some(time);
-                    None
-                }
-                Clock::Timer(timer) => {
-                    // The timer comes set to the call's timeout, from its start: the first
-                    // attempt's, unless the deadline leaves it less.
-                    if attempt > 1 || time < call.timeout {
-                        timer.reset(Instant::now() + time);
-                    }
-                    timer.sleep()
-                }
-            };
+            // The timer comes set to the call's timeout, from its start: the first attempt's,
+            // unless the deadline leaves it less.
+            if attempt > 1 || time < call.timeout {
+                timer.reset(Instant::now() + time);
+            }
+            let timer = timer.sleep();
             // Without a subscriber there is no span at all: with tracing's `log` feature (which
             // any crate in the build can turn on) a span no subscriber wants still hands its
             // fields to `log`, on every attempt. The retry lines below still reach `log`.
