@@ -108,9 +108,8 @@ pub(super) enum Clock<'t, 'p> {
     /// By this timer, set to the call's timeout from its start and reset for each later
     /// attempt, which the caller then races the answer's body against too. One timer for the
     /// whole call, lent by the transport's pool: reqwest's own is a map in the request's
-    /// extensions, a boxed timer and the body boxed again to watch it, per request (a thousand
-    /// instructions of the six thousand the SDK added to an agent call), and a fresh timer
-    /// takes the runtime's timer lock twice (see `timers`).
+    /// extensions, a boxed timer and the body boxed again to watch it, allocated on every
+    /// request, and a fresh timer takes the runtime's timer lock twice (see `timers`).
     Timer(&'t mut LentTimer<'p>),
 }
 
