@@ -216,12 +216,11 @@ mod tests {
     use crate::Client;
 
     /// An agent call's future is what a caller's task holds (and `tokio::spawn` allocates) for
-    /// every call in flight. The send loop keeps only the next request and the wait across a
-    /// backoff, and its attempt hands the request to reqwest before awaiting: 1,936 bytes for
-    /// this call before that, 1,144 after (Rust 1.95), 1,280 once the call's timer (112 bytes)
-    /// moved here from the heap box reqwest kept it in, 1,168 since the timer is lent by the
-    /// transport's pool. The bound leaves room for a compiler's layout to move, not for the
-    /// answer or a second request to come back into the future.
+    /// every call in flight, so it should hold only what the call still needs: the send loop
+    /// keeps only the next request and the wait across a backoff, its attempt hands the
+    /// request to reqwest before awaiting, and the attempt's timer is a pointer to one lent by
+    /// the transport's pool. The bound leaves room for a compiler's layout to move, not for
+    /// the answer or a second request to come back into the future.
     #[test]
     fn an_agent_calls_future_holds_no_request_or_answer_it_does_not_need() {
         let client = Client::builder()

@@ -328,8 +328,7 @@ impl Transport {
     /// sends, in this map and so in the copy reqwest sends (a copy keeps the room); adds what
     /// every request carries when the HTTP client does not (the caller's own client). A full
     /// map grows on the connection's thread instead, and reallocating there what this thread
-    /// allocated contends for the allocator's lock with this thread: one more futex per call
-    /// with 64 in flight.
+    /// allocated makes the two threads contend for the allocator's lock on every call.
     fn prepare(&self, request: &mut Request, call: &CallSettings) {
         let headers = request.headers_mut();
         let own: &[_] = call.headers.as_ref().map_or(&[], |own| &own.headers);

@@ -2,7 +2,7 @@
 //!
 //! A fresh `tokio` timer per call is registered in the runtime's timer wheel when first
 //! polled and taken out again when dropped, each time under the runtime's one timer lock,
-//! which the runtime's worker threads also take every time they park: with 64 calls in
+//! which the runtime's worker threads also take every time they park: with many calls in
 //! flight, the line that lock lives on moves between cores twice per call. A timer reset to
 //! a later deadline stays registered and moves without that lock (`tokio` re-files it when
 //! its old deadline comes), so a call borrows a timer that an earlier call set, resets it,
