@@ -451,17 +451,14 @@ impl State {
                     .last_error
                     .as_ref()
                     .map_or_else(|| "the stream was lost".to_owned(), ToString::to_string);
-                let policy = &self.reconnect_policy;
-                let hook = self.on_retry.as_ref();
-                let (operation, settings) = (self.operation, &self.settings);
-                let reconnects = self
-                    .reconnects
-                    .get_or_insert_with(|| settings.reconnects(operation));
-                if !reconnects.allows(policy, wait) {
+                // Shared handles, cloned once per reconnection: the run borrows the state.
+                let (policy, hook) = (self.reconnect_policy.clone(), self.on_retry.clone());
+                let reconnects = self.reconnects();
+                if !reconnects.allows(&policy, wait) {
                     return Err(self.give_up());
                 }
                 let event = reconnects.event(reason, wait, false);
-                reconnects.pause(hook, event).await;
+                reconnects.pause(hook.as_ref(), event).await;
                 self.context.reconnects += 1;
             }
             let resume_after = self.context.last_event_id.clone();

@@ -18,8 +18,6 @@ pub(crate) struct Attempts {
     what: Repeat,
     deadline: Option<Deadline>,
     made: u32,
-    /// Whether the deadline cut the last attempt's time short.
-    cut_short: bool,
 }
 
 /// What an attempt loop repeats: the word each wait is logged with.
@@ -48,9 +46,9 @@ impl Repeat {
 pub(crate) struct AttemptTime {
     /// The attempt's own time: its timeout, or what the deadline leaves when that is less.
     pub time: Duration,
-    /// What its expiry names: the timeout, or the deadline when the deadline is what cut the
-    /// attempt short.
-    pub expires: Expiry,
+    /// What its expiry names: the timeout, or the deadline's total when the deadline is what
+    /// cut the attempt short (see [`Expiry::of`]).
+    pub expires: Duration,
     /// The time the deadline leaves, when there is one.
     pub remaining: Option<Duration>,
 }
@@ -63,10 +61,24 @@ pub(crate) struct Expiry {
 }
 
 impl Expiry {
+    /// The expiry of an attempt that was given `after` of a call whose timeout is `timeout`:
+    /// the deadline's, when that is what the attempt was given instead. A deadline as long as
+    /// the timeout reads as the timeout (the same time, as the CLI's `--timeout` sets both).
+    pub fn of(after: Duration, timeout: Duration) -> Self {
+        Expiry {
+            after,
+            deadline: after != timeout,
+        }
+    }
+
+    /// `error`, a timeout named as this expiry's.
+    pub fn name(&self, error: Error) -> Error {
+        error.named_by_deadline(self.deadline)
+    }
+
     /// The error of `operation` running out of this time, after `attempts` attempts.
     pub fn error(&self, operation: &str, attempts: u32) -> Error {
-        let error = Error::timeout(self.after, operation, attempts);
-        error.named_by_deadline(self.deadline)
+        self.name(Error::timeout(self.after, operation, attempts))
     }
 }
 
@@ -78,7 +90,6 @@ impl Attempts {
             what,
             deadline,
             made: 0,
-            cut_short: false,
         }
     }
 
@@ -95,40 +106,18 @@ impl Attempts {
             None => None,
         };
         self.made += 1;
-        // A deadline as long as the timeout reads as the timeout (the same time, as the CLI's
-        // `--timeout` sets both): the deadline is named only when it is the shorter.
-        self.cut_short = remaining.is_some_and(|remaining| remaining < timeout)
-            && self
-                .deadline
-                .is_some_and(|deadline| deadline.total != timeout);
-        Ok(match remaining {
-            Some(remaining) if remaining < timeout => AttemptTime {
+        Ok(match (remaining, &self.deadline) {
+            (Some(remaining), Some(deadline)) if remaining < timeout => AttemptTime {
                 time: remaining,
-                expires: Expiry {
-                    after: self.deadline.map_or(timeout, |deadline| deadline.total),
-                    deadline: self.cut_short,
-                },
+                expires: deadline.total,
                 remaining: Some(remaining),
             },
             _ => AttemptTime {
                 time: timeout,
-                expires: Expiry {
-                    after: timeout,
-                    deadline: false,
-                },
+                expires: timeout,
                 remaining,
             },
         })
-    }
-
-    /// What the last attempt's expiry names, given the time it was given (`after`): held by
-    /// the caller as a bare duration while the attempt runs (every call's future is that much
-    /// smaller).
-    pub fn expiry(&self, after: Duration) -> Expiry {
-        Expiry {
-            after,
-            deadline: self.cut_short,
-        }
     }
 
     /// Counts a failure that was not an attempt of this loop's own (a stream's connection
@@ -199,7 +188,7 @@ mod tests {
         let time = attempts.begin(Duration::from_secs(600)).unwrap();
         assert!(time.time <= Duration::from_secs(60));
         assert_eq!(
-            time.expires,
+            Expiry::of(time.expires, Duration::from_secs(600)),
             Expiry {
                 after: Duration::from_secs(60),
                 deadline: true
@@ -210,12 +199,19 @@ mod tests {
         assert_eq!(
             (
                 time.time,
-                time.expires.after,
-                time.expires.deadline,
+                Expiry::of(time.expires, Duration::from_secs(5)).deadline,
                 time.remaining
             ),
-            (Duration::from_secs(5), Duration::from_secs(5), false, None)
+            (Duration::from_secs(5), false, None)
         );
+        // A deadline as long as the timeout, cutting the attempt short, reads as the timeout.
+        let mut equal = Attempts::new(
+            "op",
+            Repeat::Retry,
+            Some(Deadline::after(Duration::from_secs(5))),
+        );
+        let time = equal.begin(Duration::from_secs(5)).unwrap();
+        assert!(!Expiry::of(time.expires, Duration::from_secs(5)).deadline);
     }
 
     #[tokio::test]

@@ -283,25 +283,19 @@ impl Transport {
         call: &CallSettings,
     ) -> Result<Exchange, Error> {
         let mut timer = self.timers.lend(call.timeout);
-        // Only the duration is kept while the body is read (every call's future is that much
-        // smaller): it is the call's timeout unless the deadline cut the attempt short.
-        let (meta, response, Expiry { after: expires, .. }) =
-            self.send(operation, build, call, &mut timer).await?;
+        let (meta, response, expires) = self.send(operation, build, call, &mut timer).await?;
         let limit = call.max_body.unwrap_or(usize::MAX);
         let body = {
             let read = std::pin::pin!(read_body(response, limit, expires, operation, &meta));
             before(timer.sleep(), read).await
         };
-        let expires = Expiry {
-            after: expires,
-            deadline: expires != call.timeout,
-        };
+        let expiry = Expiry::of(expires, call.timeout);
         match body {
             Some(body) => Ok(Exchange {
-                body: body.map_err(|error| error.named_by_deadline(expires.deadline))?,
+                body: body.map_err(|error| expiry.name(error))?,
                 meta,
             }),
-            None => Err(expires.error(operation, meta.attempts)),
+            None => Err(expiry.error(operation, meta.attempts)),
         }
     }
 

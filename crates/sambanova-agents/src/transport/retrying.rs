@@ -196,7 +196,7 @@ impl Transport {
         mut build: impl FnMut() -> Result<Request, Error>,
         call: &CallSettings,
         timer: &mut LentTimer<'_>,
-    ) -> Result<(ResponseMeta, Response, Expiry), Error> {
+    ) -> Result<(ResponseMeta, Response, Duration), Error> {
         if let Some(invalid) = call.headers.as_ref().and_then(|own| own.invalid.as_ref()) {
             return Err(Error::invalid_input(invalid.clone()));
         }
@@ -206,12 +206,7 @@ impl Transport {
         let mut request = build()?;
         loop {
             // Each attempt has its own time, never past the call's deadline.
-            // Only the duration is kept across the attempt (the flag stays in `attempts`).
-            let AttemptTime {
-                time,
-                expires: Expiry { after: expires, .. },
-                ..
-            } = attempts.begin(call.timeout)?;
+            let AttemptTime { time, expires, .. } = attempts.begin(call.timeout)?;
             let attempt = attempts.made();
             self.prepare(&mut request, call);
             // The timer comes set to the call's timeout, from its start: the first attempt's,
@@ -263,7 +258,7 @@ impl Transport {
                     Some((next, attempts.event(reason, wait, asked.is_some())))
                 });
                 let Some((next, event)) = next else {
-                    let expires = attempts.expiry(expires);
+                    let expiry = Expiry::of(expires, call.timeout);
                     return match outcome {
                         Ok(mut response) => Ok((
                             ResponseMeta::of(
@@ -276,10 +271,9 @@ impl Transport {
                             expires,
                         )),
                         Err(Failure::Http(error)) => {
-                            Err(transport_error(error, expires.after, operation, attempt)
-                                .named_by_deadline(expires.deadline))
+                            Err(expiry.name(transport_error(error, expires, operation, attempt)))
                         }
-                        Err(Failure::TimedOut) => Err(expires.error(operation, attempt)),
+                        Err(Failure::TimedOut) => Err(expiry.error(operation, attempt)),
                     };
                 };
                 (next, event)
