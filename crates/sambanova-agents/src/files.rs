@@ -71,8 +71,7 @@ impl Files {
             )
             .await?;
         if !opening.meta.status.is_success() {
-            let meta = opening.meta.clone();
-            let body = opening.head(client.max_response_bytes()).await;
+            let (meta, body) = opening.head(client.max_response_bytes()).await;
             return Err(Dialect::Agents.status_error(&meta, &body));
         }
         // The attempt's time covers the body too, as the caller reads it.

@@ -42,14 +42,12 @@ pub(crate) async fn open_event_stream(
 ) -> Result<Opened, Error> {
     let call = CallSettings::merged(options, header_timeout, None, &retry, None);
     let opening = transport.open(operation, build, &call).await?;
-    let meta = &opening.meta;
-    if !meta.status.is_success() {
-        let meta = meta.clone();
-        return Err(dialect.status_error(&meta, &opening.head(HEAD_BYTES).await));
+    if !opening.meta.status.is_success() {
+        let (meta, head) = opening.head(HEAD_BYTES).await;
+        return Err(dialect.status_error(&meta, &head));
     }
-    if !is_event_stream_content_type(meta.content_type()) {
-        let meta = meta.clone();
-        let head = opening.head(HEAD_BYTES).await;
+    if !is_event_stream_content_type(opening.meta.content_type()) {
+        let (meta, head) = opening.head(HEAD_BYTES).await;
         return Err(unexpected(
             &meta,
             &head,

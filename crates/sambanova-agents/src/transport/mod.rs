@@ -207,15 +207,15 @@ impl Opening<'_> {
             .map_or_else(tokio::time::Instant::now, |timer| timer.deadline())
     }
 
-    /// The first `limit` bytes of the body, within what is left of the last attempt's time:
-    /// for the error of an answer that is not what was asked for (what a broken or slow body
-    /// holds beyond that is lost, not waited for).
-    pub(crate) async fn head(self, limit: usize) -> Vec<u8> {
+    /// The answer's metadata and the first `limit` bytes of its body, within what is left of
+    /// the last attempt's time: for the error of an answer that is not what was asked for
+    /// (what a broken or slow body holds beyond that is lost, not waited for).
+    pub(crate) async fn head(self, limit: usize) -> (ResponseMeta, Vec<u8>) {
         use futures_util::StreamExt;
         let Opening {
+            meta,
             response,
             mut timer,
-            ..
         } = self;
         let mut head = Vec::new();
         let mut body = response.bytes_stream();
@@ -229,7 +229,7 @@ impl Opening<'_> {
         });
         let _ = before(timer.sleep(), read).await;
         head.truncate(limit);
-        head
+        (meta, head)
     }
 }
 
